@@ -1,0 +1,53 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: run test compile lint messages config-table clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+# Compiled translations are build output, made from locale/*/LC_MESSAGES/django.po.
+compile: $(VENV)/.installed
+	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
+
+## Install, migrate, load the demo and serve it with its worker on http://$(HOST):$(PORT)
+run: $(VENV)/.installed compile
+	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py migrate -v0
+	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve
+
+## The whole test suite (set DATABASE_URL to run it on PostgreSQL)
+test: $(VENV)/.installed-dev compile
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Format check, lint and migrations check
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+
+## Refresh the .po files after changing user-visible strings
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --no-obsolete
+
+## Print the README's configuration table from the comments in settings.py
+config-table: $(VENV)/.installed
+	$(BIN)/python -m undersigned.lib.config_table
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,70 @@
+"""Serve the site with granian (WSGI) and run the job worker beside it; Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run granian in WSGI mode and the job worker together until interrupted."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2"))
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("WEB_THREADS", "8")),
+            help="Python threads per worker process.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        bin_dir = os.path.dirname(sys.executable)
+        web = [
+            os.path.join(bin_dir, "granian"),
+            "--interface", "wsgi",
+            "--host", options["host"],
+            "--port", str(options["port"]),
+            "--workers", str(options["workers"]),
+            "--static-path-route", settings.STATIC_URL.rstrip("/"),
+            "--static-path-mount", str(settings.STATIC_ROOT),
+            "--blocking-threads", str(options["threads"]),
+            "--log-level", "warning",
+            "undersigned.wsgi:application",
+        ]
+        worker = [sys.executable, "manage.py", "worker"]
+        procs = [subprocess.Popen(web), subprocess.Popen(worker)]
+        self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while all(proc.poll() is None for proc in procs):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        failed = [proc.returncode for proc in procs if proc.returncode not in (0, -15, None)]
+        if failed:
+            raise SystemExit(1)

@@ -1,0 +1,107 @@
+"""Enqueue and run jobs. Handlers take primary keys and are safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from undersigned.jobs.models import Job
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], None]
+_HANDLERS: dict[str, Handler] = {}
+
+# How long a claimed job stays claimed; a worker killed mid-job frees it after this.
+LEASE = dt.timedelta(minutes=2)
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register a function as the handler of jobs of `kind`."""
+
+    def register(func: Handler) -> Handler:
+        _HANDLERS[kind] = func
+        return func
+
+    return register
+
+
+def enqueue(kind: str, payload: dict[str, Any], *, priority: int = 0) -> Job:
+    """Write a job row. Call inside the transaction that writes the data it belongs to."""
+    return Job.objects.create(kind=kind, payload=payload, priority=priority)
+
+
+def _claim(batch: int) -> list[Job]:
+    now = timezone.now()
+    with transaction.atomic():
+        due = Job.objects.filter(failed_at__isnull=True, run_after__lte=now).exclude(
+            locked_until__gt=now
+        )
+        if connection.vendor == "postgresql":
+            due = due.select_for_update(skip_locked=True)
+        # On SQLite the IMMEDIATE transaction already holds the write lock.
+        jobs = list(due.order_by("priority", "run_after", "id")[:batch])
+        if jobs:
+            Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
+                locked_until=now + LEASE
+            )
+    return jobs
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(3600, 5 * 2 ** (attempts - 1)))
+
+
+def _describe(exc: BaseException) -> str:
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
+
+
+def run_job(job: Job) -> bool:
+    """Run one claimed job; delete it on success, reschedule or fail it otherwise."""
+    func = _HANDLERS.get(job.kind)
+    try:
+        if func is None:
+            raise LookupError(f"no handler for {job.kind}")
+        func(job.payload)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        attempts = job.attempts + 1
+        permanent = attempts >= settings.JOB_MAX_ATTEMPTS or isinstance(
+            exc, LookupError | smtplib.SMTPRecipientsRefused
+        )
+        log.warning("job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, _describe(exc))
+        Job.objects.filter(pk=job.pk).update(
+            attempts=attempts,
+            last_error=_describe(exc),
+            locked_until=None,
+            run_after=timezone.now() + _backoff(attempts),
+            failed_at=timezone.now() if permanent else None,
+            # A job that will never run again must not keep a link token.
+            payload={k: v for k, v in job.payload.items() if k != "token"}
+            if permanent
+            else job.payload,
+        )
+        return False
+    Job.objects.filter(pk=job.pk).delete()
+    return True
+
+
+def drain(*, batch: int = 50, max_jobs: int | None = None) -> int:
+    """Run due jobs until none is left (or `max_jobs` ran); return how many succeeded."""
+    done = 0
+    ran = 0
+    while max_jobs is None or ran < max_jobs:
+        jobs = _claim(batch)
+        if not jobs:
+            break
+        for job in jobs:
+            done += run_job(job)
+            ran += 1
+    return done

@@ -1,0 +1,1 @@
+"""Helpers that barely need Django."""

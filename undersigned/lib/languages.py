@@ -1,0 +1,45 @@
+"""Language tags for statement versions: any BCP 47 tag, not only those Django translates."""
+
+from __future__ import annotations
+
+import re
+
+_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+# Scripts written right to left, by primary language subtag.
+_RTL = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku", "ps", "sd", "ug", "ur", "yi"})
+
+
+def normalise_tag(tag: str) -> str | None:
+    """Return the tag in canonical case (es-419, zh-Hant-TW, qu), or None if it is not one."""
+    tag = tag.strip().replace("_", "-")
+    if not _TAG.match(tag) or len(tag) > 35:
+        return None
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 and part.isalpha():
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def direction(tag: str) -> str:
+    """'rtl' or 'ltr' for the HTML dir attribute."""
+    return "rtl" if tag.split("-")[0].lower() in _RTL else "ltr"
+
+
+def ui_language(*tags: str) -> str:
+    """The first of `tags` the interface is translated into, else the site's default language."""
+    from django.conf import settings
+    from django.utils.translation import get_supported_language_variant
+
+    for tag in tags:
+        try:
+            return get_supported_language_variant(tag.lower())
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE

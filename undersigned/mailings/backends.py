@@ -1,0 +1,19 @@
+"""Demo mode's email backend: keeps messages in the database for the local mailbox page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+
+from undersigned.mailings.models import DemoMail
+
+
+class DemoMailboxBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        for message in email_messages:
+            DemoMail.objects.create(
+                to=", ".join(message.to), subject=message.subject, body=message.body
+            )
+        return len(email_messages)

@@ -1,0 +1,77 @@
+"""Every email Undersigned sends: one function per message type, rendered in the signer's language.
+
+Templates come in threes: emails/<name>-subject.txt, -body.txt and -body.html.
+"""
+
+from __future__ import annotations
+
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from undersigned.lib.languages import ui_language
+from undersigned.statements.models import Signature
+
+
+def _sender(display_name: str) -> str:
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    # Header folding characters would let a name add headers; keep it to one plain line.
+    clean = " ".join(display_name.split())[:100]
+    return formataddr((clean, address))
+
+
+def _send(name: str, to: str, from_name: str, context: dict[str, Any], language: str) -> None:
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(subject, text, _sender(from_name), [to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def _signature_context(signature: Signature, token: str) -> dict[str, Any]:
+    statement = signature.statement
+    version = statement.versions.filter(language=signature.language).first()
+    slug = statement.slug
+    return {
+        "signature": signature,
+        "statement": statement,
+        "version": version,
+        "organisation": statement.organisation,
+        "confirm_url": settings.SITE_URL + reverse("confirm", args=(slug, token)),
+        "withdraw_url": settings.SITE_URL + reverse("withdraw", args=(slug, token)),
+        "statement_url": settings.SITE_URL
+        + reverse("statement", args=(slug, signature.language)),
+    }
+
+
+def _language(signature: Signature) -> str:
+    return ui_language(signature.language, signature.statement.default_language)
+
+
+def confirm_signature(signature: Signature, token: str) -> None:
+    """Ask the signer to confirm: the link opens a page whose button confirms."""
+    _send(
+        "confirm_signature",
+        signature.email,
+        signature.statement.organisation.name,
+        _signature_context(signature, token),
+        _language(signature),
+    )
+
+
+def already_signed(signature: Signature, token: str) -> None:
+    """Tell the owner of an address that signed before that someone signed with it again."""
+    _send(
+        "already_signed",
+        signature.email,
+        signature.statement.organisation.name,
+        _signature_context(signature, token),
+        _language(signature),
+    )

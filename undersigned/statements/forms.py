@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from undersigned.lib.text import clean_line
+from undersigned.statements.models import Signature, Statement
+
+# Bump when the consent wording below changes; each signature records the version it agreed to.
+CONSENT_VERSION = "2026-11-23"
+CONSENT_TEXT = _(
+    "I agree that %(organisation)s keeps my name, email address and the details above to count "
+    "my signature, show it as I chose, and email me about it. My email address is never shown "
+    "publicly. I can withdraw my signature at any time from the link in any email."
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _country_choices(language: str | None) -> tuple[tuple[str, str], ...]:
+    return (("", "—"), *((code, str(name)) for code, name in countries))
+
+
+_COUNTRY_CODES = frozenset(code for code, _name in countries)
+
+
+class CountryField(forms.ChoiceField):
+    """A country select whose ~250 choices are shared, not deep-copied into every form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=lambda: _country_choices(get_language()), **kwargs)
+
+    def valid_value(self, value: str) -> bool:
+        return value in _COUNTRY_CODES
+
+
+class CleanLineField(forms.CharField):
+    """One line of text, normalised (see clean_line) before length and required checks."""
+
+    def to_python(self, value: Any) -> str:
+        return clean_line(super().to_python(value))
+
+
+def _input(autocomplete: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": autocomplete})
+
+
+class SignForm(forms.Form):
+    name = CleanLineField(label=_("Your name"), max_length=100, widget=_input("name"))
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    country = CountryField(
+        label=_("Country"),
+        required=False,
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+    postcode = CleanLineField(
+        label=_("Postcode"), max_length=16, required=False, widget=_input("postal-code")
+    )
+    kind = forms.ChoiceField(
+        label=_("I sign"),
+        choices=Signature.Kind.choices,
+        initial=Signature.Kind.INDIVIDUAL,
+        widget=forms.RadioSelect,
+    )
+    organisation_name = CleanLineField(
+        label=_("Organisation name"),
+        max_length=200,
+        required=False,
+        widget=_input("organization"),
+    )
+    organisation_role = CleanLineField(
+        label=_("Your role or title (optional)"),
+        max_length=100,
+        required=False,
+        widget=_input("organization-title"),
+    )
+    display = forms.ChoiceField(
+        label=_("Show my name publicly as"),
+        choices=Signature.Display.choices,
+        initial=Signature.Display.HIDDEN,
+        widget=forms.RadioSelect,
+    )
+    wants_updates = forms.BooleanField(required=False)
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": _("Please agree, or your signature cannot be counted.")},
+    )
+
+    def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.statement = statement
+        organisation = statement.organisation.name
+        self.fields["wants_updates"].label = _("Email me updates from %(organisation)s") % {
+            "organisation": organisation
+        }
+        self.fields["consent"].label = CONSENT_TEXT % {"organisation": organisation}
+        if not statement.ask_country:
+            del self.fields["country"]
+        elif statement.require_country:
+            self.fields["country"].required = True
+        if not statement.ask_postcode:
+            del self.fields["postcode"]
+        if not statement.allow_organisations:
+            for name in ("kind", "organisation_name", "organisation_role"):
+                del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == Signature.Kind.ORGANISATION and not data.get("organisation_name"):
+            self.add_error(
+                "organisation_name", _("Enter the name of the organisation you sign for.")
+            )
+        if data.get("kind") != Signature.Kind.ORGANISATION:
+            data["organisation_name"] = ""
+            data["organisation_role"] = ""
+        return data

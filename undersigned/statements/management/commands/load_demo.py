@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from undersigned.organisations.models import Membership
+from undersigned.statements.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation and bilingual statement (safe to run again)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        statement = load_demo()
+        self.stdout.write(f"Demo statement: {settings.SITE_URL}/s/{statement.slug}/")
+        if settings.DEMO_MODE:
+            # A known login is only acceptable on a demo that runs on one's own machine.
+            user_model = get_user_model()
+            user, created = user_model.objects.get_or_create(
+                username="organiser", defaults={"is_staff": True, "is_superuser": True}
+            )
+            if created:
+                user.set_password("demo-organiser")
+                user.save(update_fields=("password",))
+            Membership.objects.get_or_create(
+                organisation=statement.organisation,
+                user=user,
+                defaults={"role": Membership.Role.OWNER},
+            )
+            self.stdout.write(
+                "Demo organiser login: organiser / demo-organiser "
+                f"at {settings.SITE_URL}/s/{statement.slug}/manage/"
+            )

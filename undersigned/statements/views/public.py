@@ -1,0 +1,156 @@
+"""Public pages: the home page, each statement in each language, and its signatories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
+from django.views.decorators.http import require_GET
+
+from undersigned.lib.languages import ui_language
+from undersigned.statements.forms import SignForm
+from undersigned.statements.models import Signature, Statement, StatementVersion
+from undersigned.statements.queries import (
+    get_public_statement,
+    get_version,
+    latest_individuals,
+    listed_organisations,
+    signature_count,
+)
+
+LATEST_SIGNERS = 10
+
+
+def activate_for(statement: Statement, version: StatementVersion) -> str:
+    """Switch the interface to the version's language where a translation exists."""
+    language = ui_language(version.language, statement.default_language)
+    translation.activate(language)
+    return language
+
+
+def _version_in(statement: Statement, languages: list[str]) -> StatementVersion:
+    versions = list(statement.versions.all())
+    by_tag = {version.language.lower(): version for version in versions}
+    for language in languages:
+        language = language.lower()
+        if language in by_tag:
+            return by_tag[language]
+        for tag, version in by_tag.items():
+            if tag.split("-")[0] == language.split("-")[0]:
+                return version
+    return by_tag.get(statement.default_language.lower()) or versions[0]
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    statements = (
+        Statement.objects.filter(status=Statement.Status.OPEN)
+        .select_related("organisation")
+        .prefetch_related("versions")
+    )
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    items = [
+        (statement, _version_in(statement, [language]))
+        for statement in statements
+        if statement.versions.all()
+    ]
+    return render(request, "statements/home.html", {"items": items})
+
+
+@require_GET
+def statement_default(request: HttpRequest, slug: str) -> HttpResponseRedirect:
+    """/s/<slug>/ goes to the version in the reader's language, else the default one."""
+    statement = get_public_statement(request, slug)
+    if not statement.versions.exists():
+        raise Http404
+    header = request.headers.get("Accept-Language", "")
+    wanted = [tag for tag, _q in parse_accept_lang_header(header)]
+    version = _version_in(statement, [*wanted, statement.default_language])
+    return redirect("statement", slug, version.language)
+
+
+def statement_context(statement: Statement, version: StatementVersion) -> dict[str, Any]:
+    count = signature_count(statement)
+    return {
+        "statement": statement,
+        "version": version,
+        "versions": list(statement.versions.all()),
+        "count": count,
+        "progress": statement.progress_percent(count),
+        "days_remaining": statement.days_remaining(),
+        "organisations": listed_organisations(statement)[:200],
+        "individuals": latest_individuals(statement)[:LATEST_SIGNERS],
+    }
+
+
+def render_statement(
+    request: HttpRequest,
+    statement: Statement,
+    version: StatementVersion,
+    form: SignForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = statement_context(statement, version)
+    if statement.is_open:
+        context["form"] = form or SignForm(statement=statement)
+    return render(request, "statements/statement.html", context, status=status)
+
+
+@require_GET
+def statement_page(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    statement = get_public_statement(request, slug)
+    version = get_version(statement, language)
+    if version.language != language:
+        return redirect("statement", slug, version.language)
+    activate_for(statement, version)
+    return render_statement(request, statement, version)
+
+
+@require_GET
+def beside(request: HttpRequest, slug: str, language: str, other: str) -> HttpResponse:
+    """Two language versions side by side, so a bilingual statement reads as both texts."""
+    statement = get_public_statement(request, slug)
+    version = get_version(statement, language)
+    other_version = get_version(statement, other)
+    activate_for(statement, version)
+    context = statement_context(statement, version)
+    context["pair"] = (version, other_version)
+    return render(request, "statements/beside.html", context)
+
+
+@require_GET
+def signatories(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    statement = get_public_statement(request, slug)
+    version = get_version(statement, language)
+    activate_for(statement, version)
+    kind = request.GET.get("kind")
+    rows = Signature.objects.listed().filter(statement=statement)
+    if kind in Signature.Kind.values:
+        rows = rows.filter(kind=kind)
+    else:
+        kind = None
+    page = Paginator(
+        rows.order_by("-confirmed_at", "-id").only(
+            "name", "display", "kind", "organisation_name", "organisation_role", "country"
+        ),
+        settings.SIGNATORIES_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "statements/signatories.html",
+        {
+            "statement": statement,
+            "version": version,
+            "versions": list(statement.versions.all()),
+            "page": page,
+            "kind": kind,
+            "count": signature_count(statement),
+            "list_url": reverse("signatories", args=(slug, version.language)),
+        },
+    )

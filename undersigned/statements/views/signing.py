@@ -1,0 +1,147 @@
+"""Signing, confirming and withdrawing. What a visitor sees never depends on whether an address
+had signed before.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from undersigned.lib.languages import ui_language
+from undersigned.statements import actions
+from undersigned.statements.forms import SignForm
+from undersigned.statements.models import Signature, Statement
+from undersigned.statements.queries import get_public_statement, get_version
+from undersigned.statements.views.public import activate_for, render_statement
+
+
+@require_POST
+def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    statement = get_public_statement(request, slug)
+    version = get_version(statement, language)
+    activate_for(statement, version)
+    if not statement.is_open:
+        return render_statement(request, statement, version, status=409)
+    form = SignForm(request.POST, statement=statement)
+    if not form.is_valid():
+        return render_statement(request, statement, version, form=form, status=400)
+    actions.sign(statement, version.language, form.cleaned_data)
+    return redirect("check_email", slug, version.language)
+
+
+@require_GET
+def check_email(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    statement = get_public_statement(request, slug)
+    version = get_version(statement, language)
+    activate_for(statement, version)
+    return render(
+        request, "statements/check_email.html", {"statement": statement, "version": version}
+    )
+
+
+def _signature_or_404(request: HttpRequest, slug: str, token: str) -> tuple[Statement, Signature]:
+    statement = get_public_statement(request, slug)
+    signature = actions.signature_for_token(statement, token)
+    if signature is None:
+        raise Http404
+    translation.activate(ui_language(signature.language, statement.default_language))
+    return statement, signature
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET shows a button; only its POST confirms, because mail scanners prefetch links."""
+    statement, signature = _signature_or_404(request, slug, token)
+    if request.method == "POST":
+        actions.confirm_signature(signature)
+        return redirect("thanks", slug, signature.language)
+    return render(
+        request,
+        "statements/confirm.html",
+        {
+            "statement": statement,
+            "signature": signature,
+            "version": _version_of(signature),
+            "token": token,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    statement, signature = _signature_or_404(request, slug, token)
+    if request.method == "POST":
+        language = signature.language
+        actions.withdraw_signature(signature)
+        return redirect("withdrawn", slug, language)
+    return render(
+        request,
+        "statements/withdraw.html",
+        {"statement": statement, "signature": signature, "version": _version_of(signature)},
+    )
+
+
+def _version_of(signature: Signature) -> object:
+    return signature.statement.versions.filter(language=signature.language).first()
+
+
+@require_GET
+def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    statement = get_public_statement(request, slug)
+    version = get_version(statement, language)
+    activate_for(statement, version)
+    return render(request, "statements/withdrawn.html", {"statement": statement, "version": version})
+
+
+def share_links(url: str, text: str) -> list[tuple[str, str]]:
+    """Plain links to each service's own share page: no script or image of theirs is loaded."""
+    both = f"{text} {url}"
+    return [
+        ("email", "mailto:?" + urlencode({"subject": text, "body": url}, quote_via=quote)),
+        ("Bluesky", "https://bsky.app/intent/compose?" + urlencode({"text": both})),
+        ("WhatsApp", "https://wa.me/?" + urlencode({"text": both})),
+        ("Telegram", "https://t.me/share/url?" + urlencode({"url": url, "text": text})),
+        ("X", "https://x.com/intent/post?" + urlencode({"text": text, "url": url})),
+        ("Facebook", "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url})),
+    ]
+
+
+@require_GET
+def thanks(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    statement = get_public_statement(request, slug)
+    version = get_version(statement, language)
+    activate_for(statement, version)
+    url = settings.SITE_URL + reverse("statement", args=(slug, version.language))
+    return render(
+        request,
+        "statements/thanks.html",
+        {
+            "statement": statement,
+            "version": version,
+            "share_url": url,
+            "share_links": share_links(url, version.title),
+            "share_text": f"{version.title} {url}",
+        },
+    )
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@require_GET
+def share_mastodon(request: HttpRequest) -> HttpResponse:
+    """Mastodon has no central share page: send the reader to their own server's."""
+    host = request.GET.get("instance", "").strip().lower().removeprefix("https://").strip("/")
+    text = request.GET.get("text", "")[:1000]
+    if not _HOSTNAME.match(host):
+        return render(request, "statements/mastodon.html", {"text": text}, status=400)
+    response = HttpResponse(status=303)
+    response["Location"] = f"https://{host}/share?" + urlencode({"text": text})
+    return response

@@ -1,0 +1,30 @@
+// Small enhancements only: every form works without this file.
+(function () {
+  "use strict";
+  // Show the organisation fields only when "for an organisation" is chosen.
+  document.querySelectorAll("[data-kind]").forEach(function (fieldset) {
+    var form = fieldset.closest("form");
+    var orgFields = form && form.querySelector("[data-org-fields]");
+    if (!orgFields) return;
+    function update() {
+      var checked = fieldset.querySelector("input:checked");
+      var isOrg = checked && checked.value === "organisation";
+      orgFields.classList.toggle("js-hidden", !isOrg);
+    }
+    fieldset.addEventListener("change", update);
+    update();
+  });
+  // A "copy" button beside the share link.
+  document.querySelectorAll("input[data-copy]").forEach(function (input) {
+    if (!navigator.clipboard) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = input.getAttribute("data-copy");
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(input.value).then(function () {
+        button.textContent = "✓";
+      });
+    });
+    input.insertAdjacentElement("afterend", button);
+  });
+})();
