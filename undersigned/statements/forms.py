@@ -42,7 +42,11 @@ class CleanLineField(forms.CharField):
     """One line of text, normalised (see clean_line) before length and required checks."""
 
     def to_python(self, value: Any) -> str:
-        return clean_line(super().to_python(value))
+        text = super().to_python(value)
+        if "\x00" in text:
+            # Checked before cleaning, which would otherwise fold the NUL away silently.
+            raise forms.ValidationError(_("Null characters are not allowed."), code="null")
+        return clean_line(text)
 
 
 def _input(autocomplete: str) -> forms.TextInput:

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from undersigned.audit.models import AuditLog
+from undersigned.statements.models import Signature, Statement
+
+EXPORT = "/s/free-them/manage/signatures.csv"
+MANAGE = "/s/free-them/manage/"
+
+
+def _signature(statement: Statement, n: int, **fields: object) -> Signature:
+    values: dict[str, object] = {
+        "statement": statement,
+        "language": "en",
+        "name": f"Person {n}",
+        "email": f"p{n}@example.org",
+        "email_canonical": f"p{n}@example.org",
+        "consent_version": "v",
+        "consent_at": timezone.now(),
+        "token_hash": f"{n:064d}",
+        "state": Signature.State.CONFIRMED,
+        "confirmed_at": timezone.now(),
+    }
+    values.update(fields)
+    return Signature.objects.create(**values)
+
+
+def _csv(response: object) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    return list(csv.reader(io.StringIO(body)))
+
+
+@pytest.mark.parametrize("persona", ["organiser_client", "member_client"])
+def test_members_export_every_signature_with_emails(
+    request: pytest.FixtureRequest, statement: Statement, persona: str
+) -> None:
+    _signature(statement, 1)
+    _signature(statement, 2, state=Signature.State.PENDING)
+    client: Client = request.getfixturevalue(persona)
+    response = client.get(EXPORT)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Cache-Control"] == "no-store"
+    rows = _csv(response)
+    assert rows[0][:3] == ["signed_at", "confirmed_at", "state"]
+    assert {row[6] for row in rows[1:]} == {"p1@example.org", "p2@example.org"}
+    assert AuditLog.objects.filter(action="signatures.exported").count() == 1
+
+
+def test_outsiders_get_404_and_see_no_email(
+    statement: Statement, outsider_client: Client, client: Client
+) -> None:
+    _signature(statement, 1)
+    for url in (EXPORT, MANAGE):
+        response = outsider_client.get(url)
+        assert response.status_code == 404
+        assert b"p1@example.org" not in response.content
+        anonymous = client.get(url)
+        assert anonymous.status_code == 302
+        assert anonymous["Location"].startswith("/accounts/login/")
+
+
+def test_unknown_statement_is_404_for_members(organiser_client: Client, statement: Statement) -> None:
+    assert organiser_client.get("/s/nope/manage/").status_code == 404
+
+
+def test_formula_cells_are_neutralised_and_quoted(
+    organiser_client: Client, statement: Statement
+) -> None:
+    _signature(
+        statement,
+        1,
+        name='=HYPERLINK("http://evil.example","x")',
+        organisation_name="+cmd|' /C calc'!A0",
+        organisation_role="-2,3",
+        postcode="@SUM(1)",
+        kind="organisation",
+    )
+    rows = _csv(organiser_client.get(EXPORT))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["name"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["organisation"] == "'+cmd|' /C calc'!A0"
+    assert row["role"] == "'-2,3"
+    assert row["postcode"] == "'@SUM(1)"
+
+
+def test_manage_page_shows_signatures_per_day(
+    organiser_client: Client, statement: Statement
+) -> None:
+    now = timezone.now().replace(hour=12)
+    for n in range(3):
+        _signature(statement, n, confirmed_at=now)
+    _signature(statement, 5, confirmed_at=now - dt.timedelta(days=1))
+    _signature(
+        statement, 6, kind="organisation", organisation_name="Waiting Union",
+        state=Signature.State.AWAITING_APPROVAL,
+    )
+    response = organiser_client.get(MANAGE)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    rows = [(row["day"], row["confirmed"]) for row in response.context["per_day"]]
+    # Email confirmations per day, organisations waiting for approval included.
+    assert rows == [(now.date(), 4), ((now - dt.timedelta(days=1)).date(), 1)]
+    assert "Waiting Union" in response.content.decode()

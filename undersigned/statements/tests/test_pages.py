@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from undersigned.statements.models import Signature, Statement, StatementVersion
+
+
+def _signature(statement: Statement, n: int, **fields: object) -> Signature:
+    values: dict[str, object] = {
+        "statement": statement,
+        "language": "en",
+        "name": f"Person Number{n}",
+        "email": f"p{n}@example.org",
+        "email_canonical": f"p{n}@example.org",
+        "consent_version": "v",
+        "consent_at": timezone.now(),
+        "token_hash": f"{n:064d}",
+        "state": Signature.State.CONFIRMED,
+        "confirmed_at": timezone.now() - dt.timedelta(minutes=1000 - n),
+        "display": Signature.Display.FULL,
+    }
+    values.update(fields)
+    return Signature.objects.create(**values)
+
+
+def test_home_lists_open_statements_only(client: Client, statement: Statement) -> None:
+    Statement.objects.create(
+        organisation=statement.organisation, slug="secret-draft", default_language="en"
+    )
+    page = client.get("/").content.decode()
+    assert "Free them" in page
+    assert "secret-draft" not in page
+
+
+def test_home_shows_the_version_in_the_interface_language(
+    client: Client, statement: Statement
+) -> None:
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Libertad para ellos" in page
+
+
+def test_the_bare_link_picks_the_readers_language(client: Client, statement: Statement) -> None:
+    response = client.get("/s/free-them/", HTTP_ACCEPT_LANGUAGE="es-PE,es;q=0.9")
+    assert response["Location"] == "/s/free-them/es/"
+    response = client.get("/s/free-them/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response["Location"] == "/s/free-them/en/"
+
+
+def test_each_version_has_its_page_and_interface_language(
+    client: Client, statement: Statement
+) -> None:
+    en = client.get("/s/free-them/en/").content.decode()
+    es = client.get("/s/free-them/es/").content.decode()
+    assert '<html lang="en"' in en and "English body" in en and "Add your name" in en
+    assert '<html lang="es"' in es and "Cuerpo en español" in es
+    assert "Drop the charges" in en
+    # The switcher links each version to the others.
+    assert 'href="/s/free-them/es/"' in en
+    assert 'href="/s/free-them/en/beside/es/"' in en
+
+
+def test_a_version_without_ui_translation_uses_the_default_language(
+    client: Client, statement: Statement
+) -> None:
+    StatementVersion.objects.create(
+        statement=statement, language="qu", title="Qispichiy", summary="s", body="<p>Quechua</p>"
+    )
+    Statement.objects.filter(pk=statement.pk).update(default_language="es")
+    page = client.get("/s/free-them/qu/").content.decode()
+    assert '<html lang="es"' in page
+    assert '<article class="statement" lang="qu"' in page
+
+
+def test_language_tags_are_matched_case_insensitively(client: Client, statement: Statement) -> None:
+    response = client.get("/s/free-them/ES/")
+    assert response.status_code == 302
+    assert response["Location"] == "/s/free-them/es/"
+
+
+def test_side_by_side_shows_both_texts(client: Client, statement: Statement) -> None:
+    page = client.get("/s/free-them/en/beside/es/").content.decode()
+    assert "English body" in page and "Cuerpo en español" in page
+    assert 'lang="es"' in page
+
+
+def test_count_progress_and_days_remaining(client: Client, statement: Statement) -> None:
+    for n in range(3):
+        _signature(statement, n, language="es" if n else "en")
+    _signature(statement, 10, state=Signature.State.PENDING)
+    _signature(statement, 11, state=Signature.State.AWAITING_APPROVAL, kind="organisation")
+    page = client.get("/s/free-them/en/").content.decode()
+    assert "<strong>3</strong> signatures" in page
+    assert 'value="3"' in page  # 3 of a goal of 100
+    assert "11 days left" in page
+
+
+def test_days_remaining_counts_down(statement: Statement) -> None:
+    with time_machine.travel(statement.deadline - dt.timedelta(hours=30), tick=False):
+        assert statement.days_remaining() == 2
+    with time_machine.travel(statement.deadline + dt.timedelta(seconds=1), tick=False):
+        assert statement.days_remaining() == 0
+        assert not statement.is_open
+
+
+def test_a_passed_deadline_closes_signing(client: Client, statement: Statement) -> None:
+    Statement.objects.filter(pk=statement.pk).update(
+        deadline=timezone.now() - dt.timedelta(days=1)
+    )
+    page = client.get("/s/free-them/en/").content.decode()
+    assert "The deadline has passed" in page
+    assert 'action="/s/free-them/en/sign/"' not in page
+
+
+def test_signed_on_lists_approved_organisations(client: Client, statement: Statement) -> None:
+    _signature(statement, 1, kind="organisation", organisation_name="Union A", display="initial")
+    _signature(
+        statement,
+        2,
+        kind="organisation",
+        organisation_name="Union B",
+        state=Signature.State.AWAITING_APPROVAL,
+    )
+    page = client.get("/s/free-them/en/").content.decode()
+    assert "Union A" in page and "Person N." in page
+    assert "Union B" not in page
+
+
+def test_latest_signers_are_the_ten_newest(client: Client, statement: Statement) -> None:
+    for n in range(12):
+        _signature(statement, n)
+    page = client.get("/s/free-them/en/").content.decode()
+    assert "Person Number11" in page
+    assert "Person Number1<" not in page and "Person Number0" not in page
+
+
+def test_signatory_list_is_paginated(client: Client, statement: Statement, settings: object) -> None:
+    settings.SIGNATORIES_PER_PAGE = 5  # type: ignore[attr-defined]
+    for n in range(12):
+        _signature(statement, n, kind="organisation" if n == 3 else "individual",
+                   organisation_name="Org Three" if n == 3 else "")
+    first = client.get("/s/free-them/en/signatories/").content.decode()
+    third = client.get("/s/free-them/en/signatories/?page=3").content.decode()
+    assert "Person Number11" in first and "Page 1 of 3" in first
+    assert "Person Number0" in third and "Person Number11" not in third
+    orgs = client.get("/s/free-them/en/signatories/?kind=organisation").content.decode()
+    assert "Org Three" in orgs and "Person Number11" not in orgs
+    assert client.get("/s/free-them/en/signatories/?page=999").status_code == 200
+    assert client.get("/s/free-them/en/signatories/?page=abc").status_code == 200
+
+
+def test_open_graph_tags_preview_title_and_summary(client: Client, statement: Statement) -> None:
+    page = client.get("/s/free-them/es/").content.decode()
+    assert '<meta property="og:title" content="Libertad para ellos">' in page
+    assert '<meta property="og:description" content="Liberen a los estudiantes.">' in page
+    assert 'hreflang="en"' in page
+
+
+def test_a_draft_is_hidden_from_the_public_but_not_from_members(
+    client: Client, statement: Statement, organiser_client: Client, outsider_client: Client
+) -> None:
+    Statement.objects.filter(pk=statement.pk).update(status=Statement.Status.DRAFT)
+    assert client.get("/s/free-them/en/").status_code == 404
+    assert outsider_client.get("/s/free-them/en/").status_code == 404
+    assert organiser_client.get("/s/free-them/en/").status_code == 200
+
+
+def test_organiser_text_is_sanitised_on_save_and_on_render(
+    client: Client, statement: Statement
+) -> None:
+    version = statement.versions.get(language="en")
+    version.body = '<p>ok</p><script>alert(1)</script><img src="https://evil.example/x.png">'
+    version.save()
+    version.refresh_from_db()
+    assert "<script" not in version.body and "<img" not in version.body
+    StatementVersion.objects.filter(pk=version.pk).update(body="<script>alert(2)</script>")
+    page = client.get("/s/free-them/en/").content.decode()
+    assert "alert(2)" not in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/s/free-them/en/", "/s/free-them/en/signatories/", "/s/free-them/en/signatories/?page=2"],
+)
+def test_hot_pages_use_a_fixed_number_of_queries(
+    client: Client, statement: Statement, url: str, settings: object
+) -> None:
+    settings.SIGNATORIES_PER_PAGE = 10  # type: ignore[attr-defined]
+    _signature(statement, 0)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(1, 40):
+        _signature(statement, n, kind="organisation" if n % 5 == 0 else "individual",
+                   organisation_name=f"Org {n}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)
+    assert len(many) <= 8
