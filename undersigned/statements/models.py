@@ -192,8 +192,8 @@ class Signature(models.Model):
         indexes = [
             models.Index(fields=("statement", "state", "kind", "confirmed_at")),
         ]
-        verbose_name = _("signature")
-        verbose_name_plural = _("signatures")
+        verbose_name = pgettext_lazy("model name", "signature")
+        verbose_name_plural = pgettext_lazy("model name", "signatures")
 
     def __str__(self) -> str:
         return f"signature {self.pk} on {self.statement_id}"

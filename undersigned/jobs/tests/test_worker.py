@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from undersigned.conftest import SmtpSink, sign_data, text_body
+from undersigned.jobs import queue
+from undersigned.jobs.models import Job
+from undersigned.statements.models import Signature, Statement
+
+
+def test_the_worker_sends_over_smtp_and_deletes_the_job(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    client.post("/s/free-them/es/sign/", sign_data(email="ana@example.net"))
+    call_command("worker", "--once")
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert smtp_server.envelopes[0].rcpt_tos == ["ana@example.net"]
+    assert "/s/free-them/confirm/" in text_body(message)
+    assert message.get_content_type() == "multipart/alternative"
+    assert Job.objects.count() == 0
+
+
+def test_a_failed_send_is_retried_later_without_the_message_text(
+    client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.post("/s/free-them/es/sign/", sign_data())
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise smtplib.SMTPServerDisconnected("ana@example.net went away")
+
+    monkeypatch.setattr("undersigned.mailings.emails.confirm_signature", refuse)
+    assert queue.drain() == 0
+    job = Job.objects.get()
+    assert job.attempts == 1
+    assert job.run_after > timezone.now()
+    assert job.failed_at is None
+    assert job.last_error == "SMTPServerDisconnected"
+    # Not due yet: a second pass leaves it alone.
+    assert queue.drain() == 0
+    assert Job.objects.get().attempts == 1
+
+
+def test_a_job_gives_up_after_its_attempts_and_forgets_its_token(
+    client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.JOB_MAX_ATTEMPTS = 2
+    client.post("/s/free-them/es/sign/", sign_data())
+    monkeypatch.setattr(
+        "undersigned.mailings.emails.confirm_signature",
+        lambda *a: (_ for _ in ()).throw(OSError("down")),
+    )
+    for _ in range(2):
+        Job.objects.update(run_after=timezone.now())
+        queue.drain()
+    job = Job.objects.get()
+    assert job.failed_at is not None
+    assert "token" not in job.payload
+    Job.objects.update(run_after=timezone.now())
+    assert queue.drain() == 0
+    assert Job.objects.get().attempts == 2
+
+
+def test_a_job_held_by_a_live_worker_is_not_run_twice(
+    client: Client, statement: Statement
+) -> None:
+    from django.core import mail
+
+    client.post("/s/free-them/es/sign/", sign_data())
+    claimed = queue._claim(10)
+    assert len(claimed) == 1
+    assert queue._claim(10) == []  # leased to the first worker
+    # A worker that died frees its job when the lease passes.
+    Job.objects.update(locked_until=timezone.now())
+    assert queue.drain() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_running_a_job_twice_sends_once_after_confirmation(
+    client: Client, statement: Statement
+) -> None:
+    from django.core import mail
+
+    client.post("/s/free-them/es/sign/", sign_data())
+    job = Job.objects.get()
+    queue.run_job(job)
+    Signature.objects.update(state=Signature.State.CONFIRMED)
+    queue.run_job(job)
+    assert len(mail.outbox) == 1
+
+
+def test_jobs_of_a_withdrawn_signature_send_nothing(client: Client, statement: Statement) -> None:
+    from django.core import mail
+
+    client.post("/s/free-them/es/sign/", sign_data())
+    job = Job.objects.get()
+    Signature.objects.all().delete()
+    assert queue.run_job(job) is True
+    assert mail.outbox == []
+
+
+def test_an_unknown_job_kind_fails_for_good(db: None) -> None:
+    job = queue.enqueue("nothing.here", {"x": 1})
+    queue.drain()
+    job.refresh_from_db()
+    assert job.failed_at is not None
+    assert job.last_error == "LookupError"

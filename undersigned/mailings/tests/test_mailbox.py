@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+
+from undersigned.conftest import sign_data
+from undersigned.jobs.queue import drain
+from undersigned.mailings.models import DemoMail
+from undersigned.statements.models import Statement
+
+
+def test_the_mailbox_does_not_exist_outside_demo_mode(client: Client, db: None) -> None:
+    assert client.get("/demo/mailbox/").status_code == 404
+
+
+def test_demo_mode_keeps_mail_and_shows_it(
+    client: Client, statement: Statement, settings: Any
+) -> None:
+    settings.DEMO_MODE = True
+    settings.EMAIL_BACKEND = "undersigned.mailings.backends.DemoMailboxBackend"
+    response = client.post("/s/free-them/en/sign/", sign_data(), follow=True)
+    assert 'href="/demo/mailbox/"' in response.content.decode()
+    drain()
+    mail = DemoMail.objects.get()
+    assert mail.to == "ana@example.net"
+    page = client.get("/demo/mailbox/")
+    assert page["Cache-Control"] == "no-store"
+    assert "/s/free-them/confirm/" in page.content.decode()
+    assert '<a href="http://127.0.0.1:8000/s/free-them/confirm/' in page.content.decode()
+
+
+def test_check_email_page_has_no_mailbox_link_outside_demo(
+    client: Client, statement: Statement
+) -> None:
+    response = client.post("/s/free-them/en/sign/", sign_data(), follow=True)
+    assert "/demo/mailbox/" not in response.content.decode()
+
+
+def test_loading_the_demo_twice_doubles_nothing(db: None, settings: Any) -> None:
+    from django.core.management import call_command
+
+    from undersigned.statements.models import Signature, StatementVersion
+
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    counts = (Statement.objects.count(), StatementVersion.objects.count(), Signature.objects.count())
+    call_command("load_demo")
+    assert (
+        Statement.objects.count(),
+        StatementVersion.objects.count(),
+        Signature.objects.count(),
+    ) == counts
+    assert counts[1] == 2 and counts[2] >= 8
