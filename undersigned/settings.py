@@ -172,7 +172,9 @@ if HTTPS:
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SECURE_REFERRER_POLICY = "no-referrer"
+# No referrer leaves for other sites. Not "no-referrer": under it browsers send "Origin: null"
+# with every form POST, which Django's CSRF check rejects, so no form would work.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -182,11 +184,13 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 # Signers listed per page of the public signatory list.
 SIGNATORIES_PER_PAGE = env_int("SIGNATORIES_PER_PAGE", 100)
 
+# Lowest level of log messages written to standard error (DEBUG, INFO, WARNING, ERROR).
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Request logs carry URLs with tokens in them; keep them out of the log.
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "ERROR"}},
 }

@@ -49,9 +49,7 @@ def _claim(batch: int) -> list[Job]:
         # On SQLite the IMMEDIATE transaction already holds the write lock.
         jobs = list(due.order_by("priority", "run_after", "id")[:batch])
         if jobs:
-            Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
-                locked_until=now + LEASE
-            )
+            Job.objects.filter(pk__in=[job.pk for job in jobs]).update(locked_until=now + LEASE)
     return jobs
 
 
@@ -76,7 +74,9 @@ def run_job(job: Job) -> bool:
         permanent = attempts >= settings.JOB_MAX_ATTEMPTS or isinstance(
             exc, LookupError | smtplib.SMTPRecipientsRefused
         )
-        log.warning("job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, _describe(exc))
+        log.warning(
+            "job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, _describe(exc)
+        )
         Job.objects.filter(pk=job.pk).update(
             attempts=attempts,
             last_error=_describe(exc),

@@ -77,7 +77,9 @@ def database_from_url(url: str) -> dict[str, object]:
     """Turn postgres://user:password@host:port/name?option=value into a Django DATABASES entry."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise EnvError(f"DATABASE_URL must start with postgres:// or postgresql://; got {parts.scheme!r}")
+        raise EnvError(
+            f"DATABASE_URL must start with postgres:// or postgresql://; got {parts.scheme!r}"
+        )
     name = unquote(parts.path.lstrip("/"))
     if not name:
         raise EnvError("DATABASE_URL must name a database, e.g. postgres://user@host/undersigned")

@@ -46,8 +46,7 @@ def _signature_context(signature: Signature, token: str) -> dict[str, Any]:
         "organisation": statement.organisation,
         "confirm_url": settings.SITE_URL + reverse("confirm", args=(slug, token)),
         "withdraw_url": settings.SITE_URL + reverse("withdraw", args=(slug, token)),
-        "statement_url": settings.SITE_URL
-        + reverse("statement", args=(slug, signature.language)),
+        "statement_url": settings.SITE_URL + reverse("statement", args=(slug, signature.language)),
     }
 
 

@@ -13,8 +13,6 @@ def mailbox(request: HttpRequest) -> HttpResponse:
     """Demo mode only: the mail the site would have sent, so a newcomer can confirm a signature."""
     if not settings.DEMO_MODE:
         raise Http404
-    response = render(
-        request, "mailings/mailbox.html", {"messages_": DemoMail.objects.all()[:50]}
-    )
+    response = render(request, "mailings/mailbox.html", {"messages_": DemoMail.objects.all()[:50]})
     response["Cache-Control"] = "no-store"
     return response

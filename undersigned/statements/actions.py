@@ -72,7 +72,13 @@ def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
             signature.consent_version = CONSENT_VERSION
             signature.consent_at = now
             signature.save(
-                update_fields=(*_SIGNER_FIELDS, "language", "consent_version", "consent_at", "token_hash")
+                update_fields=(
+                    *_SIGNER_FIELDS,
+                    "language",
+                    "consent_version",
+                    "consent_at",
+                    "token_hash",
+                )
             )
         enqueue("mail.confirm_signature", {"signature": signature.pk, "token": token})
 

@@ -45,9 +45,7 @@ class Statement(models.Model):
     ask_country = models.BooleanField(_("ask for country"), default=True)
     require_country = models.BooleanField(_("country is required"), default=False)
     ask_postcode = models.BooleanField(_("ask for postcode"), default=False)
-    allow_organisations = models.BooleanField(
-        _("organisations may sign"), default=True
-    )
+    allow_organisations = models.BooleanField(_("organisations may sign"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -65,7 +63,7 @@ class Statement(models.Model):
         return self.deadline is None or self.deadline > timezone.now()
 
     def days_remaining(self, now: dt.datetime | None = None) -> int | None:
-        """Whole days left before the deadline, counting a partial day as one; None if no deadline."""
+        """Days left before the deadline, a partial day counting as one; None without deadline."""
         if self.deadline is None:
             return None
         left = self.deadline - (now or timezone.now())
@@ -109,7 +107,9 @@ class StatementVersion(models.Model):
     class Meta:
         ordering = ("statement", "language")
         constraints = [
-            models.UniqueConstraint(fields=("statement", "language"), name="one_version_per_language")
+            models.UniqueConstraint(
+                fields=("statement", "language"), name="one_version_per_language"
+            )
         ]
         verbose_name = _("language version")
         verbose_name_plural = _("language versions")

@@ -11,9 +11,7 @@ from undersigned.statements.models import Signature, Statement, StatementVersion
 
 def get_public_statement(request: HttpRequest, slug: str) -> Statement:
     """An open or closed statement, or a draft for members of its organisation; else 404."""
-    statement = (
-        Statement.objects.select_related("organisation").filter(slug=slug).first()
-    )
+    statement = Statement.objects.select_related("organisation").filter(slug=slug).first()
     if statement is None:
         raise Http404
     if statement.status == Statement.Status.DRAFT and not statement.is_member(request.user):

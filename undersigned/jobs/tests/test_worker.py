@@ -67,9 +67,7 @@ def test_a_job_gives_up_after_its_attempts_and_forgets_its_token(
     assert Job.objects.get().attempts == 2
 
 
-def test_a_job_held_by_a_live_worker_is_not_run_twice(
-    client: Client, statement: Statement
-) -> None:
+def test_a_job_held_by_a_live_worker_is_not_run_twice(client: Client, statement: Statement) -> None:
     from django.core import mail
 
     client.post("/s/free-them/es/sign/", sign_data())

@@ -7,8 +7,18 @@ from undersigned.lib.languages import direction, normalise_tag, ui_language
 
 @pytest.mark.parametrize(
     ("tag", "expected"),
-    [("EN", "en"), ("es-419", "es-419"), ("qu", "qu"), ("ay", "ay"), ("zh-hant-tw", "zh-Hant-TW"),
-     ("pt_br", "pt-BR"), ("e", None), ("english!", None), ("", None), ("en--gb", None)],
+    [
+        ("EN", "en"),
+        ("es-419", "es-419"),
+        ("qu", "qu"),
+        ("ay", "ay"),
+        ("zh-hant-tw", "zh-Hant-TW"),
+        ("pt_br", "pt-BR"),
+        ("e", None),
+        ("english!", None),
+        ("", None),
+        ("en--gb", None),
+    ],
 )
 def test_it_accepts_any_bcp47_tag(tag: str, expected: str | None) -> None:
     assert normalise_tag(tag) == expected

@@ -44,7 +44,11 @@ def test_loading_the_demo_twice_doubles_nothing(db: None, settings: Any) -> None
 
     settings.DEMO_MODE = True
     call_command("load_demo")
-    counts = (Statement.objects.count(), StatementVersion.objects.count(), Signature.objects.count())
+    counts = (
+        Statement.objects.count(),
+        StatementVersion.objects.count(),
+        Signature.objects.count(),
+    )
     call_command("load_demo")
     assert (
         Statement.objects.count(),

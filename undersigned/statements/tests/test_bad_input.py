@@ -29,8 +29,10 @@ def _nothing_written() -> None:
         ({"name": "x" * 101}, "name"),
         ({"email": "a" * 250 + "@example.org"}, "email"),
         ({"kind": "organisation", "organisation_name": "o" * 201}, "organisation_name"),
-        ({"kind": "organisation", "organisation_name": "O", "organisation_role": "r" * 101},
-         "organisation_role"),
+        (
+            {"kind": "organisation", "organisation_name": "O", "organisation_role": "r" * 101},
+            "organisation_role",
+        ),
         ({"email": "not-an-email"}, "email"),
         ({"email": "a@b"}, "email"),
         ({"email": "ana@example.org\r\nBcc: victim@example.org"}, "email"),
@@ -70,8 +72,7 @@ def test_composed_and_decomposed_names_are_stored_alike(
 
 def test_invalid_utf8_in_the_form_is_not_a_500(client: Client, statement: Statement) -> None:
     body = (
-        b"name=Ana+\xff\xfeGarc\xc3&email=ana%40example.org&kind=individual&display=full"
-        b"&consent=on"
+        b"name=Ana+\xff\xfeGarc\xc3&email=ana%40example.org&kind=individual&display=full&consent=on"
     )
     response = client.post(URL, body, content_type="application/x-www-form-urlencoded")
     assert response.status_code in (302, 400)

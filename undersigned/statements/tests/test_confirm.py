@@ -125,15 +125,15 @@ def test_a_wrong_token_is_a_404(client: Client, statement: Statement) -> None:
     assert client.post("/s/free-them/withdraw/" + "A" * 32 + "/").status_code == 404
 
 
-def test_a_token_of_another_statement_is_a_404(
-    client: Client, statement: Statement
-) -> None:
+def test_a_token_of_another_statement_is_a_404(client: Client, statement: Statement) -> None:
     from undersigned.statements.models import StatementVersion
 
     other = Statement.objects.create(
         organisation=statement.organisation, slug="other", status="open", default_language="en"
     )
-    StatementVersion.objects.create(statement=other, language="en", title="O", summary="s", body="b")
+    StatementVersion.objects.create(
+        statement=other, language="en", title="O", summary="s", body="b"
+    )
     confirm, _ = _signed_links(client)
     crossed = confirm.replace("/s/free-them/", "/s/other/")
     assert client.post(crossed).status_code == 404

@@ -67,7 +67,9 @@ def test_outsiders_get_404_and_see_no_email(
         assert anonymous["Location"].startswith("/accounts/login/")
 
 
-def test_unknown_statement_is_404_for_members(organiser_client: Client, statement: Statement) -> None:
+def test_unknown_statement_is_404_for_members(
+    organiser_client: Client, statement: Statement
+) -> None:
     assert organiser_client.get("/s/nope/manage/").status_code == 404
 
 
@@ -99,7 +101,10 @@ def test_manage_page_shows_signatures_per_day(
         _signature(statement, n, confirmed_at=now)
     _signature(statement, 5, confirmed_at=now - dt.timedelta(days=1))
     _signature(
-        statement, 6, kind="organisation", organisation_name="Waiting Union",
+        statement,
+        6,
+        kind="organisation",
+        organisation_name="Waiting Union",
         state=Signature.State.AWAITING_APPROVAL,
     )
     response = organiser_client.get(MANAGE)

@@ -110,9 +110,7 @@ def test_days_remaining_counts_down(statement: Statement) -> None:
 
 
 def test_a_passed_deadline_closes_signing(client: Client, statement: Statement) -> None:
-    Statement.objects.filter(pk=statement.pk).update(
-        deadline=timezone.now() - dt.timedelta(days=1)
-    )
+    Statement.objects.filter(pk=statement.pk).update(deadline=timezone.now() - dt.timedelta(days=1))
     page = client.get("/s/free-them/en/").content.decode()
     assert "The deadline has passed" in page
     assert 'action="/s/free-them/en/sign/"' not in page
@@ -140,11 +138,17 @@ def test_latest_signers_are_the_ten_newest(client: Client, statement: Statement)
     assert "Person Number1<" not in page and "Person Number0" not in page
 
 
-def test_signatory_list_is_paginated(client: Client, statement: Statement, settings: object) -> None:
+def test_signatory_list_is_paginated(
+    client: Client, statement: Statement, settings: object
+) -> None:
     settings.SIGNATORIES_PER_PAGE = 5  # type: ignore[attr-defined]
     for n in range(12):
-        _signature(statement, n, kind="organisation" if n == 3 else "individual",
-                   organisation_name="Org Three" if n == 3 else "")
+        _signature(
+            statement,
+            n,
+            kind="organisation" if n == 3 else "individual",
+            organisation_name="Org Three" if n == 3 else "",
+        )
     first = client.get("/s/free-them/en/signatories/").content.decode()
     third = client.get("/s/free-them/en/signatories/?page=3").content.decode()
     assert "Person Number11" in first and "Page 1 of 3" in first
@@ -196,8 +200,12 @@ def test_hot_pages_use_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for n in range(1, 40):
-        _signature(statement, n, kind="organisation" if n % 5 == 0 else "individual",
-                   organisation_name=f"Org {n}")
+        _signature(
+            statement,
+            n,
+            kind="organisation" if n % 5 == 0 else "individual",
+            organisation_name=f"Org {n}",
+        )
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)

@@ -97,7 +97,10 @@ def _export_rows(statement: Statement) -> Iterator[str]:
     )
     for row in rows:
         yield writer.writerow(
-            [value.isoformat() if hasattr(value, "isoformat") else neutralise(value) for value in row]
+            [
+                value.isoformat() if hasattr(value, "isoformat") else neutralise(value)
+                for value in row
+            ]
         )
 
 
@@ -106,7 +109,9 @@ def _export_rows(statement: Statement) -> Iterator[str]:
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     statement = _get_statement_for_member(request, slug)
     record("signatures.exported", actor=request.user, statement=statement)
-    response = StreamingHttpResponse(_export_rows(statement), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _export_rows(statement), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{statement.slug}-signatures.csv"'
     response["Cache-Control"] = "no-store"
     return response

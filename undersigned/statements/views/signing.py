@@ -97,7 +97,9 @@ def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
     activate_for(statement, version)
-    return render(request, "statements/withdrawn.html", {"statement": statement, "version": version})
+    return render(
+        request, "statements/withdrawn.html", {"statement": statement, "version": version}
+    )
 
 
 def share_links(url: str, text: str) -> list[tuple[str, str]]:

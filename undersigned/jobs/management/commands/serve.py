@@ -19,9 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2"))
-        )
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
         parser.add_argument(
             "--threads",
             type=int,
@@ -33,18 +31,27 @@ class Command(BaseCommand):
         bin_dir = os.path.dirname(sys.executable)
         web = [
             os.path.join(bin_dir, "granian"),
-            "--interface", "wsgi",
-            "--host", options["host"],
-            "--port", str(options["port"]),
-            "--workers", str(options["workers"]),
-            "--static-path-route", settings.STATIC_URL.rstrip("/"),
-            "--static-path-mount", str(settings.STATIC_ROOT),
-            "--blocking-threads", str(options["threads"]),
-            "--log-level", "warning",
+            "--interface",
+            "wsgi",
+            "--host",
+            options["host"],
+            "--port",
+            str(options["port"]),
+            "--workers",
+            str(options["workers"]),
+            "--static-path-route",
+            settings.STATIC_URL.rstrip("/"),
+            "--static-path-mount",
+            str(settings.STATIC_ROOT),
+            "--blocking-threads",
+            str(options["threads"]),
+            "--log-level",
+            "warning",
             "undersigned.wsgi:application",
         ]
         worker = [sys.executable, "manage.py", "worker"]
-        procs = [subprocess.Popen(web), subprocess.Popen(worker)]
+        # Both commands are built here from our own executables, not from input.
+        procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
 
         def stop(signum: int, frame: object) -> None:

@@ -32,10 +32,11 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         while not stopping:
-            close_old_connections()
             done = drain()
             if options["once"]:
                 self.stdout.write(f"{done} job(s) done")
                 return
             if not done:
                 time.sleep(options["interval"])
+            # Drop a connection the database closed or that outlived CONN_MAX_AGE.
+            close_old_connections()

@@ -1,0 +1,44 @@
+"""Print the README's configuration table from settings.py: every env_*() call with the
+comment on the line(s) above it. Run with `make config-table`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SETTINGS = Path(__file__).resolve().parent.parent / "settings.py"
+_CALL = re.compile(
+    r'env_(?:str|bool|int|list|secret)\("(?P<name>[A-Z_]+)"(?:,\s*(?P<default>[^)]*))?\)'
+)
+
+
+def rows(source: str) -> list[tuple[str, str, str]]:
+    found: list[tuple[str, str, str]] = []
+    comment: list[str] = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            comment.append(stripped.lstrip("# "))
+            continue
+        for match in _CALL.finditer(line):
+            name = match["name"]
+            if any(name == row[0] for row in found):
+                continue
+            default = (match["default"] or "").strip()
+            found.append((name, default, " ".join(comment)))
+        comment = []
+    return found
+
+
+def table(source: str) -> str:
+    lines = ["| Variable | Default | What it does |", "| --- | --- | --- |"]
+    for name, default, doc in rows(source):
+        shown = default.replace("str(BASE_DIR / ", "(project)/").replace('"', "")
+        shown = shown.replace("str(DATA_DIR / ", "DATA_DIR/").rstrip(")") or "(unset)"
+        lines.append(f"| `{name}` | `{shown}` | {doc} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(SETTINGS.read_text(encoding="utf-8")))
