@@ -39,6 +39,7 @@ test: $(VENV)/.installed-dev compile
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy undersigned
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
 
 ## Refresh the .po files after changing user-visible strings

@@ -14,6 +14,6 @@ class DemoMailboxBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         for message in email_messages:
             DemoMail.objects.create(
-                to=", ".join(message.to), subject=message.subject, body=message.body
+                to=", ".join(message.to), subject=str(message.subject), body=str(message.body)
             )
         return len(email_messages)

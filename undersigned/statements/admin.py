@@ -10,7 +10,7 @@ from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
 
-def _own(request: HttpRequest, queryset: QuerySet, path: str) -> QuerySet:  # type: ignore[type-arg]
+def _own(request: HttpRequest, queryset: QuerySet, path: str) -> QuerySet:
     """Staff who are not superusers see only their organisations' statements and signatures."""
     if request.user.is_superuser:
         return queryset

@@ -42,7 +42,7 @@ class CleanLineField(forms.CharField):
     """One line of text, normalised (see clean_line) before length and required checks."""
 
     def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         if "\x00" in text:
             # Checked before cleaning, which would otherwise fold the NUL away silently.
             raise forms.ValidationError(_("Null characters are not allowed."), code="null")

@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -76,10 +78,10 @@ class Statement(models.Model):
             return 0
         return min(100, count * 100 // self.goal)
 
-    def is_member(self, user: object) -> bool:
-        if not getattr(user, "is_authenticated", False):
+    def is_member(self, user: AbstractBaseUser | AnonymousUser) -> bool:
+        if not user.is_authenticated:
             return False
-        return self.organisation.membership_set.filter(user=user).exists()
+        return self.organisation.membership_set.filter(user_id=user.pk).exists()
 
 
 class StatementVersion(models.Model):
