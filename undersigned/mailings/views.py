@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from undersigned.mailings.models import DemoMail
 
 
-@require_GET
+@require_safe
 def mailbox(request: HttpRequest) -> HttpResponse:
     """Demo mode only: the mail the site would have sent, so a newcomer can confirm a signature."""
     if not settings.DEMO_MODE:

@@ -210,3 +210,25 @@ def test_hot_pages_use_a_fixed_number_of_queries(
         client.get(url)
     assert len(many) == len(few)
     assert len(many) <= 8
+
+
+def test_the_organisation_logo_is_served_from_the_site_itself(
+    client: Client, statement: Statement, settings: object, tmp_path: object
+) -> None:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = str(tmp_path)  # type: ignore[attr-defined]
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
+    organisation = statement.organisation
+    organisation.logo = SimpleUploadedFile("logo.png", buffer.getvalue(), "image/png")
+    organisation.website = "https://red.example.org/"
+    organisation.save()
+    page = client.get("/s/free-them/en/").content.decode()
+    assert f'src="/media/{organisation.logo.name}"' in page
+    assert 'href="https://red.example.org/" rel="noopener noreferrer"' in page
+    assert client.get(f"/media/{organisation.logo.name}").status_code == 200
+    assert client.get("/media/../settings.py").status_code == 404

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from undersigned.audit.models import record
 from undersigned.lib.csvsafe import neutralise
@@ -26,7 +26,7 @@ def _get_statement_for_member(request: HttpRequest, slug: str) -> Statement:
 
 
 @login_required
-@require_GET
+@require_safe
 def manage(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _get_statement_for_member(request, slug)
     per_day = (
@@ -105,7 +105,7 @@ def _export_rows(statement: Statement) -> Iterator[str]:
 
 
 @login_required
-@require_GET
+@require_safe
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     statement = _get_statement_for_member(request, slug)
     record("signatures.exported", actor=request.user, statement=statement)

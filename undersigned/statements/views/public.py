@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from undersigned.lib.languages import ui_language
 from undersigned.statements.forms import SignForm
@@ -47,7 +47,7 @@ def _version_in(statement: Statement, languages: list[str]) -> StatementVersion:
     return by_tag.get(statement.default_language.lower()) or versions[0]
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     statements = (
         Statement.objects.filter(status=Statement.Status.OPEN)
@@ -63,7 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "statements/home.html", {"items": items})
 
 
-@require_GET
+@require_safe
 def statement_default(request: HttpRequest, slug: str) -> HttpResponseRedirect:
     """/s/<slug>/ goes to the version in the reader's language, else the default one."""
     statement = get_public_statement(request, slug)
@@ -102,7 +102,7 @@ def render_statement(
     return render(request, "statements/statement.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def statement_page(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
@@ -112,7 +112,7 @@ def statement_page(request: HttpRequest, slug: str, language: str) -> HttpRespon
     return render_statement(request, statement, version)
 
 
-@require_GET
+@require_safe
 def beside(request: HttpRequest, slug: str, language: str, other: str) -> HttpResponse:
     """Two language versions side by side, so a bilingual statement reads as both texts."""
     statement = get_public_statement(request, slug)
@@ -124,7 +124,7 @@ def beside(request: HttpRequest, slug: str, language: str, other: str) -> HttpRe
     return render(request, "statements/beside.html", context)
 
 
-@require_GET
+@require_safe
 def signatories(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)

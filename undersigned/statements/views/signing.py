@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from undersigned.lib.languages import ui_language
 from undersigned.statements import actions
@@ -36,7 +36,7 @@ def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     return redirect("check_email", slug, version.language)
 
 
-@require_GET
+@require_safe
 def check_email(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
@@ -92,7 +92,7 @@ def _version_of(signature: Signature) -> object:
     return signature.statement.versions.filter(language=signature.language).first()
 
 
-@require_GET
+@require_safe
 def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
@@ -115,7 +115,7 @@ def share_links(url: str, text: str) -> list[tuple[str, str]]:
     ]
 
 
-@require_GET
+@require_safe
 def thanks(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
@@ -137,7 +137,7 @@ def thanks(request: HttpRequest, slug: str, language: str) -> HttpResponse:
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-@require_GET
+@require_safe
 def share_mastodon(request: HttpRequest) -> HttpResponse:
     """Mastodon has no central share page: send the reader to their own server's."""
     host = request.GET.get("instance", "").strip().lower().removeprefix("https://").strip("/")
