@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from undersigned.mailings.views import mailbox
+from undersigned.organisations.views import logo
 from undersigned.statements.views import organiser, public, signing
 
 # A language tag in a URL: en, es, qu, es-419, zh-Hant-TW.
@@ -39,5 +38,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Organisation logos; in production the reverse proxy serves /media/ itself.
-    re_path(r"^media/(?P<path>logos/[^/]+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/logos/(?P<path>[^/]+)$", logo, name="logo"),
 ]
