@@ -50,14 +50,22 @@ class Command(BaseCommand):
             "undersigned.wsgi:application",
         ]
         worker = [sys.executable, "manage.py", "worker"]
-        # Both commands are built here from our own executables, not from input.
-        procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603
-        self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
 
         def stop(signum: int, frame: object) -> None:
             raise KeyboardInterrupt
 
+        # Set explicitly: a shell that starts us in the background leaves SIGINT ignored.
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        # Each child gets its own session, so Ctrl-C reaches only this process, which then
+        # stops each child exactly once: granian, signalled twice (by the terminal and by us),
+        # exits without waiting for its worker processes and leaves them running.
+        # Both commands are built here from our own executables, not from input.
+        procs = [
+            subprocess.Popen(web, start_new_session=True),  # noqa: S603
+            subprocess.Popen(worker, start_new_session=True),  # noqa: S603
+        ]
+        self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
         try:
             while all(proc.poll() is None for proc in procs):
                 time.sleep(0.5)
