@@ -1,0 +1,91 @@
+"""`manage.py serve` (what `make run` runs): granian and the worker start, and Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from undersigned.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_serve_answers_then_ctrl_c_stops_server_and_worker(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "PORT": str(port),
+        "WEB_WORKERS": "1",
+        "DJANGO_SETTINGS_MODULE": "undersigned.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603
+        [*manage, "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
+    )
+    # A process group of its own, so the test can send Ctrl-C to the group as a terminal does.
+    serve = subprocess.Popen(  # noqa: S603
+        [*manage, "serve"], env=env, cwd=ROOT, start_new_session=True
+    )
+    try:
+        status = None
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:  # noqa: S310
+                    status = response.status
+                    css = urllib.request.urlopen(  # noqa: S310
+                        f"http://127.0.0.1:{port}/static/css/site.css"
+                    )
+                    assert css.status == 200
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200
+        family = _descendants(serve.pid)
+        commands = {Path(f"/proc/{pid}/cmdline").read_bytes() for pid in family}
+        assert any(b"granian" in command for command in commands)
+        assert any(b"worker" in command for command in commands)
+        os.killpg(serve.pid, signal.SIGINT)
+        assert serve.wait(timeout=30) == 0
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in family if _alive(pid)]
+    finally:
+        if serve.poll() is None:
+            serve.kill()
