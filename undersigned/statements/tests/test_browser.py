@@ -1,0 +1,395 @@
+"""End to end in real Chromium: signing, confirming, approving and withdrawing as people do it,
+with the emails crossing a real SMTP server on loopback, and no request leaving the site.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.message import Message
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.db import connections
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from undersigned.conftest import PASSWORD, SmtpSink, text_body
+from undersigned.jobs.queue import drain
+from undersigned.statements.models import Signature, Statement
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Organiser HTML that would load things from elsewhere if any of it reached the page.
+HOSTILE_BODY = (
+    '<p>Read <a href="https://evil.example/more" ping="https://evil.example/ping">the '
+    "background</a>.</p>"
+    '<img src="https://evil.example/x.png">'
+    '<p style="background: url(https://evil.example/bg.png)">Styled.</p>'
+    '<iframe src="https://evil.example/frame"></iframe>'
+    '<script src="https://evil.example/x.js"></script>'
+    '<link rel="stylesheet" href="https://evil.example/x.css">'
+    '<video poster="https://evil.example/poster.png"></video>'
+    '<picture><source srcset="https://evil.example/s.png"><img src="https://evil.example/p.png">'
+    "</picture>"
+)
+
+
+@dataclass
+class Chromium:
+    """A browser whose pages talk only to the live server, recording every request they make."""
+
+    browser: Browser
+    site: str
+    requests: list[str] = field(default_factory=list)
+
+    def is_local(self, url: str) -> bool:
+        return urlsplit(url).netloc == urlsplit(self.site).netloc
+
+    def new_page(self) -> Page:
+        """A page in a fresh context: its own cookies, as a different person would have."""
+        context = self.browser.new_context(base_url=self.site, locale="en-US")
+        context.on("request", lambda request: self.requests.append(request.url))
+
+        # A safety net, not the check: even if a test fails, nothing reaches the internet.
+        def abort(route: Route) -> None:
+            route.abort()
+
+        context.route(lambda url: not url.startswith("data:") and not self.is_local(url), abort)
+        return context.new_page()
+
+    def outside_requests(self) -> list[str]:
+        return [
+            url for url in self.requests if not url.startswith("data:") and not self.is_local(url)
+        ]
+
+
+@pytest.fixture
+def site(live_server: LiveServer, settings: object, transactional_db: None) -> str:
+    """The live server's address, which links in emails and share links point at."""
+    settings.SITE_URL = live_server.url  # type: ignore[attr-defined]
+    return live_server.url
+
+
+@pytest.fixture
+def chromium(site: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chromium]:
+    # Playwright's sync API leaves its asyncio loop marked as running in this thread, so Django
+    # takes every ORM call made here (fixtures, drain(), assertions) for one made from async
+    # code and raises SynchronousOnlyOperation. No async code shares the connection: the test
+    # makes its calls one at a time between browser steps, and the live server answers from its
+    # own thread. Set for this test only, so other tests keep the check.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield Chromium(browser=browser, site=site)
+        finally:
+            browser.close()
+            # For the same reason Django keeps the connections opened meanwhile in a context-local
+            # store (asgiref's Local), apart from pytest-django's: close them while it is still
+            # the one in use, or they outlive the test and PostgreSQL cannot drop the test database.
+            connections.close_all()
+
+
+@pytest.fixture
+def page(chromium: Chromium) -> Page:
+    return chromium.new_page()
+
+
+def outside_assets(page: Page, chromium: Chromium) -> list[str]:
+    """What the open page would load from elsewhere: headless Chromium skips some fetches (icons),
+    so the document is checked as well as the requests.
+    """
+    urls: list[str] = page.locator("[src], link[href]").evaluate_all(
+        "nodes => nodes.map(n => n.src || n.href)"
+    )
+    assert urls, "every page loads at least its own stylesheet and script"
+    return [url for url in urls if not chromium.is_local(url)]
+
+
+def count_on(page: Page) -> int:
+    """The signature count as the statement page shows it."""
+    return int(page.locator(".count .number strong").inner_text())
+
+
+def expect_count(page: Page, count: int) -> None:
+    expect(page.locator(".count .number strong")).to_have_text(str(count))
+
+
+def fill_sign_form(
+    page: Page,
+    *,
+    name: str,
+    email: str,
+    display: str,
+    country: str = "ES",
+    organisation: str = "",
+    role: str = "",
+) -> None:
+    """Fill in and send the form on the statement page that is open, in whichever language."""
+    form = page.locator("#sign form")
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[name=email]").fill(email)
+    form.locator("select[name=country]").select_option(country)
+    if organisation:
+        expect(form.locator("input[name=organisation_name]")).to_be_hidden()
+        form.locator("input[name=kind][value=organisation]").check()
+        # The organisation fields appear once "for an organisation" is chosen.
+        form.locator("input[name=organisation_name]").fill(organisation)
+        form.locator("input[name=organisation_role]").fill(role)
+    else:
+        form.locator("input[name=kind][value=individual]").check()
+    form.locator(f"input[name=display][value={display}]").check()
+    form.locator("input[name=consent]").check()
+    form.locator("button[type=submit]").click()
+
+
+@dataclass
+class Links:
+    confirm: str
+    withdraw: str
+
+
+def mail_to(smtp_server: SmtpSink, address: str) -> Message:
+    """Send what is queued, as the worker does, and return the one message sent to `address`."""
+    already = len(smtp_server.messages)
+    assert drain() == 1
+    (message,) = smtp_server.messages[already:]
+    assert message["To"] == address
+    return message
+
+
+def links_in(message: Message, site: str) -> Links:
+    body = text_body(message)
+    base = re.escape(site) + r"/s/free-them"
+    confirm = re.search(base + r"/confirm/[-\w]+/", body)
+    withdraw = re.search(base + r"/withdraw/[-\w]+/", body)
+    assert confirm is not None, body
+    assert withdraw is not None, body
+    return Links(confirm=confirm.group(), withdraw=withdraw.group())
+
+
+def subject_of(message: Message) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def confirm_by_email(page: Page, links: Links, language: str) -> None:
+    page.goto(links.confirm)
+    page.get_by_role("button", name=re.compile("confirm", re.IGNORECASE)).click()
+    expect(page).to_have_url(re.compile(rf"/s/free-them/{language}/thanks/$"))
+
+
+def test_a_visitor_signs_in_spanish_and_confirms_from_the_email(
+    page: Page, site: str, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    page.goto("/s/free-them/es/")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Libertad para ellos")
+    before = count_on(page)
+
+    fill_sign_form(page, name="Ana García", email="ana@example.net", display="initial")
+
+    expect(page).to_have_url(re.compile(r"/s/free-them/es/check-email/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("main")).to_contain_text("Libertad para ellos")
+
+    message = mail_to(smtp_server, "ana@example.net")
+    links = links_in(message, site)
+    assert "firma" in subject_of(message).lower()
+
+    page.goto(links.confirm)
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("main")).to_contain_text("Ana G.")
+    confirm = page.get_by_role("button", name=re.compile("confirm", re.IGNORECASE))
+    expect(confirm).to_be_visible()
+    # Mail scanners open links too: opening the page must not have confirmed anything.
+    assert Signature.objects.get(email="ana@example.net").state == Signature.State.PENDING
+
+    confirm.click()
+
+    expect(page).to_have_url(re.compile(r"/s/free-them/es/thanks/$"))
+    expect(page.locator("ul.share a[href^='https://bsky.app/']")).to_be_visible()
+    page.goto("/s/free-them/es/")
+    expect(page.locator("section.latest")).to_contain_text("Ana G.")
+    expect(page.locator("section.latest")).not_to_contain_text("García")
+    expect_count(page, before + 1)
+
+
+def test_an_organisation_is_listed_and_counted_only_once_the_organiser_approves_it(
+    chromium: Chromium,
+    page: Page,
+    site: str,
+    statement: Statement,
+    organiser: User,
+    smtp_server: SmtpSink,
+) -> None:
+    page.goto("/s/free-them/en/")
+    before = count_on(page)
+    fill_sign_form(
+        page,
+        name="María López",
+        email="maria@sindicato.example",
+        display="full",
+        organisation="Sindicato Unido",
+        role="Secretaria general",
+    )
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/check-email/$"))
+    links = links_in(mail_to(smtp_server, "maria@sindicato.example"), site)
+    page.goto(links.confirm)
+    expect(page.locator("main")).to_contain_text("Sindicato Unido (Secretaria general)")
+    page.get_by_role("button", name="Confirm my signature").click()
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/thanks/$"))
+    expect(page.locator("main")).to_contain_text("need the statement's organisers to approve")
+
+    page.goto("/s/free-them/en/")
+    expect(page.get_by_role("heading", name="Latest signers")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Sindicato Unido")
+    expect_count(page, before)
+    page.goto("/s/free-them/en/signatories/")
+    expect(page.locator("main")).not_to_contain_text("Sindicato Unido")
+
+    # The organiser approves it in the admin, where staff see only their own statements.
+    organiser.is_staff = True
+    organiser.save(update_fields=("is_staff",))
+    organiser.user_permissions.add(
+        Permission.objects.get(content_type__app_label="statements", codename="change_signature")
+    )
+    admin = chromium.new_page()
+    admin.goto("/admin/statements/signature/?state__exact=approval")
+    admin.get_by_label("Username").fill("organiser")
+    admin.get_by_label("Password").fill(PASSWORD)
+    admin.get_by_role("button", name="Log in").click()
+    row = admin.get_by_role("row", name=re.compile("Sindicato Unido"))
+    row.get_by_role("checkbox").check()
+    admin.locator(".actions").get_by_role("combobox").select_option(
+        label="Approve the selected organisations' signatures"
+    )
+    admin.get_by_role("button", name="Go").click()
+    expect(admin.locator(".messagelist")).to_contain_text("1 signature approved.")
+
+    page.goto("/s/free-them/en/")
+    signed_on = page.locator("section.signed-on")
+    expect(signed_on).to_contain_text("Sindicato Unido")
+    expect(signed_on).to_contain_text("María López, Secretaria general")
+    expect_count(page, before + 1)
+    page.goto("/s/free-them/en/signatories/?kind=organisation")
+    expect(page.locator("ol.signatories")).to_contain_text("Sindicato Unido")
+
+
+def test_a_signer_withdraws_from_the_emailed_link(
+    page: Page, site: str, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    page.goto("/s/free-them/en/")
+    fill_sign_form(page, name="Luis Pérez", email="luis@example.net", display="full")
+    links = links_in(mail_to(smtp_server, "luis@example.net"), site)
+    confirm_by_email(page, links, "en")
+    page.goto("/s/free-them/en/")
+    expect(page.locator("section.latest")).to_contain_text("Luis Pérez")
+    confirmed = count_on(page)
+
+    page.goto(links.withdraw)
+    withdraw = page.get_by_role("button", name="Withdraw my signature")
+    expect(withdraw).to_be_visible()
+    # Opening the page alone withdraws nothing.
+    assert Signature.objects.filter(email="luis@example.net").exists()
+
+    withdraw.click()
+
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/withdrawn/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your signature has been withdrawn")
+    page.goto("/s/free-them/en/")
+    expect(page.locator("section.latest")).not_to_contain_text("Luis Pérez")
+    expect_count(page, confirmed - 1)
+    page.goto("/s/free-them/en/signatories/")
+    expect(page.locator("main")).not_to_contain_text("Luis Pérez")
+
+
+@pytest.mark.parametrize("body", [None, HOSTILE_BODY], ids=["as-written", "hostile-organiser-html"])
+def test_no_page_makes_a_request_to_another_site(
+    chromium: Chromium,
+    page: Page,
+    site: str,
+    statement: Statement,
+    smtp_server: SmtpSink,
+    body: str | None,
+) -> None:
+    if body is not None:
+        version = statement.versions.get(language="en")
+        version.body = body
+        version.save()
+
+    outside: list[str] = []
+    for path in (
+        "/",
+        "/s/free-them/es/",
+        "/s/free-them/en/beside/es/",
+        "/s/free-them/es/signatories/",
+        "/share/mastodon/?instance=not+a+server",
+        "/s/free-them/en/",
+    ):
+        page.goto(path)
+        outside += outside_assets(page, chromium)
+    if body is not None:
+        # The page shows the organiser's text, its link kept as a plain link, its images gone.
+        link = page.locator("article .body a", has_text="the background")
+        expect(link).to_have_attribute("href", "https://evil.example/more")
+        expect(link).to_have_attribute("rel", "nofollow noopener noreferrer")
+        expect(page.locator("article .body")).to_contain_text("Styled.")
+        expect(page.locator("main img, main iframe, main video, main source")).to_have_count(0)
+    fill_sign_form(page, name="Ana García", email="ana@example.net", display="initial")
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/check-email/$"))
+    outside += outside_assets(page, chromium)
+    links = links_in(mail_to(smtp_server, "ana@example.net"), site)
+    page.goto(links.withdraw)
+    outside += outside_assets(page, chromium)
+    page.goto(links.confirm)
+    outside += outside_assets(page, chromium)
+    page.get_by_role("button", name="Confirm my signature").click()
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/thanks/$"))
+    outside += outside_assets(page, chromium)
+    page.get_by_role("link", name="Back to the statement").click()
+    expect(page.locator("section.latest")).to_contain_text("Ana G.")
+    page.goto(links.withdraw)
+    page.get_by_role("button", name="Withdraw my signature").click()
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/withdrawn/$"))
+    outside += outside_assets(page, chromium)
+    response = page.goto("/s/no-such-statement/en/")
+    assert response is not None and response.status == 404
+    assert outside == []
+
+    # The recorder saw the pages and their assets, so an empty list below means something.
+    assert site + "/static/css/site.css" in chromium.requests
+    assert site + "/s/free-them/en/beside/es/" in chromium.requests
+    assert chromium.outside_requests() == []
+
+
+def test_the_thanks_page_shares_through_plain_links_only(
+    chromium: Chromium, page: Page, site: str, statement: Statement
+) -> None:
+    page.goto("/s/free-them/en/thanks/")
+
+    share = page.locator("ul.share a")
+    expect(share.first).to_be_visible()
+    bluesky = page.get_by_role("link", name="Bluesky")
+    href = bluesky.get_attribute("href")
+    assert href is not None and href.startswith("https://bsky.app/")
+    assert bluesky.evaluate("a => a.tagName") == "A"
+    for href in share.evaluate_all("links => links.map(a => a.href)"):
+        assert urlsplit(href).scheme in ("https", "mailto")
+    assert outside_assets(page, chromium) == []
+    assert chromium.outside_requests() == []
