@@ -133,6 +133,11 @@ class StatementVersion(models.Model):
     def direction(self) -> str:
         return direction(self.language)
 
+    @property
+    def og_locale(self) -> str:
+        """The tag as OpenGraph writes locales: es_419, pt_BR."""
+        return self.language.replace("-", "_")
+
 
 class SignatureQuerySet(models.QuerySet["Signature"]):
     def counted(self) -> SignatureQuerySet:

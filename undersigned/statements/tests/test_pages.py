@@ -164,6 +164,7 @@ def test_open_graph_tags_preview_title_and_summary(client: Client, statement: St
     assert '<meta property="og:title" content="Libertad para ellos">' in page
     assert '<meta property="og:description" content="Liberen a los estudiantes.">' in page
     assert 'hreflang="en"' in page
+    assert '<meta property="og:locale" content="es">' in page
 
 
 def test_a_draft_is_hidden_from_the_public_but_not_from_members(
