@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from undersigned.organisations.models import Membership, Organisation
-from undersigned.statements.models import Statement, StatementVersion
+from undersigned.statements.models import Signature, Statement, StatementVersion
 
 PASSWORD = "a-long-test-password"
 
@@ -105,6 +105,27 @@ def member_client(member: User) -> Client:
 @pytest.fixture
 def outsider_client(outsider: User) -> Client:
     return _client_for(outsider)
+
+
+def make_signature(statement: Statement, n: int, **fields: Any) -> Signature:
+    """A confirmed, fully listed signature number `n`, written straight to the database;
+    later numbers confirmed later.
+    """
+    values: dict[str, Any] = {
+        "statement": statement,
+        "language": "en",
+        "name": f"Person Number{n}",
+        "email": f"p{n}@example.org",
+        "email_canonical": f"p{n}@example.org",
+        "consent_version": "v",
+        "consent_at": timezone.now(),
+        "token_hash": f"{n:064d}",
+        "state": Signature.State.CONFIRMED,
+        "confirmed_at": timezone.now() - dt.timedelta(minutes=1000 - n),
+        "display": Signature.Display.FULL,
+    }
+    values.update(fields)
+    return Signature.objects.create(**values)
 
 
 def sign_data(**overrides: Any) -> dict[str, Any]:

@@ -50,27 +50,24 @@ def _signature_context(signature: Signature, token: str) -> dict[str, Any]:
     }
 
 
-def _language(signature: Signature) -> str:
-    return ui_language(signature.language, signature.statement.default_language)
+def _send_to_signer(name: str, signature: Signature, token: str) -> None:
+    """Send message `name` to the signer, from their statement's organisation, in the language
+    of the version they signed (or the statement's default where the UI has no translation).
+    """
+    _send(
+        name,
+        signature.email,
+        signature.statement.organisation.name,
+        _signature_context(signature, token),
+        ui_language(signature.language, signature.statement.default_language),
+    )
 
 
 def confirm_signature(signature: Signature, token: str) -> None:
     """Ask the signer to confirm: the link opens a page whose button confirms."""
-    _send(
-        "confirm_signature",
-        signature.email,
-        signature.statement.organisation.name,
-        _signature_context(signature, token),
-        _language(signature),
-    )
+    _send_to_signer("confirm_signature", signature, token)
 
 
 def already_signed(signature: Signature, token: str) -> None:
     """Tell the owner of an address that signed before that someone signed with it again."""
-    _send(
-        "already_signed",
-        signature.email,
-        signature.statement.organisation.name,
-        _signature_context(signature, token),
-        _language(signature),
-    )
+    _send_to_signer("already_signed", signature, token)

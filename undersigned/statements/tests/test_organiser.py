@@ -9,27 +9,11 @@ from django.test import Client
 from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
+from undersigned.conftest import make_signature
 from undersigned.statements.models import Signature, Statement
 
 EXPORT = "/s/free-them/manage/signatures.csv"
 MANAGE = "/s/free-them/manage/"
-
-
-def _signature(statement: Statement, n: int, **fields: object) -> Signature:
-    values: dict[str, object] = {
-        "statement": statement,
-        "language": "en",
-        "name": f"Person {n}",
-        "email": f"p{n}@example.org",
-        "email_canonical": f"p{n}@example.org",
-        "consent_version": "v",
-        "consent_at": timezone.now(),
-        "token_hash": f"{n:064d}",
-        "state": Signature.State.CONFIRMED,
-        "confirmed_at": timezone.now(),
-    }
-    values.update(fields)
-    return Signature.objects.create(**values)
 
 
 def _csv(response: object) -> list[list[str]]:
@@ -41,8 +25,8 @@ def _csv(response: object) -> list[list[str]]:
 def test_members_export_every_signature_with_emails(
     request: pytest.FixtureRequest, statement: Statement, persona: str
 ) -> None:
-    _signature(statement, 1)
-    _signature(statement, 2, state=Signature.State.PENDING)
+    make_signature(statement, 1)
+    make_signature(statement, 2, state=Signature.State.PENDING)
     client: Client = request.getfixturevalue(persona)
     response = client.get(EXPORT)
     assert response.status_code == 200
@@ -57,7 +41,7 @@ def test_members_export_every_signature_with_emails(
 def test_outsiders_get_404_and_see_no_email(
     statement: Statement, outsider_client: Client, client: Client
 ) -> None:
-    _signature(statement, 1)
+    make_signature(statement, 1)
     for url in (EXPORT, MANAGE):
         response = outsider_client.get(url)
         assert response.status_code == 404
@@ -76,7 +60,7 @@ def test_unknown_statement_is_404_for_members(
 def test_formula_cells_are_neutralised_and_quoted(
     organiser_client: Client, statement: Statement
 ) -> None:
-    _signature(
+    make_signature(
         statement,
         1,
         name='=HYPERLINK("http://evil.example","x")',
@@ -98,14 +82,15 @@ def test_manage_page_shows_signatures_per_day(
 ) -> None:
     now = timezone.now().replace(hour=12)
     for n in range(3):
-        _signature(statement, n, confirmed_at=now)
-    _signature(statement, 5, confirmed_at=now - dt.timedelta(days=1))
-    _signature(
+        make_signature(statement, n, confirmed_at=now)
+    make_signature(statement, 5, confirmed_at=now - dt.timedelta(days=1))
+    make_signature(
         statement,
         6,
         kind="organisation",
         organisation_name="Waiting Union",
         state=Signature.State.AWAITING_APPROVAL,
+        confirmed_at=now,
     )
     response = organiser_client.get(MANAGE)
     assert response.status_code == 200

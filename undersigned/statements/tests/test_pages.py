@@ -9,25 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from undersigned.conftest import make_signature
 from undersigned.statements.models import Signature, Statement, StatementVersion
-
-
-def _signature(statement: Statement, n: int, **fields: object) -> Signature:
-    values: dict[str, object] = {
-        "statement": statement,
-        "language": "en",
-        "name": f"Person Number{n}",
-        "email": f"p{n}@example.org",
-        "email_canonical": f"p{n}@example.org",
-        "consent_version": "v",
-        "consent_at": timezone.now(),
-        "token_hash": f"{n:064d}",
-        "state": Signature.State.CONFIRMED,
-        "confirmed_at": timezone.now() - dt.timedelta(minutes=1000 - n),
-        "display": Signature.Display.FULL,
-    }
-    values.update(fields)
-    return Signature.objects.create(**values)
 
 
 def test_home_lists_open_statements_only(client: Client, statement: Statement) -> None:
@@ -92,9 +75,9 @@ def test_side_by_side_shows_both_texts(client: Client, statement: Statement) -> 
 
 def test_count_progress_and_days_remaining(client: Client, statement: Statement) -> None:
     for n in range(3):
-        _signature(statement, n, language="es" if n else "en")
-    _signature(statement, 10, state=Signature.State.PENDING)
-    _signature(statement, 11, state=Signature.State.AWAITING_APPROVAL, kind="organisation")
+        make_signature(statement, n, language="es" if n else "en")
+    make_signature(statement, 10, state=Signature.State.PENDING)
+    make_signature(statement, 11, state=Signature.State.AWAITING_APPROVAL, kind="organisation")
     page = client.get("/s/free-them/en/").content.decode()
     assert "<strong>3</strong> signatures" in page
     assert 'value="3"' in page  # 3 of a goal of 100
@@ -117,8 +100,10 @@ def test_a_passed_deadline_closes_signing(client: Client, statement: Statement) 
 
 
 def test_signed_on_lists_approved_organisations(client: Client, statement: Statement) -> None:
-    _signature(statement, 1, kind="organisation", organisation_name="Union A", display="initial")
-    _signature(
+    make_signature(
+        statement, 1, kind="organisation", organisation_name="Union A", display="initial"
+    )
+    make_signature(
         statement,
         2,
         kind="organisation",
@@ -132,7 +117,7 @@ def test_signed_on_lists_approved_organisations(client: Client, statement: State
 
 def test_latest_signers_are_the_ten_newest(client: Client, statement: Statement) -> None:
     for n in range(12):
-        _signature(statement, n)
+        make_signature(statement, n)
     page = client.get("/s/free-them/en/").content.decode()
     assert "Person Number11" in page
     assert "Person Number1<" not in page and "Person Number0" not in page
@@ -143,7 +128,7 @@ def test_signatory_list_is_paginated(
 ) -> None:
     settings.SIGNATORIES_PER_PAGE = 5  # type: ignore[attr-defined]
     for n in range(12):
-        _signature(
+        make_signature(
             statement,
             n,
             kind="organisation" if n == 3 else "individual",
@@ -197,11 +182,11 @@ def test_hot_pages_use_a_fixed_number_of_queries(
     client: Client, statement: Statement, url: str, settings: object
 ) -> None:
     settings.SIGNATORIES_PER_PAGE = 10  # type: ignore[attr-defined]
-    _signature(statement, 0)
+    make_signature(statement, 0)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for n in range(1, 40):
-        _signature(
+        make_signature(
             statement,
             n,
             kind="organisation" if n % 5 == 0 else "individual",

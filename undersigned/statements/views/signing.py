@@ -36,14 +36,17 @@ def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     return redirect("check_email", slug, version.language)
 
 
-@require_safe
-def check_email(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+def _version_page(request: HttpRequest, slug: str, language: str, template: str) -> HttpResponse:
+    """A page about one version of a statement that shows nothing about any signer."""
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
     activate_for(statement, version)
-    return render(
-        request, "statements/check_email.html", {"statement": statement, "version": version}
-    )
+    return render(request, template, {"statement": statement, "version": version})
+
+
+@require_safe
+def check_email(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    return _version_page(request, slug, language, "statements/check_email.html")
 
 
 def _signature_or_404(request: HttpRequest, slug: str, token: str) -> tuple[Statement, Signature]:
@@ -94,12 +97,7 @@ def _version_of(signature: Signature) -> object:
 
 @require_safe
 def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
-    activate_for(statement, version)
-    return render(
-        request, "statements/withdrawn.html", {"statement": statement, "version": version}
-    )
+    return _version_page(request, slug, language, "statements/withdrawn.html")
 
 
 def share_links(url: str, text: str) -> list[tuple[str, str]]:
