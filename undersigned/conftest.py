@@ -119,7 +119,6 @@ def make_signature(statement: Statement, n: int, **fields: Any) -> Signature:
         "email_canonical": f"p{n}@example.org",
         "consent_version": "v",
         "consent_at": timezone.now(),
-        "token_hash": f"{n:064d}",
         "state": Signature.State.CONFIRMED,
         "confirmed_at": timezone.now() - dt.timedelta(minutes=1000 - n),
         "display": Signature.Display.FULL,

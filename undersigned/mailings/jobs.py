@@ -11,10 +11,10 @@ from undersigned.statements.models import Signature
 
 
 def _current(payload: dict[str, Any]) -> Signature | None:
-    """The signature if it still exists and the token is still its current one."""
+    """The signature, if it still exists with this token (withdrawing deletes both)."""
     signature = (
         Signature.objects.select_related("statement__organisation")
-        .filter(pk=payload["signature"], token_hash=hash_token(payload["token"]))
+        .filter(pk=payload["signature"], tokens__token_hash=hash_token(payload["token"]))
         .first()
     )
     return signature

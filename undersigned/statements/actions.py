@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from undersigned.audit.models import record
@@ -14,7 +15,7 @@ from undersigned.jobs.queue import enqueue
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.statements.forms import CONSENT_VERSION
-from undersigned.statements.models import Signature, Statement
+from undersigned.statements.models import Signature, SignatureToken, Statement
 
 _SIGNER_FIELDS = (
     "name",
@@ -34,8 +35,9 @@ def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
     had signed before must not change what the caller can observe.
 
     A new address gets a pending signature and a confirmation email. A pending one is updated
-    with the new details and gets a fresh confirmation link. One that has confirmed is left as
-    it is, and its owner is told by email that someone signed again with it.
+    with the new details and gets another confirmation email. One that has confirmed is left as
+    it is, and its owner is told by email that someone signed again with it. Every email carries
+    a token of its own; earlier ones stay valid.
     """
     now = timezone.now()
     token = new_token()
@@ -44,6 +46,7 @@ def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
     fields["kind"] = fields["kind"] or Signature.Kind.INDIVIDUAL
     fields["display"] = fields["display"] or Signature.Display.HIDDEN
     canonical = canonical_email(fields["email"])
+    message = "mail.confirm_signature"
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -53,7 +56,6 @@ def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
                     email_canonical=canonical,
                     consent_version=CONSENT_VERSION,
                     consent_at=now,
-                    token_hash=hash_token(token),
                     created_at=now,
                     **fields,
                 )
@@ -61,49 +63,51 @@ def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
             signature = Signature.objects.select_for_update().get(
                 statement=statement, email_canonical=canonical
             )
-            signature.token_hash = hash_token(token)
-            if signature.state != Signature.State.PENDING:
-                signature.save(update_fields=("token_hash",))
-                enqueue("mail.already_signed", {"signature": signature.pk, "token": token})
-                return
-            for name, value in fields.items():
-                setattr(signature, name, value)
-            signature.language = language
-            signature.consent_version = CONSENT_VERSION
-            signature.consent_at = now
-            signature.save(
-                update_fields=(
-                    *_SIGNER_FIELDS,
-                    "language",
-                    "consent_version",
-                    "consent_at",
-                    "token_hash",
+            if signature.state == Signature.State.PENDING:
+                for name, value in fields.items():
+                    setattr(signature, name, value)
+                signature.language = language
+                signature.consent_version = CONSENT_VERSION
+                signature.consent_at = now
+                signature.save(
+                    update_fields=(*_SIGNER_FIELDS, "language", "consent_version", "consent_at")
                 )
-            )
-        enqueue("mail.confirm_signature", {"signature": signature.pk, "token": token})
+            else:
+                message = "mail.already_signed"
+        SignatureToken.objects.create(
+            signature=signature, token_hash=hash_token(token), created_at=now
+        )
+        enqueue(message, {"signature": signature.pk, "token": token})
 
 
 def signature_for_token(statement: Statement, token: str) -> Signature | None:
-    return Signature.objects.filter(statement=statement, token_hash=hash_token(token)).first()
+    """The signature a link's token belongs to, if it belongs to this statement."""
+    return (
+        Signature.objects.select_related("statement__organisation")
+        .filter(statement=statement, tokens__token_hash=hash_token(token))
+        .first()
+    )
 
 
 def confirm_signature(signature: Signature) -> bool:
     """Confirm a pending signature; True if this call confirmed it. Confirming twice counts once:
-    the update only matches while the row is still pending.
+    the update only matches while the row is still pending, and the new state is decided by the
+    row's kind as stored, not as this process last read it.
     """
     now = timezone.now()
-    state = (
-        Signature.State.AWAITING_APPROVAL
-        if signature.kind == Signature.Kind.ORGANISATION
-        else Signature.State.CONFIRMED
-    )
     with transaction.atomic():
         changed = Signature.objects.filter(pk=signature.pk, state=Signature.State.PENDING).update(
-            state=state, confirmed_at=now
+            state=Case(
+                When(
+                    kind=Signature.Kind.ORGANISATION, then=Value(Signature.State.AWAITING_APPROVAL)
+                ),
+                default=Value(Signature.State.CONFIRMED),
+            ),
+            confirmed_at=now,
         )
         if changed:
             record("signature.confirmed", statement=signature.statement, object_id=signature.pk)
-    signature.refresh_from_db(fields=("state", "confirmed_at"))
+    signature.refresh_from_db(fields=("state", "confirmed_at", "kind"))
     return bool(changed)
 
 

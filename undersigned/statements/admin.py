@@ -38,7 +38,7 @@ class SignatureAdmin(admin.ModelAdmin):
     list_display = ("id", "statement", "kind", "organisation_name", "state", "created_at")
     list_filter = ("state", "kind", "statement")
     search_fields = ("organisation_name",)
-    readonly_fields = ("email_canonical", "token_hash", "consent_version", "consent_at")
+    readonly_fields = ("email_canonical", "consent_version", "consent_at")
     actions = ("approve", "reject")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Signature]:

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from undersigned.lib.emails import canonical_email
-from undersigned.lib.tokens import hash_token, new_token
 from undersigned.organisations.models import Organisation
 from undersigned.statements.forms import CONSENT_VERSION
 from undersigned.statements.models import Signature, Statement, StatementVersion
@@ -180,7 +179,6 @@ def load_demo() -> Statement:
                 "created_at": at,
                 "confirmed_at": None if state == "pending" else at,
                 "approved_at": at if kind == "organisation" and state == "confirmed" else None,
-                "token_hash": hash_token(new_token()),
             },
         )
     return statement

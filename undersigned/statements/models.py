@@ -183,7 +183,6 @@ class Signature(models.Model):
     consent_version = models.CharField(max_length=32)
     consent_at = models.DateTimeField()
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -211,6 +210,19 @@ class Signature(models.Model):
         if self.display == self.Display.INITIAL:
             return initialled(self.name)
         return self.name
+
+
+class SignatureToken(models.Model):
+    """The hash of one secret link sent to a signer. Every email gets its own token and all stay
+    valid, so nobody can disable a signer's withdraw link by signing again with their address.
+    """
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"token of signature {self.signature_id}"
 
 
 def initialled(name: str) -> str:

@@ -36,7 +36,7 @@ def test_signing_stores_a_pending_signature_and_its_email_job(
     job = Job.objects.get()
     assert job.kind == "mail.confirm_signature"
     assert job.payload["signature"] == signature.pk
-    assert hash_token(job.payload["token"]) == signature.token_hash
+    assert signature.tokens.get().token_hash == hash_token(job.payload["token"])
     assert len(job.payload["token"]) >= 22  # at least 128 random bits, url-safe base64
 
 
@@ -104,21 +104,39 @@ def test_signing_again_looks_the_same_and_mails_the_owner(
     assert "/withdraw/" in mail.outbox[0].body
 
 
-def test_signing_again_while_pending_sends_a_fresh_link(
+def _token_in(message: Any, kind: str) -> str:
+    return str(message.body.split(f"/{kind}/")[1].split("/")[0])
+
+
+def test_signing_again_while_pending_updates_and_sends_another_link(
     client: Client, statement: Statement
 ) -> None:
     _sign(client)
-    old_hash = Signature.objects.get().token_hash
     _sign(client, name="Ana María García")
     signature = Signature.objects.get()
     assert signature.name == "Ana María García"
-    assert signature.token_hash != old_hash
     drain()
-    # Only the newest link is mailed: the older job finds its token replaced and sends nothing.
-    assert len(mail.outbox) == 1
-    assert hash_token(mail.outbox[0].body.split("/confirm/")[1].split("/")[0]) == (
-        signature.token_hash
-    )
+    assert len(mail.outbox) == 2
+    first, second = (_token_in(message, "confirm") for message in mail.outbox)
+    assert first != second
+    # Either email's link confirms: the older one was not made useless.
+    assert client.get(f"/s/free-them/confirm/{first}/").status_code == 200
+    assert client.get(f"/s/free-them/confirm/{second}/").status_code == 200
+
+
+def test_signing_again_cannot_disable_a_signers_withdraw_link(
+    client: Client, statement: Statement
+) -> None:
+    _sign(client)
+    drain()
+    withdraw = _token_in(mail.outbox[0], "withdraw")
+    client.post(f"/s/free-them/confirm/{withdraw}/")
+    for _ in range(3):
+        _sign(client, name="Someone Else")
+    drain()
+    assert len(mail.outbox) == 4
+    assert client.post(f"/s/free-them/withdraw/{withdraw}/").status_code == 302
+    assert Signature.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -144,9 +162,9 @@ def test_the_database_refuses_a_second_row_for_one_address(statement: Statement)
         "consent_version": "x",
         "consent_at": statement.created_at,
     }
-    Signature.objects.create(token_hash="1" * 64, **fields)
+    Signature.objects.create(**fields)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Signature.objects.create(token_hash="2" * 64, **fields)
+        Signature.objects.create(**fields)
 
 
 def test_organisation_signature_needs_the_organisation_name(
