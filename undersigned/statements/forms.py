@@ -4,10 +4,12 @@ import functools
 from typing import Any
 
 from django import forms
+from django.core.validators import EmailValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from undersigned.lib.emails import canonical_email
 from undersigned.lib.text import clean_line
 from undersigned.statements.models import Signature, Statement
 
@@ -115,6 +117,13 @@ class SignForm(forms.Form):
         if not statement.allow_organisations:
             for name in ("kind", "organisation_name", "organisation_role"):
                 del self.fields[name]
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"])
+        # An internationalised domain grows when written as IDNA; the stored form must fit.
+        if len(canonical_email(email)) > Signature._meta.get_field("email_canonical").max_length:
+            raise forms.ValidationError(EmailValidator.message, code="invalid")
+        return email
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -37,6 +37,8 @@ def _nothing_written() -> None:
         ({"email": "a@b"}, "email"),
         ({"email": "ana@example.org\r\nBcc: victim@example.org"}, "email"),
         ({"email": "ana@exa mple.org"}, "email"),
+        # 254 characters as typed, longer once the domain is written in IDNA.
+        ({"email": "a" * 230 + "@" + "ñ" * 19 + ".com"}, "email"),
         ({"name": "Ana\x00García"}, "name"),
         ({"email": "ana\x00@example.org"}, "email"),
         ({"country": "XX"}, "country"),

@@ -108,6 +108,20 @@ def test_withdrawing_removes_from_list_and_count_and_deletes(
     assert client.post(confirm).status_code == 404
 
 
+def test_a_signer_can_withdraw_from_a_draft_or_closed_statement(
+    client: Client, statement: Statement
+) -> None:
+    confirm, withdraw = _signed_links(client)
+    client.post(confirm)
+    Statement.objects.filter(pk=statement.pk).update(status=Statement.Status.DRAFT)
+    assert client.get("/s/free-them/es/").status_code == 404
+    assert client.get(withdraw).status_code == 200
+    response = client.post(withdraw, follow=True)
+    assert response.status_code == 200
+    assert "Libertad para ellos" not in response.content.decode()  # a draft's title stays hidden
+    assert Signature.objects.count() == 0
+
+
 def test_withdrawing_a_pending_signature_cancels_its_emails(
     client: Client, statement: Statement
 ) -> None:

@@ -50,9 +50,12 @@ def check_email(request: HttpRequest, slug: str, language: str) -> HttpResponse:
 
 
 def _signature_or_404(request: HttpRequest, slug: str, token: str) -> tuple[Statement, Signature]:
-    statement = get_public_statement(request, slug)
-    signature = actions.signature_for_token(statement, token)
-    if signature is None:
+    """Whoever holds a token reaches its signature whatever the statement's status: a signer
+    must be able to withdraw from a statement its organisers have closed or hidden as a draft.
+    """
+    statement = Statement.objects.select_related("organisation").filter(slug=slug).first()
+    signature = actions.signature_for_token(statement, token) if statement else None
+    if statement is None or signature is None:
         raise Http404
     translation.activate(ui_language(signature.language, statement.default_language))
     return statement, signature
@@ -97,7 +100,18 @@ def _version_of(signature: Signature) -> object:
 
 @require_safe
 def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    return _version_page(request, slug, language, "statements/withdrawn.html")
+    """Shown after withdrawing, also from a draft; a draft's page is not linked."""
+    statement = Statement.objects.select_related("organisation").filter(slug=slug).first()
+    if statement is None:
+        raise Http404
+    version = get_version(statement, language)
+    activate_for(statement, version)
+    public = statement.status != Statement.Status.DRAFT or statement.is_member(request.user)
+    return render(
+        request,
+        "statements/withdrawn.html",
+        {"statement": statement, "version": version, "public": public},
+    )
 
 
 def share_links(url: str, text: str) -> list[tuple[str, str]]:
