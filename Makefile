@@ -46,7 +46,7 @@ lint: $(VENV)/.installed-dev
 messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --no-obsolete
 
-## Print the README's configuration table from the comments in settings.py
+## Rewrite the README's configuration table from the comments in settings.py
 config-table: $(VENV)/.installed
 	$(BIN)/python -m undersigned.lib.config_table
 

@@ -181,6 +181,9 @@ X_FRAME_OPTIONS = "DENY"
 # How many times the worker tries a job (an email) before giving up on it.
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 
+# Days after which a signature nobody confirmed is deleted, with its email address.
+UNCONFIRMED_DAYS = env_int("UNCONFIRMED_DAYS", 7)
+
 # Signers listed per page of the public signatory list.
 SIGNATORIES_PER_PAGE = env_int("SIGNATORIES_PER_PAGE", 100)
 

@@ -33,6 +33,30 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+_PERIODIC: list[tuple[float, Callable[[], object]]] = []
+
+
+def every(seconds: float) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    """Register housekeeping the worker runs at start and then every `seconds`."""
+
+    def register(func: Callable[[], object]) -> Callable[[], object]:
+        _PERIODIC.append((seconds, func))
+        return func
+
+    return register
+
+
+def run_periodic(last_run: dict[Callable[[], object], float], now: float) -> None:
+    """Run each registered housekeeping function that is due; `last_run` keeps their times."""
+    for interval, func in _PERIODIC:
+        if now - last_run.get(func, -interval) >= interval:
+            try:
+                func()
+            except Exception:  # noqa: BLE001 - housekeeping must not stop the sending of email
+                log.exception("periodic %s failed", func.__name__)
+            last_run[func] = now
+
+
 def enqueue(kind: str, payload: dict[str, Any], *, priority: int = 0) -> Job:
     """Write a job row. Call inside the transaction that writes the data it belongs to."""
     return Job.objects.create(kind=kind, payload=payload, priority=priority)

@@ -1,5 +1,5 @@
-"""Print the README's configuration table from settings.py: every env_*() call with the
-comment on the line(s) above it. Run with `make config-table`.
+"""The README's configuration table, made from settings.py: every env_*() call with the
+comment on the line(s) above it. `make config-table` rewrites it in the README.
 """
 
 from __future__ import annotations
@@ -40,5 +40,19 @@ def table(source: str) -> str:
     return "\n".join(lines)
 
 
+README = SETTINGS.parent.parent / "README.md"
+START, END = "<!-- config-table -->", "<!-- /config-table -->"
+
+
+def write_readme() -> None:
+    """Replace the table between the README's markers with the current one."""
+    text = README.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    _old, tail = rest.split(END, 1)
+    current = table(SETTINGS.read_text(encoding="utf-8"))
+    README.write_text(f"{head}{START}\n{current}\n{END}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
+    write_readme()
     print(table(SETTINGS.read_text(encoding="utf-8")))

@@ -44,6 +44,7 @@ def _signature_context(signature: Signature, token: str) -> dict[str, Any]:
         "statement": statement,
         "version": version,
         "organisation": statement.organisation,
+        "unconfirmed_days": settings.UNCONFIRMED_DAYS,
         "confirm_url": settings.SITE_URL + reverse("confirm", args=(slug, token)),
         "withdraw_url": settings.SITE_URL + reverse("withdraw", args=(slug, token)),
         "statement_url": settings.SITE_URL + reverse("statement", args=(slug, signature.language)),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
@@ -69,8 +71,16 @@ def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
                 signature.language = language
                 signature.consent_version = CONSENT_VERSION
                 signature.consent_at = now
+                # Signing again restarts the time the signer has to confirm.
+                signature.created_at = now
                 signature.save(
-                    update_fields=(*_SIGNER_FIELDS, "language", "consent_version", "consent_at")
+                    update_fields=(
+                        *_SIGNER_FIELDS,
+                        "language",
+                        "consent_version",
+                        "consent_at",
+                        "created_at",
+                    )
                 )
             else:
                 message = "mail.already_signed"
@@ -121,6 +131,23 @@ def withdraw_signature(signature: Signature) -> None:
         pk = signature.pk
         signature.delete()
         record("signature.withdrawn", statement=statement, object_id=pk)
+
+
+def purge_unconfirmed(now: dt.datetime | None = None) -> int:
+    """Delete signatures nobody confirmed within UNCONFIRMED_DAYS, and their queued emails:
+    an address someone typed in without its owner's consent is not kept.
+    """
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.UNCONFIRMED_DAYS)
+    with transaction.atomic():
+        stale = Signature.objects.filter(state=Signature.State.PENDING, created_at__lt=cutoff)
+        ids = list(stale.values_list("pk", flat=True)[:10_000])
+        if not ids:
+            return 0
+        Job.objects.filter(kind__startswith="mail.", payload__signature__in=ids).delete()
+        deleted = Signature.objects.filter(pk__in=ids).count()
+        Signature.objects.filter(pk__in=ids).delete()
+        record("signatures.purged_unconfirmed", count=deleted)
+    return deleted
 
 
 def review_organisations(signatures: Iterable[Signature], *, approve: bool, actor: Any) -> int:

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class StatementsConfig(AppConfig):
     name = "undersigned.statements"
     label = "statements"
+
+    def ready(self) -> None:
+        from undersigned.statements import jobs  # noqa: F401 - registers the worker's housekeeping

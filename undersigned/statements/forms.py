@@ -11,7 +11,7 @@ from django_countries import countries
 
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.text import clean_line
-from undersigned.statements.models import Signature, Statement
+from undersigned.statements.models import EMAIL_MAX_LENGTH, Signature, Statement
 
 # Bump when the consent wording below changes; each signature records the version it agreed to.
 CONSENT_VERSION = "2026-11-23"
@@ -121,7 +121,7 @@ class SignForm(forms.Form):
     def clean_email(self) -> str:
         email = str(self.cleaned_data["email"])
         # An internationalised domain grows when written as IDNA; the stored form must fit.
-        if len(canonical_email(email)) > Signature._meta.get_field("email_canonical").max_length:
+        if len(canonical_email(email)) > EMAIL_MAX_LENGTH:
             raise forms.ValidationError(EmailValidator.message, code="invalid")
         return email
 

@@ -139,6 +139,10 @@ class StatementVersion(models.Model):
         return self.language.replace("-", "_")
 
 
+# The longest address SMTP allows (RFC 5321 path limit less the angle brackets).
+EMAIL_MAX_LENGTH = 254
+
+
 class SignatureQuerySet(models.QuerySet["Signature"]):
     def counted(self) -> SignatureQuerySet:
         return self.filter(state=Signature.State.CONFIRMED)
@@ -172,8 +176,8 @@ class Signature(models.Model):
     language = models.CharField(max_length=35)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INDIVIDUAL)
     name = models.CharField(_("name"), max_length=100)
-    email = models.EmailField(_("email"), max_length=254)
-    email_canonical = models.CharField(max_length=254)
+    email = models.EmailField(_("email"), max_length=EMAIL_MAX_LENGTH)
+    email_canonical = models.CharField(max_length=EMAIL_MAX_LENGTH)
     country = models.CharField(_("country"), max_length=2, blank=True)
     postcode = models.CharField(_("postcode"), max_length=16, blank=True)
     organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)

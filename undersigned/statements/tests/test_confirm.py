@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
-from undersigned.conftest import sign_data
+from undersigned.conftest import make_signature, sign_data
 from undersigned.jobs.models import Job
 from undersigned.jobs.queue import drain
+from undersigned.statements.actions import purge_unconfirmed
 from undersigned.statements.models import Signature, Statement
 from undersigned.statements.queries import signature_count
 
@@ -152,3 +157,33 @@ def test_a_token_of_another_statement_is_a_404(client: Client, statement: Statem
     crossed = confirm.replace("/s/free-them/", "/s/other/")
     assert client.post(crossed).status_code == 404
     assert Signature.objects.get().state == Signature.State.PENDING
+
+
+def test_unconfirmed_signatures_are_deleted_after_the_set_days(
+    client: Client, statement: Statement, settings: object
+) -> None:
+    settings.UNCONFIRMED_DAYS = 7  # type: ignore[attr-defined]
+    client.post("/s/free-them/es/sign/", sign_data(email="old@example.net"))
+    confirmed = make_signature(statement, 1, created_at=timezone.now() - dt.timedelta(days=30))
+    with time_machine.travel(dt.timedelta(days=6, hours=23)):
+        client.post("/s/free-them/es/sign/", sign_data(email="new@example.net"))
+    assert Job.objects.count() == 2
+    with time_machine.travel(dt.timedelta(days=7, hours=1)):
+        call_command("worker", "--once")
+    assert list(Signature.objects.order_by("pk").values_list("email", flat=True)) == [
+        confirmed.email,
+        "new@example.net",
+    ]
+    assert AuditLog.objects.filter(action="signatures.purged_unconfirmed").get().data == {
+        "count": 1
+    }
+
+
+def test_signing_again_restarts_the_time_to_confirm(client: Client, statement: Statement) -> None:
+
+    client.post("/s/free-them/es/sign/", sign_data())
+    with time_machine.travel(dt.timedelta(days=6)):
+        client.post("/s/free-them/es/sign/", sign_data())
+    with time_machine.travel(dt.timedelta(days=8)):
+        assert purge_unconfirmed() == 0
+    assert Signature.objects.count() == 1

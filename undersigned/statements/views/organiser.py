@@ -89,8 +89,10 @@ def _export_rows(statement: Statement) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow([header for _field, header in EXPORT_COLUMNS])
     fields = [field for field, _header in EXPORT_COLUMNS]
+    # Unconfirmed rows stay out: nobody has shown that their owner signed.
     rows = (
         Signature.objects.filter(statement=statement)
+        .exclude(state=Signature.State.PENDING)
         .order_by("id")
         .values_list(*fields)
         .iterator(chunk_size=2000)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from undersigned.jobs.queue import drain
+from undersigned.jobs.queue import drain, run_periodic
 
 
 class Command(BaseCommand):
@@ -31,7 +32,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        last_run: dict[Callable[[], object], float] = {}
         while not stopping:
+            run_periodic(last_run, time.monotonic())
             done = drain()
             if options["once"]:
                 self.stdout.write(f"{done} job(s) done")

@@ -1,0 +1,12 @@
+"""Housekeeping the worker runs for statements."""
+
+from __future__ import annotations
+
+from undersigned.jobs.queue import every
+from undersigned.statements.actions import purge_unconfirmed
+
+
+@every(600)
+def purge_unconfirmed_signatures() -> None:
+    while purge_unconfirmed():
+        pass
