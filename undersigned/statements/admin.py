@@ -1,20 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from undersigned.organisations.admin import OrganisationScopedAdmin
 from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement, StatementVersion
-
-
-def _own(request: HttpRequest, queryset: QuerySet, path: str) -> QuerySet:
-    """Staff who are not superusers see only their organisations' statements and signatures."""
-    if request.user.is_superuser:
-        return queryset
-    return queryset.filter(**{f"{path}__membership__user": request.user})
 
 
 class VersionInline(admin.StackedInline):
@@ -23,27 +19,29 @@ class VersionInline(admin.StackedInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(OrganisationScopedAdmin):
     list_display = ("slug", "organisation", "status", "goal", "deadline")
     list_filter = ("status",)
     search_fields = ("slug", "versions__title")
     inlines = (VersionInline,)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Statement]:
-        return _own(request, super().get_queryset(request), "organisation")
-
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(OrganisationScopedAdmin):
+    """Signatures are what people submitted: shown, approved or rejected here, never edited."""
+
+    organisation_path = "statement__organisation"
     list_display = ("id", "statement", "kind", "organisation_name", "state", "created_at")
-    list_filter = ("state", "kind", "statement")
+    list_filter = ("state", "kind", ("statement", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("statement",)
     search_fields = ("organisation_name",)
-    readonly_fields = ("email_canonical", "consent_version", "consent_at")
     actions = ("approve", "reject")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Signature]:
-        qs = super().get_queryset(request).select_related("statement")
-        return _own(request, qs, "statement__organisation")
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Signature._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     @admin.action(description=_("Approve the selected organisations' signatures"))
     def approve(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
