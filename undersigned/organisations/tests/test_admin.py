@@ -115,9 +115,7 @@ def test_job_and_audit_tables_are_for_superusers_only(db: None, outsider: User) 
     assert client.get("/admin/audit/auditlog/").status_code == 403
 
 
-def test_signatures_are_not_edited_in_the_admin(
-    statement: Statement, organiser: User
-) -> None:
+def test_signatures_are_not_edited_in_the_admin(statement: Statement, organiser: User) -> None:
     signature = make_signature(statement, 1)
     client = _staff(organiser)
     page = client.get(f"/admin/statements/signature/{signature.pk}/change/").content.decode()
