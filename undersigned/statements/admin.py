@@ -2,24 +2,55 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from undersigned.lib.languages import normalise_tag
 from undersigned.organisations.admin import OrganisationScopedAdmin
 from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
 
+def _language_tag(value: str) -> str:
+    tag = normalise_tag(value or "")
+    if tag is None:
+        raise forms.ValidationError(
+            _("Enter a language tag such as en, es, qu, ay or es-419."), code="invalid"
+        )
+    return tag
+
+
+class VersionForm(forms.ModelForm):
+    class Meta:
+        model = StatementVersion
+        fields = "__all__"
+
+    def clean_language(self) -> str:
+        return _language_tag(self.cleaned_data["language"])
+
+
+class StatementForm(forms.ModelForm):
+    class Meta:
+        model = Statement
+        fields = "__all__"
+
+    def clean_default_language(self) -> str:
+        return _language_tag(self.cleaned_data["default_language"])
+
+
 class VersionInline(admin.StackedInline):
     model = StatementVersion
+    form = VersionForm
     extra = 1
 
 
 @admin.register(Statement)
 class StatementAdmin(OrganisationScopedAdmin):
+    form = StatementForm
     list_display = ("slug", "organisation", "status", "goal", "deadline")
     list_filter = ("status",)
     search_fields = ("slug", "versions__title")

@@ -218,3 +218,23 @@ def test_the_organisation_logo_is_served_from_the_site_itself(
     assert 'href="https://red.example.org/" rel="noopener noreferrer"' in page
     assert client.get(f"/media/{organisation.logo.name}").status_code == 200
     assert client.get("/media/../settings.py").status_code == 404
+
+
+def test_the_admin_normalises_language_tags_and_refuses_others(statement: Statement) -> None:
+    from undersigned.statements.admin import StatementForm, VersionForm
+
+    fields = {"statement": statement.pk, "title": "T", "summary": "S", "body": "<p>B</p>"}
+    good = VersionForm(data={**fields, "language": "pt_br"})
+    assert good.is_valid(), good.errors
+    assert good.cleaned_data["language"] == "pt-BR"
+    for bad in ("english", "e", "pt br", ""):
+        assert "language" in VersionForm(data={**fields, "language": bad}).errors
+    form = StatementForm(
+        data={
+            "organisation": statement.organisation.pk,
+            "slug": "x",
+            "status": "draft",
+            "default_language": "Spanish",
+        }
+    )
+    assert "default_language" in form.errors
