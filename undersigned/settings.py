@@ -192,7 +192,8 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "undersigned.lib.logfilter.Redact"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Request logs carry URLs with tokens in them; keep them out of the log.
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "ERROR"}},

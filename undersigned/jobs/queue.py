@@ -19,8 +19,14 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], None]
 _HANDLERS: dict[str, Handler] = {}
 
-# How long a claimed job stays claimed; a worker killed mid-job frees it after this.
-LEASE = dt.timedelta(minutes=2)
+# Jobs a worker claims at once. Its lease must outlast sending all of them, each allowed
+# EMAIL_TIMEOUT, or another worker would take the rest and send them twice.
+BATCH = 10
+
+
+def _lease(batch: int) -> dt.timedelta:
+    """How long claimed jobs stay claimed; a worker killed mid-batch frees them after this."""
+    return dt.timedelta(seconds=batch * (settings.EMAIL_TIMEOUT + 10))
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -73,7 +79,9 @@ def _claim(batch: int) -> list[Job]:
         # On SQLite the IMMEDIATE transaction already holds the write lock.
         jobs = list(due.order_by("priority", "run_after", "id")[:batch])
         if jobs:
-            Job.objects.filter(pk__in=[job.pk for job in jobs]).update(locked_until=now + LEASE)
+            Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
+                locked_until=now + _lease(batch)
+            )
     return jobs
 
 
@@ -117,7 +125,7 @@ def run_job(job: Job) -> bool:
     return True
 
 
-def drain(*, batch: int = 50, max_jobs: int | None = None) -> int:
+def drain(*, batch: int = BATCH, max_jobs: int | None = None) -> int:
     """Run due jobs until none is left (or `max_jobs` ran); return how many succeeded."""
     done = 0
     ran = 0

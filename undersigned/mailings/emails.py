@@ -26,6 +26,7 @@ def _sender(display_name: str) -> str:
 
 
 def _send(name: str, to: str, from_name: str, context: dict[str, Any], language: str) -> None:
+    context = {**context, "language": language}
     with translation.override(language):
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
         text = render_to_string(f"emails/{name}-body.txt", context)

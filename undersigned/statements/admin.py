@@ -27,7 +27,7 @@ def _language_tag(value: str) -> str:
 class VersionForm(forms.ModelForm):
     class Meta:
         model = StatementVersion
-        fields = "__all__"
+        fields = ("statement", "language", "title", "summary", "body", "demands")
 
     def clean_language(self) -> str:
         return _language_tag(self.cleaned_data["language"])
@@ -36,7 +36,19 @@ class VersionForm(forms.ModelForm):
 class StatementForm(forms.ModelForm):
     class Meta:
         model = Statement
-        fields = "__all__"
+        fields = (
+            "organisation",
+            "slug",
+            "status",
+            "addressed_to",
+            "goal",
+            "deadline",
+            "default_language",
+            "ask_country",
+            "require_country",
+            "ask_postcode",
+            "allow_organisations",
+        )
 
     def clean_default_language(self) -> str:
         return _language_tag(self.cleaned_data["default_language"])

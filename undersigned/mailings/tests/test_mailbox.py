@@ -30,6 +30,14 @@ def test_demo_mode_keeps_mail_and_shows_it(
     assert '<a href="http://127.0.0.1:8000/s/free-them/confirm/' in page.content.decode()
 
 
+def test_the_mailbox_is_only_for_the_machine_running_the_demo(
+    client: Client, statement: Statement, settings: Any
+) -> None:
+    settings.DEMO_MODE = True
+    assert client.get("/demo/mailbox/", REMOTE_ADDR="192.0.2.7").status_code == 404
+    assert client.get("/demo/mailbox/", REMOTE_ADDR="::1").status_code == 200
+
+
 def test_check_email_page_has_no_mailbox_link_outside_demo(
     client: Client, statement: Statement
 ) -> None:

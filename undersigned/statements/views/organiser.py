@@ -30,7 +30,10 @@ def _get_statement_for_member(request: HttpRequest, slug: str) -> Statement:
 def manage(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _get_statement_for_member(request, slug)
     per_day = (
-        Signature.objects.filter(statement=statement, confirmed_at__isnull=False)
+        Signature.objects.filter(
+            statement=statement,
+            state__in=(Signature.State.CONFIRMED, Signature.State.AWAITING_APPROVAL),
+        )
         .annotate(day=TruncDate("confirmed_at", tzinfo=timezone.get_current_timezone()))
         .values("day")
         .annotate(

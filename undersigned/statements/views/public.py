@@ -137,7 +137,7 @@ def signatories(request: HttpRequest, slug: str, language: str) -> HttpResponse:
         kind = None
     page = Paginator(
         rows.order_by("-confirmed_at", "-id").only(
-            "name", "display", "kind", "organisation_name", "organisation_role", "country"
+            "name", "display", "kind", "organisation_name", "organisation_role"
         ),
         settings.SIGNATORIES_PER_PAGE,
     ).get_page(request.GET.get("page"))
