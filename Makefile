@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test compile lint messages config-table clean
+.PHONY: run test compile lint bench messages config-table clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ run: $(VENV)/.installed compile
 ## The whole test suite (set DATABASE_URL to run it on PostgreSQL)
 test: $(VENV)/.installed-dev compile
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Load benchmarks on SQLite and PostgreSQL (a few minutes); needs wrk (apt-get install wrk)
+bench: $(VENV)/.installed-dev compile
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## Format check, lint and migrations check
 lint: $(VENV)/.installed-dev

@@ -15,6 +15,7 @@ TOKEN = r"(?P<token>[-a-zA-Z0-9_]{16,64})"  # noqa: S105 - a URL pattern, not a 
 
 urlpatterns = [
     path("", public.home, name="home"),
+    path("healthz", public.healthz, name="healthz"),
     re_path(rf"^s/{SLUG}/$", public.statement_default, name="statement_default"),
     re_path(rf"^s/{SLUG}/confirm/{TOKEN}/$", signing.confirm, name="confirm"),
     re_path(rf"^s/{SLUG}/withdraw/{TOKEN}/$", signing.withdraw, name="withdraw"),

@@ -48,6 +48,14 @@ def _version_in(statement: Statement, languages: list[str]) -> StatementVersion:
 
 
 @require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and monitoring: the application answers. Also the benchmarks'
+    ceiling, the cheapest request the framework can serve here.
+    """
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     statements = (
         Statement.objects.filter(status=Statement.Status.OPEN)

@@ -1,0 +1,399 @@
+"""`make bench`: the production setup under load, on SQLite then PostgreSQL, bounded in time.
+
+For each database: a fresh database with a statement of ROWS confirmed signatures; granian in
+WSGI mode with 2 workers plus the job worker; wrk on 127.0.0.1 as the load, from a separate
+process. Every scenario is run RUNS times and the median (by requests per second) is kept;
+each is also given as a ratio of the ceiling, a minimal Django view measured in the same run.
+Figures go to stdout as tables and to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+CONNECTIONS = 64
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    out = subprocess.run(  # noqa: S603
+        [PYTHON, *args], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def wait_http(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+class Server:
+    """granian (WSGI, 2 workers) and the job worker, as in production."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.env, self.port = env, port
+        self.web: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.web = subprocess.Popen(  # noqa: S603
+            [
+                str(Path(PYTHON).parent / "granian"),
+                "--interface",
+                "wsgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "2",
+                "--blocking-threads",
+                "8",
+                "--backpressure",
+                "64",
+                "--log-level",
+                "error",
+                "--no-ws",
+                "undersigned.wsgi:application",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        self.start_worker()
+        wait_http(f"http://127.0.0.1:{self.port}/healthz")
+
+    def start_worker(self) -> None:
+        self.worker = subprocess.Popen(  # noqa: S603
+            [PYTHON, "manage.py", "worker"], env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL
+        )
+
+    def stop_worker(self) -> None:
+        if self.worker and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
+            self.worker.wait(timeout=30)
+
+    def web_workers(self) -> list[int]:
+        assert self.web is not None
+        return children(self.web.pid)
+
+    def stop(self) -> None:
+        self.stop_worker()
+        if self.web and self.web.poll() is None:
+            self.web.send_signal(signal.SIGTERM)
+            try:
+                self.web.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.web.kill()
+
+
+def wrk(url: str, seconds: int, *lua_args: str, headers: list[str] | None = None) -> dict[str, Any]:
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "wrk.lua"),
+    ]
+    for header in headers or []:
+        command += ["-H", header]
+    command += [url, "--", *lua_args]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
+    line = next(line for line in out.splitlines() if line.startswith("JSON "))
+    data = json.loads(line[5:])
+    errors = sum(data[key] for key in ("connect", "read", "write", "status", "timeout"))
+    return {
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "p50_ms": data["p50_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "errors": errors,
+        "requests": data["requests"],
+        "status_errors": data["status"],
+    }
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    ordered = sorted(runs, key=lambda run: run["rps"])
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["rps_runs"] = [round(run["rps"]) for run in runs]
+    return chosen
+
+
+def sign_form(base: str, slug: str) -> tuple[str, list[str]]:
+    """The sign form's hidden fields and the cookies a visitor would get, as wrk arguments."""
+    with urllib.request.urlopen(f"{base}/s/{slug}/en/") as response:  # noqa: S310
+        page = response.read().decode()
+        cookies = [
+            value.split(";", 1)[0]
+            for key, value in response.headers.items()
+            if key.lower() == "set-cookie"
+        ]
+    form = page[page.index('id="sign"') :]
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    fields = [f"{name}={value}" for name, value in hidden]
+    fields += ["name=Bench+Signer", "kind=individual", "display=hidden", "consent=on"]
+    headers = [f"Cookie: {'; '.join(cookies)}"] if cookies else []
+    return "&".join(fields), headers
+
+
+def export(base: str, slug: str, session: str, server: Server) -> dict[str, Any]:
+    peak = {"mb": 0.0}
+    stop = threading.Event()
+    pids = server.web_workers()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak["mb"] = max([peak["mb"], *(rss_mb(pid) for pid in pids)])
+            time.sleep(0.02)
+
+    before = max(rss_mb(pid) for pid in pids)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    request = urllib.request.Request(
+        f"{base}/s/{slug}/manage/signatures.csv", headers={"Cookie": f"sessionid={session}"}
+    )
+    started = time.monotonic()
+    size = lines = 0
+    with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+        while chunk := response.read(1 << 16):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    seconds = time.monotonic() - started
+    stop.set()
+    sampler.join()
+    return {
+        "seconds": round(seconds, 2),
+        "peak_mb": round(peak["mb"], 1),
+        "rss_before_mb": round(before, 1),
+        "rows": lines - 1,
+        "mb": round(size / 1e6, 1),
+    }
+
+
+def emails(env: dict[str, str], server: Server, count: int) -> dict[str, Any]:
+    server.stop_worker()
+    queued = run_json(["bench/seed.py", "emails", str(count)], env)
+    started = time.monotonic()
+    server.start_worker()
+    while True:
+        left = run_json(["bench/seed.py", "counts", "none"], env)["jobs_left"]
+        if left == 0 or time.monotonic() - started > 300:
+            break
+        time.sleep(0.2)
+    seconds = time.monotonic() - started
+    return {
+        "per_s": round(count / seconds, 1),
+        "seconds": round(seconds, 2),
+        "left": left,
+        "queued": queued["queued"],
+    }
+
+
+def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"undersigned-bench-{database}-"))
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "undersigned.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    env.update(DEMO_MODE="0", DEBUG="0", LOG_LEVEL="WARNING")
+    pg_name = None
+    if database == "postgresql":
+        pg_name = f"undersigned_bench_{int(time.time())}_{os.getpid()}"
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", pg_name], check=True)  # noqa: S603, S607
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
+    sink_port, port = free_port(), free_port()
+    env.update(
+        EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(sink_port), SITE_URL=f"http://127.0.0.1:{port}"
+    )
+    sink = subprocess.Popen(  # noqa: S603
+        [PYTHON, "bench/smtp_sink.py", str(sink_port)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    server = Server(env, port)
+    try:
+        assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)  # noqa: S603
+        started = time.monotonic()
+        seeded = run_json(["bench/seed.py", "seed", str(args.rows)], env)
+        print(
+            f"[{database}] seeded {args.rows} signatures in {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+        server.start()
+        base = f"http://127.0.0.1:{port}"
+        big = seeded["big"]
+        with urllib.request.urlopen(f"{base}/s/{big}/en/signatories/") as response:  # noqa: S310
+            shallow_page = response.read().decode()
+        deep_url = deep_list_url(base, big, shallow_page, args.rows)
+        urls = {
+            "ceiling": f"{base}/healthz",
+            "page": f"{base}/s/{big}/en/",
+            "count": f"{base}/s/{big}/count.json",
+            "list_shallow": f"{base}/s/{big}/en/signatories/",
+            "list_deep": deep_url,
+        }
+        results: dict[str, Any] = {}
+        for name, url in urls.items():
+            results[name] = median_run([wrk(url, args.seconds, "get") for _ in range(args.runs)])
+            print(f"[{database}] {name}: {results[name]['rps_runs']} req/s", flush=True)
+        sign_runs = []
+        for run in range(args.runs):
+            tag = f"{run}x{int(time.time())}"
+            prefix, headers = sign_form(base, seeded["sign"])
+            result = wrk(
+                f"{base}/s/{seeded['sign']}/en/sign/",
+                args.seconds,
+                "sign",
+                tag,
+                prefix,
+                headers=headers,
+            )
+            time.sleep(1.5)
+            stored = run_json(["bench/seed.py", "counts", tag], env)
+            accepted = result["requests"] - result["status_errors"]
+            result["accepted"] = accepted
+            result["stored"] = stored["rows"]
+            result["lost"] = max(0, accepted - stored["rows"])
+            result["duplicated"] = stored["doubled"] + max(
+                0, stored["rows"] - accepted - CONNECTIONS
+            )
+            sign_runs.append(result)
+        results["sign"] = median_run(sign_runs)
+        results["sign"]["lost"] = max(run["lost"] for run in sign_runs)
+        results["sign"]["duplicated"] = max(run["duplicated"] for run in sign_runs)
+        print(f"[{database}] sign: {results['sign']['rps_runs']} req/s", flush=True)
+        ceiling = results["ceiling"]["rps"]
+        for name in ("page", "count", "list_shallow", "list_deep", "sign"):
+            results[name]["ratio"] = round(results[name]["rps"] / ceiling, 3)
+        results["export"] = export(base, big, seeded["session"], server)
+        print(f"[{database}] export: {results['export']}", flush=True)
+        results["emails"] = emails(env, server, args.emails)
+        print(f"[{database}] emails: {results['emails']}", flush=True)
+        return results
+    finally:
+        server.stop()
+        sink.send_signal(signal.SIGTERM)
+        sink.wait(timeout=10)
+        if pg_name:
+            subprocess.run(
+                ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", pg_name],  # noqa: S603, S607
+                check=False,
+            )
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def deep_list_url(base: str, slug: str, shallow_page: str, rows: int) -> str:
+    """A page of the signatory list about nine tenths of the way down."""
+    per_page = 100
+    return f"{base}/s/{slug}/en/signatories/?page={int(rows * 0.9) // per_page}"
+
+
+def table(database: str, results: dict[str, Any]) -> str:
+    lines = [
+        f"{database}: medians of the runs; ratio = req/s of the scenario / req/s of the ceiling",
+        f"{'scenario':<14}{'req/s':>10}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}",
+    ]
+    for name in ("ceiling", "page", "count", "list_shallow", "list_deep", "sign"):
+        row = results[name]
+        lines.append(
+            f"{name:<14}{row['rps']:>10.0f}{row.get('ratio', 1):>8.2f}{row['p50_ms']:>9.1f}"
+            f"{row['p99_ms']:>9.1f}{row['errors']:>8}"
+        )
+    sign, export_, mails = results["sign"], results["export"], results["emails"]
+    lines.append(f"sign: {sign['lost']} lost, {sign['duplicated']} duplicated")
+    lines.append(
+        f"export: {export_['rows']} rows in {export_['seconds']} s, "
+        f"peak RSS {export_['peak_mb']} MB"
+    )
+    lines.append(f"emails: {mails['per_s']} per second into the SMTP sink")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "5")))
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "3")))
+    parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", "1000000")))
+    parser.add_argument("--emails", type=int, default=int(os.environ.get("BENCH_EMAILS", "10000")))
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    report: dict[str, Any] = {}
+    for database in databases:
+        report[database] = bench_database(database, args)
+    report["settings"] = {
+        "seconds": args.seconds,
+        "runs": args.runs,
+        "rows": args.rows,
+        "emails": args.emails,
+        "connections": CONNECTIONS,
+        "cores": os.cpu_count(),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    for database in databases:
+        print()
+        print(table(database, report[database]))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

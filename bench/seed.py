@@ -1,0 +1,171 @@
+"""Bench data: a statement with N confirmed signatures, an empty one to sign, a member login.
+
+Run inside the benchmark's environment (DATA_DIR or DATABASE_URL set): prints JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+
+def setup() -> None:
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
+    import django
+
+    django.setup()
+
+
+BIG = "bench-1m"
+SIGN = "bench-sign"
+COLUMNS = (
+    "statement_id",
+    "language",
+    "kind",
+    "name",
+    "email",
+    "email_canonical",
+    "country",
+    "postcode",
+    "organisation_name",
+    "organisation_role",
+    "display",
+    "wants_updates",
+    "consent_version",
+    "consent_at",
+    "state",
+    "created_at",
+    "confirmed_at",
+)
+
+
+def _rows(statement_id: int, count: int, start: dt.datetime) -> Iterator[tuple[Any, ...]]:
+    for n in range(count):
+        at = start + dt.timedelta(milliseconds=n * 50)
+        email = f"s{n}@example.org"
+        yield (
+            statement_id,
+            "en",
+            "individual",
+            f"Signer Number{n}",
+            email,
+            email,
+            "",
+            "",
+            "",
+            "",
+            "full" if n % 3 else "initial",
+            False,
+            "bench",
+            at,
+            "confirmed",
+            at,
+            at,
+        )
+
+
+def seed(rows: int) -> dict[str, Any]:
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from undersigned.organisations.models import Membership, Organisation
+    from undersigned.statements.models import Signature, Statement, StatementVersion
+
+    organisation = Organisation.objects.create(name="Bench Union", slug="bench-union")
+    body = "<p>" + "Solidarity text. " * 200 + "</p>"
+    ids = {}
+    for slug in (BIG, SIGN):
+        statement = Statement.objects.create(
+            organisation=organisation,
+            slug=slug,
+            status="open",
+            default_language="en",
+            goal=2_000_000,
+            deadline=timezone.now() + dt.timedelta(days=30),
+        )
+        for language in ("en", "es"):
+            StatementVersion.objects.create(
+                statement=statement,
+                language=language,
+                title=f"Bench {slug} {language}",
+                summary="A statement with many signatures.",
+                body=body,
+                demands="One\nTwo\nThree",
+            )
+        ids[slug] = statement.pk
+    start = timezone.now() - dt.timedelta(days=20)
+    table = Signature._meta.db_table
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            raw = connection.connection
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(
+                    f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"  # noqa: S608
+                ) as copy,
+            ):
+                for row in _rows(ids[BIG], rows, start):
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in COLUMNS)
+            sql = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
+            connection.connection.executemany(sql, _rows(ids[BIG], rows, start))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+    user = User.objects.create_user("bench", password="bench-password-123")
+    Membership.objects.create(organisation=organisation, user=user, role="owner")
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    return {"big": BIG, "sign": SIGN, "session": session.session_key, "rows": rows}
+
+
+def queue_emails(count: int) -> dict[str, Any]:
+    """Clear the job table and queue `count` confirmation emails for new pending signatures."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from undersigned.jobs.models import Job
+    from undersigned.statements.actions import sign
+    from undersigned.statements.models import Statement
+
+    Job.objects.all().delete()
+    statement = Statement.objects.get(slug=SIGN)
+    started = timezone.now()
+    with transaction.atomic():
+        for n in range(count):
+            sign(statement, "en", {"name": f"Mail {n}", "email": f"mail{n}@example.org"})
+    return {"queued": Job.objects.count(), "seconds": (timezone.now() - started).total_seconds()}
+
+
+def counts(tag: str) -> dict[str, Any]:
+    from django.db.models import Count
+
+    from undersigned.jobs.models import Job
+    from undersigned.statements.models import Signature
+
+    rows = Signature.objects.filter(email__startswith=f"b{tag}-")
+    doubled = rows.values("email_canonical").annotate(n=Count("id")).filter(n__gt=1).count()
+    return {"rows": rows.count(), "doubled": doubled, "jobs_left": Job.objects.count()}
+
+
+if __name__ == "__main__":
+    setup()
+    command = sys.argv[1]
+    if command == "seed":
+        result = seed(int(sys.argv[2]))
+    elif command == "emails":
+        result = queue_emails(int(sys.argv[2]))
+    else:
+        result = counts(sys.argv[2])
+    print(json.dumps(result))
