@@ -21,6 +21,18 @@ from undersigned.statements.models import Signature, Statement, StatementVersion
 PASSWORD = "a-long-test-password"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Each test starts with no cached count or page: their keys (statement ids, paths) repeat
+    from one test to the next.
+    """
+    from undersigned.statements.queries import forget_all_cached
+
+    forget_all_cached()
+    yield
+    forget_all_cached()
+
+
 @pytest.fixture
 def organisation(db: None) -> Organisation:
     return Organisation.objects.create(name="Red Estudiantil", slug="red-estudiantil")
@@ -127,8 +139,13 @@ def make_signature(statement: Statement, n: int, **fields: Any) -> Signature:
     return Signature.objects.create(**values)
 
 
-def sign_data(**overrides: Any) -> dict[str, Any]:
+def sign_data(statement: Statement | None = None, **overrides: Any) -> dict[str, Any]:
+    """A valid sign form for `statement` (by default the `statement` fixture's)."""
+    from undersigned.lib.formtoken import issue
+
+    statement = statement or Statement.objects.get(slug="free-them")
     data = {
+        "form_token": issue(statement.pk),
         "name": "Ana García",
         "email": "ana@example.net",
         "country": "ES",

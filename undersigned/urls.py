@@ -19,6 +19,7 @@ urlpatterns = [
     re_path(rf"^s/{SLUG}/$", public.statement_default, name="statement_default"),
     re_path(rf"^s/{SLUG}/confirm/{TOKEN}/$", signing.confirm, name="confirm"),
     re_path(rf"^s/{SLUG}/withdraw/{TOKEN}/$", signing.withdraw, name="withdraw"),
+    re_path(rf"^s/{SLUG}/count\.json$", public.count_json, name="count_json"),
     re_path(rf"^s/{SLUG}/manage/$", organiser.manage, name="manage"),
     re_path(rf"^s/{SLUG}/manage/signatures\.csv$", organiser.export_csv, name="export_csv"),
     re_path(rf"^s/{SLUG}/{LANG}/$", public.statement_page, name="statement"),

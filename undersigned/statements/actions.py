@@ -18,6 +18,7 @@ from undersigned.lib.emails import canonical_email
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.statements.forms import CONSENT_VERSION
 from undersigned.statements.models import Signature, SignatureToken, Statement
+from undersigned.statements.queries import forget_cached
 
 _SIGNER_FIELDS = (
     "name",
@@ -117,6 +118,8 @@ def confirm_signature(signature: Signature) -> bool:
         )
         if changed:
             record("signature.confirmed", statement=signature.statement, object_id=signature.pk)
+    if changed:
+        forget_cached(signature.statement)
     signature.refresh_from_db(fields=("state", "confirmed_at", "kind"))
     return bool(changed)
 
@@ -131,6 +134,7 @@ def withdraw_signature(signature: Signature) -> None:
         pk = signature.pk
         signature.delete()
         record("signature.withdrawn", statement=statement, object_id=pk)
+    forget_cached(statement)
 
 
 def purge_unconfirmed(now: dt.datetime | None = None) -> int:
@@ -154,6 +158,7 @@ def review_organisations(signatures: Iterable[Signature], *, approve: bool, acto
     """Approve or reject organisations' signatures that have confirmed their email."""
     now = timezone.now()
     count = 0
+    reviewed: set[Statement] = set()
     with transaction.atomic():
         for signature in signatures:
             changed = Signature.objects.filter(
@@ -167,6 +172,7 @@ def review_organisations(signatures: Iterable[Signature], *, approve: bool, acto
                 approved_at=now if approve else None,
             )
             if changed:
+                reviewed.add(signature.statement)
                 record(
                     "signature.approved" if approve else "signature.rejected",
                     actor=actor,
@@ -174,4 +180,6 @@ def review_organisations(signatures: Iterable[Signature], *, approve: bool, acto
                     object_id=signature.pk,
                 )
             count += changed
+    for statement in reviewed:
+        forget_cached(statement)
     return count

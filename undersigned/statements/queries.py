@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
+from undersigned.lib import pagecache
 from undersigned.lib.languages import normalise_tag
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
@@ -29,9 +32,42 @@ def get_version(statement: Statement, language: str) -> StatementVersion:
     raise Http404
 
 
+# How long a process reuses a count it read: no counter row is updated per signature (a hot row
+# every signer would queue on); the count is read from the signatures themselves, at most once
+# per statement and process in this many seconds.
+COUNT_SECONDS = 2.0
+_counts: dict[int, tuple[float, int]] = {}
+_count_lock = threading.Lock()
+
+
 def signature_count(statement: Statement) -> int:
-    """Confirmed signatures across every language version: the one shared count."""
-    return Signature.objects.counted().filter(statement=statement).count()
+    """Confirmed signatures across every language version: the one shared count, at most
+    COUNT_SECONDS old (changes made by this process show at once).
+    """
+    entry = _counts.get(statement.pk)
+    if entry is not None and entry[0] > pagecache.clock():
+        return entry[1]
+    # One reader counts while the others wait for its figure, instead of all counting at once.
+    with _count_lock:
+        entry = _counts.get(statement.pk)
+        if entry is not None and entry[0] > pagecache.clock():
+            return entry[1]
+        count = Signature.objects.counted().filter(statement=statement).count()
+        _counts[statement.pk] = (pagecache.clock() + COUNT_SECONDS, count)
+        return count
+
+
+def forget_cached(statement: Statement) -> None:
+    """After a change to who signed: drop this process's copies of the count and the pages.
+    Other server processes catch up within their few seconds.
+    """
+    _counts.pop(statement.pk, None)
+    pagecache.clear(f"/s/{statement.slug}/")
+
+
+def forget_all_cached() -> None:
+    _counts.clear()
+    pagecache.clear()
 
 
 def listed_organisations(statement: Statement) -> QuerySet[Signature]:

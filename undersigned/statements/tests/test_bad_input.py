@@ -73,12 +73,17 @@ def test_composed_and_decomposed_names_are_stored_alike(
 
 
 def test_invalid_utf8_in_the_form_is_not_a_500(client: Client, statement: Statement) -> None:
-    body = (
+    from urllib.parse import quote
+
+    from undersigned.lib.formtoken import issue
+
+    token = f"form_token={quote(issue(statement.pk))}&".encode()
+    body = token + (
         b"name=Ana+\xff\xfeGarc\xc3&email=ana%40example.org&kind=individual&display=full&consent=on"
     )
     response = client.post(URL, body, content_type="application/x-www-form-urlencoded")
     assert response.status_code in (302, 400)
-    bad_email = b"name=Ana&email=\xff%40example.org&kind=individual&display=full&consent=on"
+    bad_email = token + b"name=Ana&email=\xff%40example.org&kind=individual&display=full&consent=on"
     response = client.post(URL, bad_email, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
 
@@ -122,10 +127,44 @@ def test_state_changing_urls_refuse_get(client: Client, statement: Statement) ->
     _nothing_written()
 
 
-def test_a_post_without_csrf_token_is_refused(statement: Statement) -> None:
+def test_a_post_without_the_form_token_is_refused(statement: Statement) -> None:
     client = Client(enforce_csrf_checks=True)
-    assert client.post(URL, sign_data()).status_code == 403
+    assert client.post(URL, sign_data(form_token=None)).status_code == 403
+    assert client.post(URL, sign_data(form_token="12:abc:forged")).status_code == 403
     _nothing_written()
+
+
+def test_a_token_made_for_another_statement_is_refused(
+    client: Client, statement: Statement
+) -> None:
+    from undersigned.lib.formtoken import issue
+
+    assert client.post(URL, sign_data(form_token=issue(statement.pk + 1))).status_code == 403
+    _nothing_written()
+
+
+def test_a_post_from_another_site_is_refused(client: Client, statement: Statement) -> None:
+    response = client.post(URL, sign_data(), HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 403
+    assert client.post(URL, sign_data(), HTTP_ORIGIN="http://testserver").status_code == 302
+
+
+def test_an_old_page_asks_to_sign_again_and_keeps_what_was_typed(
+    client: Client, statement: Statement
+) -> None:
+    import datetime as dt
+
+    import time_machine
+
+    data = sign_data(name="Ana Lenta")
+    with time_machine.travel(dt.timedelta(days=4)):
+        response = client.post(URL, data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "press Sign again" in page
+    assert 'value="Ana Lenta"' in page
+    _nothing_written()
+    assert client.post(URL, data).status_code == 302
 
 
 def test_mastodon_share_refuses_a_bad_server_name(client: Client) -> None:

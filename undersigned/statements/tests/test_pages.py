@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from undersigned.conftest import make_signature
 from undersigned.statements.models import Signature, Statement, StatementVersion
+from undersigned.statements.queries import forget_all_cached
 
 
 def test_home_lists_open_statements_only(client: Client, statement: Statement) -> None:
@@ -183,6 +184,7 @@ def test_hot_pages_use_a_fixed_number_of_queries(
 ) -> None:
     settings.SIGNATORIES_PER_PAGE = 10  # type: ignore[attr-defined]
     make_signature(statement, 0)
+    forget_all_cached()
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for n in range(1, 40):
@@ -192,10 +194,37 @@ def test_hot_pages_use_a_fixed_number_of_queries(
             kind="organisation" if n % 5 == 0 else "individual",
             organisation_name=f"Org {n}",
         )
+    forget_all_cached()
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
     assert len(many) <= 8
+
+
+def test_anonymous_readers_get_the_stored_page_for_two_seconds(
+    client: Client, statement: Statement, organiser_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undersigned.lib import pagecache
+
+    first = client.get("/s/free-them/en/")
+    assert first["Cache-Control"] == "public, max-age=2"
+    make_signature(statement, 1)  # written behind the application's back
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/s/free-them/en/")
+    assert len(queries) == 0
+    assert again.content == first.content
+    assert "Person Number1" in organiser_client.get("/s/free-them/en/").content.decode()
+    now = pagecache.clock()
+    monkeypatch.setattr(pagecache, "clock", lambda: now + 2.1)
+    assert "Person Number1" in client.get("/s/free-them/en/").content.decode()
+
+
+def test_the_live_count_endpoint(client: Client, statement: Statement) -> None:
+    make_signature(statement, 1)
+    response = client.get("/s/free-them/count.json")
+    assert response.json() == {"count": 1, "goal": 100, "progress": 1}
+    assert response["Cache-Control"] == "public, max-age=2"
+    assert client.get("/s/nope/count.json").status_code == 404
 
 
 def test_the_organisation_logo_is_served_from_the_site_itself(

@@ -6,17 +6,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_safe
 
+from undersigned.lib import formtoken
 from undersigned.lib.languages import ui_language
+from undersigned.lib.pagecache import public_cache
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.statements.queries import (
+    COUNT_SECONDS,
     get_public_statement,
     get_version,
     latest_individuals,
@@ -25,6 +28,8 @@ from undersigned.statements.queries import (
 )
 
 LATEST_SIGNERS = 10
+# Seconds a public page is served from memory to anonymous readers (see lib/pagecache.py).
+PAGE_SECONDS = 2
 
 
 def activate_for(statement: Statement, version: StatementVersion) -> str:
@@ -83,6 +88,17 @@ def statement_default(request: HttpRequest, slug: str) -> HttpResponseRedirect:
     return redirect("statement", slug, version.language)
 
 
+@require_safe
+@public_cache(COUNT_SECONDS)
+def count_json(request: HttpRequest, slug: str) -> JsonResponse:
+    """The live count, small enough to be asked for every few seconds by every reader."""
+    statement = get_public_statement(request, slug)
+    count = signature_count(statement)
+    return JsonResponse(
+        {"count": count, "goal": statement.goal, "progress": statement.progress_percent(count)}
+    )
+
+
 def statement_context(statement: Statement, version: StatementVersion) -> dict[str, Any]:
     count = signature_count(statement)
     return {
@@ -107,10 +123,12 @@ def render_statement(
     context = statement_context(statement, version)
     if statement.is_open:
         context["form"] = form or SignForm(statement=statement)
+        context["form_token"] = formtoken.issue(statement.pk)
     return render(request, "statements/statement.html", context, status=status)
 
 
 @require_safe
+@public_cache(PAGE_SECONDS)
 def statement_page(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
@@ -121,6 +139,7 @@ def statement_page(request: HttpRequest, slug: str, language: str) -> HttpRespon
 
 
 @require_safe
+@public_cache(PAGE_SECONDS)
 def beside(request: HttpRequest, slug: str, language: str, other: str) -> HttpResponse:
     """Two language versions side by side, so a bilingual statement reads as both texts."""
     statement = get_public_statement(request, slug)
@@ -133,6 +152,7 @@ def beside(request: HttpRequest, slug: str, language: str, other: str) -> HttpRe
 
 
 @require_safe
+@public_cache(PAGE_SECONDS)
 def signatories(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)

@@ -12,8 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from undersigned.lib import formtoken
 from undersigned.lib.languages import ui_language
 from undersigned.statements import actions
 from undersigned.statements.forms import SignForm
@@ -22,14 +25,23 @@ from undersigned.statements.queries import get_public_statement, get_version
 from undersigned.statements.views.public import activate_for, render_statement
 
 
+@csrf_exempt  # The form carries its own token instead: see undersigned.lib.formtoken.
 @require_POST
 def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
     activate_for(statement, version)
+    token = formtoken.check(request.POST.get("form_token", ""), statement.pk)
+    if token is formtoken.TokenState.INVALID or not formtoken.same_origin(request):
+        return render(request, "statements/form_refused.html", {"version": version}, status=403)
     if not statement.is_open:
         return render_statement(request, statement, version, status=409)
     form = SignForm(request.POST, statement=statement)
+    if token is formtoken.TokenState.EXPIRED and form.is_valid():
+        form.add_error(
+            None,
+            _("This page was open for a long time. Check your details and press Sign again."),
+        )
     if not form.is_valid():
         return render_statement(request, statement, version, form=form, status=400)
     actions.sign(statement, version.language, form.cleaned_data)

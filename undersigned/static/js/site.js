@@ -14,6 +14,23 @@
     fieldset.addEventListener("change", update);
     update();
   });
+  // Keep the count current while the page is open and in view.
+  document.querySelectorAll("[data-count-url]").forEach(function (section) {
+    var number = section.querySelector(".number strong");
+    var bar = section.querySelector("progress");
+    if (!number || !window.fetch) return;
+    setInterval(function () {
+      if (document.hidden) return;
+      fetch(section.getAttribute("data-count-url"), { credentials: "omit" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          number.textContent = String(data.count);
+          if (bar) { bar.value = data.progress; }
+        })
+        .catch(function () {});
+    }, 15000);
+  });
   // A "copy" button beside the share link.
   document.querySelectorAll("input[data-copy]").forEach(function (input) {
     if (!navigator.clipboard) return;

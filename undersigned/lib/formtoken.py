@@ -1,0 +1,51 @@
+"""The sign form's own token, in place of Django's CSRF cookie.
+
+Signing needs no account, so a forged cross-site POST can do nothing a visitor could not do by
+hand; what matters is that the statement page stays the same for every visitor, so it can be
+cached and served during a surge. Django's CSRF token ties the page to a cookie of each
+visitor; this token is the same for everyone for a while: the statement's id and the time the
+page was made, signed with SECRET_KEY. The sign view also refuses a POST whose Origin header
+names another site.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest
+
+_SALT = "undersigned.sign-form"
+# A page left open longer than this asks the signer to press Sign again (nothing typed is lost).
+MAX_AGE_SECONDS = 3 * 24 * 3600
+
+
+class TokenState(enum.Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+def issue(statement_id: int) -> str:
+    return signing.TimestampSigner(salt=_SALT).sign(str(statement_id))
+
+
+def check(value: str, statement_id: int) -> TokenState:
+    signer = signing.TimestampSigner(salt=_SALT)
+    try:
+        signed = signer.unsign(value, max_age=MAX_AGE_SECONDS)
+    except signing.SignatureExpired:
+        return TokenState.EXPIRED
+    except signing.BadSignature:
+        return TokenState.INVALID
+    return TokenState.VALID if signed == str(statement_id) else TokenState.INVALID
+
+
+def same_origin(request: HttpRequest) -> bool:
+    """False when a browser says the form was sent from another site."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    own = f"{request.scheme}://{request.get_host()}"
+    return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
