@@ -200,7 +200,12 @@ class Signature(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=("statement", "state", "kind", "confirmed_at")),
+            # The count, and the signatory list in keyset order (queries.signatory_page).
+            models.Index(
+                fields=("statement", "state", "confirmed_at", "id"), name="signature_list"
+            ),
+            # The organisations that signed, a few among many individuals.
+            models.Index(fields=("statement", "kind", "state"), name="signature_kind"),
         ]
         verbose_name = pgettext_lazy("model name", "signature")
         verbose_name_plural = pgettext_lazy("model name", "signatures")

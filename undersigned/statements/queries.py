@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from undersigned.lib import pagecache
@@ -83,4 +85,73 @@ def latest_individuals(statement: Statement) -> QuerySet[Signature]:
         Signature.objects.listed()
         .filter(statement=statement, kind=Signature.Kind.INDIVIDUAL)
         .order_by("-confirmed_at", "-id")
+    )
+
+
+# Keyset pagination of the signatory list: a page is found by the position of its neighbour,
+# (confirmed_at, id), so the 9,000th page costs what the first does; an OFFSET would make the
+# database walk past every row before it.
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def cursor_for(signature: Signature) -> str:
+    """Where a listed (so confirmed) signature stands in the list."""
+    confirmed_at = signature.confirmed_at or _EPOCH
+    return f"{(confirmed_at - _EPOCH) // _MICROSECOND}-{signature.pk}"
+
+
+def _parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
+    if not value:
+        return None
+    micro, _sep, pk = value.partition("-")
+    if not (micro.isdigit() and pk.isdigit()) or len(micro) > 18 or len(pk) > 18:
+        return None
+    try:
+        return _EPOCH + int(micro) * _MICROSECOND, int(pk)
+    except OverflowError:
+        return None
+
+
+@dataclass
+class SignatoryPage:
+    rows: list[Signature]
+    older: str | None
+    newer: str | None
+
+
+def signatory_page(
+    rows: QuerySet[Signature], before: str | None, after: str | None, size: int
+) -> SignatoryPage:
+    """One page of `rows`, newest first: the first page, the one `before` a cursor (older), or
+    the one `after` it (newer).
+    """
+    rows = rows.only(
+        "name", "display", "kind", "organisation_name", "organisation_role", "confirmed_at"
+    )
+    newer_than = _parse_cursor(after)
+    older_than = _parse_cursor(before)
+    if newer_than is not None:
+        at, pk = newer_than
+        found = list(
+            rows.filter(Q(confirmed_at__gt=at) | Q(confirmed_at=at, pk__gt=pk)).order_by(
+                "confirmed_at", "id"
+            )[: size + 1]
+        )
+        more_newer = len(found) > size
+        page = found[:size][::-1]
+        return SignatoryPage(
+            rows=page,
+            older=cursor_for(page[-1]) if page else None,
+            newer=cursor_for(page[0]) if page and more_newer else None,
+        )
+    if older_than is not None:
+        at, pk = older_than
+        rows = rows.filter(Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))
+    found = list(rows.order_by("-confirmed_at", "-id")[: size + 1])
+    page = found[:size]
+    return SignatoryPage(
+        rows=page,
+        older=cursor_for(page[-1]) if len(found) > size else None,
+        newer=cursor_for(page[0]) if page and older_than is not None else None,
     )

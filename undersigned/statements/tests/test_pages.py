@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -124,7 +125,12 @@ def test_latest_signers_are_the_ten_newest(client: Client, statement: Statement)
     assert "Person Number1<" not in page and "Person Number0" not in page
 
 
-def test_signatory_list_is_paginated(
+def _older_link(page: str) -> str | None:
+    found = re.search(r'href="\?([^"]*before=[^"]+)"', page)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_signatory_list_is_paginated_by_position(
     client: Client, statement: Statement, settings: object
 ) -> None:
     settings.SIGNATORIES_PER_PAGE = 5  # type: ignore[attr-defined]
@@ -135,14 +141,28 @@ def test_signatory_list_is_paginated(
             kind="organisation" if n == 3 else "individual",
             organisation_name="Org Three" if n == 3 else "",
         )
-    first = client.get("/s/free-them/en/signatories/").content.decode()
-    third = client.get("/s/free-them/en/signatories/?page=3").content.decode()
-    assert "Person Number11" in first and "Page 1 of 3" in first
-    assert "Person Number0" in third and "Person Number11" not in third
-    orgs = client.get("/s/free-them/en/signatories/?kind=organisation").content.decode()
+    url = "/s/free-them/en/signatories/"
+    seen: list[str] = []
+    page = client.get(url).content.decode()
+    pages = 1
+    while True:
+        seen += re.findall(r"Person Number(\d+)", page)
+        older = _older_link(page)
+        if older is None:
+            break
+        page = client.get(f"{url}?{older}").content.decode()
+        pages += 1
+        assert "Newer signatures" in page
+    assert pages == 3
+    assert seen == [str(n) for n in range(11, -1, -1)]  # newest first, each once
+    newer = re.search(r'href="\?(after=[^"]+)"', page)
+    assert newer is not None
+    back = client.get(f"{url}?{newer.group(1)}").content.decode()
+    assert re.findall(r"Person Number(\d+)", back) == ["6", "5", "4", "3", "2"]
+    orgs = client.get(f"{url}?kind=organisation").content.decode()
     assert "Org Three" in orgs and "Person Number11" not in orgs
-    assert client.get("/s/free-them/en/signatories/?page=999").status_code == 200
-    assert client.get("/s/free-them/en/signatories/?page=abc").status_code == 200
+    for junk in ("before=abc", "before=1-x", "after=99999999999999999999-1", "before=-5"):
+        assert client.get(f"{url}?{junk}").status_code == 200
 
 
 def test_open_graph_tags_preview_title_and_summary(client: Client, statement: Statement) -> None:
@@ -177,7 +197,11 @@ def test_organiser_text_is_sanitised_on_save_and_on_render(
 
 @pytest.mark.parametrize(
     "url",
-    ["/s/free-them/en/", "/s/free-them/en/signatories/", "/s/free-them/en/signatories/?page=2"],
+    [
+        "/s/free-them/en/",
+        "/s/free-them/en/signatories/",
+        "/s/free-them/en/signatories/?before=9999999999999999-999999",
+    ],
 )
 def test_hot_pages_use_a_fixed_number_of_queries(
     client: Client, statement: Statement, url: str, settings: object

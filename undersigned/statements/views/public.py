@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from undersigned.statements.queries import (
     get_version,
     latest_individuals,
     listed_organisations,
+    signatory_page,
     signature_count,
 )
 
@@ -163,12 +163,9 @@ def signatories(request: HttpRequest, slug: str, language: str) -> HttpResponse:
         rows = rows.filter(kind=kind)
     else:
         kind = None
-    page = Paginator(
-        rows.order_by("-confirmed_at", "-id").only(
-            "name", "display", "kind", "organisation_name", "organisation_role"
-        ),
-        settings.SIGNATORIES_PER_PAGE,
-    ).get_page(request.GET.get("page"))
+    page = signatory_page(
+        rows, request.GET.get("before"), request.GET.get("after"), settings.SIGNATORIES_PER_PAGE
+    )
     return render(
         request,
         "statements/signatories.html",
