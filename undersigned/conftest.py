@@ -170,9 +170,12 @@ class SmtpSink:
     port: int
     messages: list[Message] = field(default_factory=list)
     envelopes: list[Any] = field(default_factory=list)
+    # The client's address and port of each message: one SMTP connection, one port.
+    peers: list[Any] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.envelopes.append(envelope)
+        self.peers.append(session.peer)
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"
 

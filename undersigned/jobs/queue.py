@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import smtplib
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +41,15 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 _PERIODIC: list[tuple[float, Callable[[], object]]] = []
+_BATCH_SCOPES: list[Callable[[], AbstractContextManager[object]]] = []
+
+
+def batch_scope(
+    factory: Callable[[], AbstractContextManager[object]],
+) -> Callable[[], AbstractContextManager[object]]:
+    """Register a context every batch of jobs runs in (one SMTP connection, say)."""
+    _BATCH_SCOPES.append(factory)
+    return factory
 
 
 def every(seconds: float) -> Callable[[Callable[[], object]], Callable[[], object]]:
@@ -133,7 +143,10 @@ def drain(*, batch: int = BATCH, max_jobs: int | None = None) -> int:
         jobs = _claim(batch)
         if not jobs:
             break
-        for job in jobs:
-            done += run_job(job)
-            ran += 1
+        with ExitStack() as scopes:
+            for factory in _BATCH_SCOPES:
+                scopes.enter_context(factory())
+            for job in jobs:
+                done += run_job(job)
+                ran += 1
     return done

@@ -5,11 +5,15 @@ Templates come in threes: emails/<name>-subject.txt, -body.txt and -body.html.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -25,6 +29,44 @@ def _sender(display_name: str) -> str:
     return formataddr((clean, address))
 
 
+class _Shared(threading.local):
+    active = False
+    connection: BaseEmailBackend | None = None
+
+
+_shared = _Shared()
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Send the emails of a batch over one SMTP connection instead of one each."""
+    _shared.active = True
+    try:
+        yield
+    finally:
+        _shared.active = False
+        if _shared.connection is not None:
+            _shared.connection.close()
+            _shared.connection = None
+
+
+def _deliver(message: EmailMultiAlternatives) -> None:
+    if not _shared.active:
+        message.send()
+        return
+    if _shared.connection is None:
+        _shared.connection = get_connection()
+        _shared.connection.open()
+    message.connection = _shared.connection
+    try:
+        message.send()
+    except Exception:
+        # A broken connection must not fail the rest of the batch: the next email opens anew.
+        _shared.connection.close()
+        _shared.connection = None
+        raise
+
+
 def _send(name: str, to: str, from_name: str, context: dict[str, Any], language: str) -> None:
     context = {**context, "language": language}
     with translation.override(language):
@@ -33,7 +75,7 @@ def _send(name: str, to: str, from_name: str, context: dict[str, Any], language:
         html = render_to_string(f"emails/{name}-body.html", context)
     message = EmailMultiAlternatives(subject, text, _sender(from_name), [to])
     message.attach_alternative(html, "text/html")
-    message.send()
+    _deliver(message)
 
 
 def _signature_context(signature: Signature, token: str) -> dict[str, Any]:

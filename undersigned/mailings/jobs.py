@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from undersigned.jobs.queue import handler
+from undersigned.jobs.queue import batch_scope, handler
 from undersigned.lib.tokens import hash_token
 from undersigned.mailings import emails
 from undersigned.statements.models import Signature
@@ -18,6 +18,9 @@ def _current(payload: dict[str, Any]) -> Signature | None:
         .first()
     )
     return signature
+
+
+batch_scope(emails.one_connection)
 
 
 @handler("mail.confirm_signature")

@@ -27,6 +27,16 @@ def test_the_worker_sends_over_smtp_and_deletes_the_job(
     assert Job.objects.count() == 0
 
 
+def test_a_batch_of_emails_shares_one_smtp_connection(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    for n in range(5):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"person{n}@example.net"))
+    assert queue.drain() == 5
+    assert len(smtp_server.messages) == 5
+    assert len(set(smtp_server.peers)) == 1
+
+
 def test_a_failed_send_is_retried_later_without_the_message_text(
     client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch
 ) -> None:
