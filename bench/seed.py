@@ -127,7 +127,20 @@ def seed(rows: int) -> dict[str, Any]:
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
-    return {"big": BIG, "sign": SIGN, "session": session.session_key, "rows": rows}
+    from undersigned.statements.queries import cursor_for
+
+    deep = (
+        Signature.objects.filter(statement_id=ids[BIG])
+        .order_by("-confirmed_at", "-id")
+        .only("confirmed_at")[int(rows * 0.9)]
+    )
+    return {
+        "big": BIG,
+        "sign": SIGN,
+        "session": session.session_key,
+        "rows": rows,
+        "deep_cursor": cursor_for(deep),
+    }
 
 
 def queue_emails(count: int) -> dict[str, Any]:

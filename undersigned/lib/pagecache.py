@@ -22,6 +22,9 @@ from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 
 _MAX_ENTRIES = 2000
+# While one thread renders a fresh copy of an expired page, the others serve the expired one, if
+# it expired less than this many seconds ago, instead of all rendering it at once.
+_GRACE = 10.0
 _ATTRIBUTE = "_public_cache_seconds"
 
 # key -> (expires at, status, headers, body)
@@ -29,6 +32,7 @@ _store: dict[str, tuple[float, int, list[tuple[str, str]], bytes]] = {}
 # Monotonic, so that a jump of the wall clock neither freezes nor flushes the store.
 clock = time.monotonic
 _lock = threading.Lock()
+_refreshing: set[str] = set()
 
 
 def public_cache(seconds: float) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
@@ -55,6 +59,14 @@ def clear(prefix: str = "") -> None:
             del _store[key]
 
 
+def _replay(entry: tuple[float, int, list[tuple[str, str]], bytes]) -> HttpResponse:
+    _expires, status, headers, body = entry
+    response = HttpResponse(body, status=status)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
 class PublicPageCacheMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -66,17 +78,26 @@ class PublicPageCacheMiddleware:
         now = clock()
         entry = _store.get(key)
         if entry is not None and entry[0] > now:
-            _expires, status, headers, body = entry
-            stored = HttpResponse(body, status=status)
-            for name, value in headers:
-                stored[name] = value
-            return stored
+            return _replay(entry)
+        if entry is not None and entry[0] + _GRACE > now:
+            with _lock:
+                busy = key in _refreshing
+                _refreshing.add(key)
+            if busy:
+                return _replay(entry)
+            try:
+                return self._fetch(request, key, now)
+            finally:
+                _refreshing.discard(key)
+        return self._fetch(request, key, now)
+
+    def _fetch(self, request: HttpRequest, key: str, now: float) -> HttpResponseBase:
         response = self.get_response(request)
         seconds = getattr(response, _ATTRIBUTE, None)
         if seconds and not response.cookies and isinstance(response, HttpResponse):
             with _lock:
                 if len(_store) >= _MAX_ENTRIES:
-                    expired = [key for key, value in _store.items() if value[0] <= now]
+                    expired = [k for k, value in _store.items() if value[0] + _GRACE <= now]
                     for stale in expired or list(_store)[:100]:
                         _store.pop(stale, None)
                 _store[key] = (

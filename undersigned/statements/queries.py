@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from undersigned.lib import pagecache
@@ -133,10 +133,12 @@ def signatory_page(
     older_than = _parse_cursor(before)
     if newer_than is not None:
         at, pk = newer_than
+        # Written as a range (>=) less one corner, so that the index serves it; "a > x OR
+        # (a = x AND id > y)" makes SQLite scan.
         found = list(
-            rows.filter(Q(confirmed_at__gt=at) | Q(confirmed_at=at, pk__gt=pk)).order_by(
-                "confirmed_at", "id"
-            )[: size + 1]
+            rows.filter(confirmed_at__gte=at)
+            .exclude(confirmed_at=at, pk__lte=pk)
+            .order_by("confirmed_at", "id")[: size + 1]
         )
         more_newer = len(found) > size
         page = found[:size][::-1]
@@ -147,7 +149,7 @@ def signatory_page(
         )
     if older_than is not None:
         at, pk = older_than
-        rows = rows.filter(Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))
+        rows = rows.filter(confirmed_at__lte=at).exclude(confirmed_at=at, pk__gte=pk)
     found = list(rows.order_by("-confirmed_at", "-id")[: size + 1])
     page = found[:size]
     return SignatoryPage(
