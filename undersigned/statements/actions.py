@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from undersigned.audit.models import record
 from undersigned.jobs.models import Job
 from undersigned.jobs.queue import enqueue
 from undersigned.lib.emails import canonical_email
+from undersigned.lib.groupcommit import GroupCommit
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.statements.forms import CONSENT_VERSION
 from undersigned.statements.models import Signature, SignatureToken, Statement
@@ -33,62 +35,140 @@ _SIGNER_FIELDS = (
 )
 
 
+@dataclass(slots=True)
+class SignRequest:
+    """One submitted sign form, ready to be written."""
+
+    statement: Statement
+    language: str
+    fields: dict[str, Any]
+    canonical: str
+    token: str
+    at: dt.datetime
+
+
 def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
     """Record a signature and queue its email. Returns nothing on purpose: whether the address
-    had signed before must not change what the caller can observe.
+    had signed before must not change what the caller can observe. Returns once stored.
 
     A new address gets a pending signature and a confirmation email. A pending one is updated
     with the new details and gets another confirmation email. One that has confirmed is left as
     it is, and its owner is told by email that someone signed again with it. Every email carries
     a token of its own; earlier ones stay valid.
     """
-    now = timezone.now()
-    token = new_token()
     fields = {name: data.get(name) or "" for name in _SIGNER_FIELDS}
     fields["wants_updates"] = bool(data.get("wants_updates"))
     fields["kind"] = fields["kind"] or Signature.Kind.INDIVIDUAL
     fields["display"] = fields["display"] or Signature.Display.HIDDEN
-    canonical = canonical_email(fields["email"])
-    message = "mail.confirm_signature"
+    request = SignRequest(
+        statement=statement,
+        language=language,
+        fields=fields,
+        canonical=canonical_email(fields["email"]),
+        token=new_token(),
+        at=timezone.now(),
+    )
+    _signing.run(request)
+
+
+def _write_signatures(requests: Sequence[SignRequest]) -> None:
+    """Write a batch of sign requests in one transaction: a few statements, whatever its size.
+
+    Where another process inserted the same address meanwhile (PostgreSQL), the batch is
+    written again one request at a time.
+    """
     with transaction.atomic():
         try:
             with transaction.atomic():
-                signature = Signature.objects.create(
-                    statement=statement,
-                    language=language,
-                    email_canonical=canonical,
-                    consent_version=CONSENT_VERSION,
-                    consent_at=now,
-                    created_at=now,
-                    **fields,
-                )
+                _write_batch(requests)
         except IntegrityError:
-            signature = Signature.objects.select_for_update().get(
-                statement=statement, email_canonical=canonical
+            for request in requests:
+                _write_one(request)
+
+
+def _write_batch(requests: Sequence[SignRequest]) -> None:
+    keys = {(request.statement.pk, request.canonical) for request in requests}
+    found = Signature.objects.select_for_update().filter(
+        statement_id__in={key[0] for key in keys}, email_canonical__in={key[1] for key in keys}
+    )
+    known = {(row.statement_id, row.email_canonical): row for row in found}
+    new: dict[tuple[int, str], Signature] = {}
+    changed: dict[int, Signature] = {}
+    messages: list[tuple[SignRequest, Signature, str]] = []
+    for request in requests:
+        key = (request.statement.pk, request.canonical)
+        signature = known.get(key)
+        if signature is None:
+            signature = Signature(
+                statement=request.statement,
+                email_canonical=request.canonical,
+                created_at=request.at,
             )
-            if signature.state == Signature.State.PENDING:
-                for name, value in fields.items():
-                    setattr(signature, name, value)
-                signature.language = language
-                signature.consent_version = CONSENT_VERSION
-                signature.consent_at = now
-                # Signing again restarts the time the signer has to confirm.
-                signature.created_at = now
-                signature.save(
-                    update_fields=(
-                        *_SIGNER_FIELDS,
-                        "language",
-                        "consent_version",
-                        "consent_at",
-                        "created_at",
-                    )
-                )
-            else:
-                message = "mail.already_signed"
-        SignatureToken.objects.create(
-            signature=signature, token_hash=hash_token(token), created_at=now
+            known[key] = new[key] = signature
+        elif signature.state != Signature.State.PENDING:
+            messages.append((request, signature, "mail.already_signed"))
+            continue
+        elif key not in new:
+            changed[signature.pk] = signature
+        _apply(signature, request)
+        messages.append((request, signature, "mail.confirm_signature"))
+    Signature.objects.bulk_create(new.values())
+    for signature in changed.values():
+        signature.save(update_fields=_REWRITTEN)
+    SignatureToken.objects.bulk_create(
+        SignatureToken(
+            signature=signature, token_hash=hash_token(request.token), created_at=request.at
         )
-        enqueue(message, {"signature": signature.pk, "token": token})
+        for request, signature, _message in messages
+    )
+    Job.objects.bulk_create(
+        Job(kind=message, payload={"signature": signature.pk, "token": request.token})
+        for request, signature, message in messages
+    )
+
+
+def _write_one(request: SignRequest) -> None:
+    """The same as _write_batch for one request, safe against a concurrent insert."""
+    try:
+        with transaction.atomic():
+            signature = Signature(
+                statement=request.statement,
+                email_canonical=request.canonical,
+                created_at=request.at,
+            )
+            _apply(signature, request)
+            signature.save(force_insert=True)
+        message = "mail.confirm_signature"
+    except IntegrityError:
+        signature = Signature.objects.select_for_update().get(
+            statement=request.statement, email_canonical=request.canonical
+        )
+        message = "mail.already_signed"
+        if signature.state == Signature.State.PENDING:
+            _apply(signature, request)
+            signature.save(update_fields=_REWRITTEN)
+            message = "mail.confirm_signature"
+    SignatureToken.objects.create(
+        signature=signature, token_hash=hash_token(request.token), created_at=request.at
+    )
+    enqueue(message, {"signature": signature.pk, "token": request.token})
+
+
+# What signing again rewrites on a signature still waiting for confirmation.
+_REWRITTEN = (*_SIGNER_FIELDS, "language", "consent_version", "consent_at", "created_at")
+
+
+def _apply(signature: Signature, request: SignRequest) -> None:
+    for name, value in request.fields.items():
+        setattr(signature, name, value)
+    signature.language = request.language
+    signature.consent_version = CONSENT_VERSION
+    signature.consent_at = request.at
+    # Signing again restarts the time the signer has to confirm.
+    signature.created_at = request.at
+
+
+_signing: GroupCommit[SignRequest] = GroupCommit(_write_signatures)
 
 
 def signature_for_token(statement: Statement, token: str) -> Signature | None:

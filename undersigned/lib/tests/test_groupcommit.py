@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from undersigned.lib import groupcommit
+from undersigned.lib.groupcommit import GroupCommit
+
+
+@pytest.fixture(autouse=True)
+def _no_file_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests need no database; the lock between processes is for SQLite files.
+    monkeypatch.setattr(groupcommit.connection, "vendor", "none", raising=False)
+
+
+def _run_all(commit: GroupCommit[int], items: list[int]) -> dict[int, BaseException | None]:
+    outcome: dict[int, BaseException | None] = {}
+
+    def one(item: int) -> None:
+        try:
+            commit.run(item)
+            outcome[item] = None
+        except Exception as error:  # noqa: BLE001
+            outcome[item] = error
+
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.001)
+    for thread in threads:
+        thread.join()
+    return outcome
+
+
+def test_requests_arriving_during_a_commit_share_the_next_one() -> None:
+    batches: list[list[int]] = []
+
+    def write(items: Sequence[int]) -> None:
+        batches.append(list(items))
+        time.sleep(0.05)
+
+    outcome = _run_all(GroupCommit(write), list(range(20)))
+    assert outcome == dict.fromkeys(range(20))
+    assert sorted(item for batch in batches for item in batch) == list(range(20))
+    assert len(batches) < 20
+    assert batches[0] == [0]
+
+
+def test_nobody_returns_before_their_batch_is_written() -> None:
+    written: set[int] = set()
+    early: list[int] = []
+    commit: GroupCommit[int] = GroupCommit(lambda items: (time.sleep(0.01), written.update(items)))
+
+    def one(item: int) -> None:
+        commit.run(item)
+        if item not in written:
+            early.append(item)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert early == []
+    assert written == set(range(30))
+
+
+def test_a_failing_request_does_not_fail_the_others() -> None:
+    stored: list[int] = []
+
+    def write(items: Sequence[int]) -> None:
+        time.sleep(0.02)
+        if 13 in items:
+            raise ValueError("bad row")
+        stored.extend(items)
+
+    outcome = _run_all(GroupCommit(write), list(range(20)))
+    assert isinstance(outcome.pop(13), ValueError)
+    assert set(outcome.values()) == {None}
+    assert sorted(stored) == [n for n in range(20) if n != 13]
