@@ -180,6 +180,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Niceness the worker adds to its scheduling priority, so web requests come first (0 to 19).
+WORKER_NICENESS = env_int("WORKER_NICENESS", 10)
+
 # How many times the worker tries a job (an email) before giving up on it.
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 

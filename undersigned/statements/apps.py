@@ -8,4 +8,7 @@ class StatementsConfig(AppConfig):
     label = "statements"
 
     def ready(self) -> None:
-        from undersigned.statements import jobs  # noqa: F401 - registers the worker's housekeeping
+        from undersigned.statements import (  # noqa: F401 - registers housekeeping and signals
+            jobs,
+            signals,
+        )

@@ -14,9 +14,38 @@ from undersigned.lib.languages import normalise_tag
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
 
+# How long a process reuses a statement, its organisation and its versions as read from the
+# database: they change rarely, and are read by every request about the statement. A change
+# made through this process shows at once (see forget_statements); elsewhere within this time.
+STATEMENT_SECONDS = 5.0
+_statements: dict[str, tuple[float, Statement]] = {}
+
+
+def statement_by_slug(slug: str) -> Statement | None:
+    """The statement with its organisation and versions loaded; shared, so never modify it."""
+    entry = _statements.get(slug)
+    if entry is not None and entry[0] > pagecache.clock():
+        return entry[1]
+    statement = (
+        Statement.objects.select_related("organisation")
+        .prefetch_related("versions")
+        .filter(slug=slug)
+        .first()
+    )
+    if statement is not None:
+        if len(_statements) > 1000:
+            _statements.clear()
+        _statements[slug] = (pagecache.clock() + STATEMENT_SECONDS, statement)
+    return statement
+
+
+def forget_statements() -> None:
+    _statements.clear()
+
+
 def get_public_statement(request: HttpRequest, slug: str) -> Statement:
     """An open or closed statement, or a draft for members of its organisation; else 404."""
-    statement = Statement.objects.select_related("organisation").filter(slug=slug).first()
+    statement = statement_by_slug(slug)
     if statement is None:
         raise Http404
     if statement.status == Statement.Status.DRAFT and not statement.is_member(request.user):
@@ -69,6 +98,7 @@ def forget_cached(statement: Statement) -> None:
 
 def forget_all_cached() -> None:
     _counts.clear()
+    _statements.clear()
     pagecache.clear()
 
 

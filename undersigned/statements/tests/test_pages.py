@@ -291,3 +291,20 @@ def test_the_admin_normalises_language_tags_and_refuses_others(statement: Statem
         }
     )
     assert "default_language" in form.errors
+
+
+def test_statement_changes_show_at_once_here_and_within_seconds_elsewhere(
+    client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undersigned.lib import pagecache
+
+    assert client.get("/s/free-them/en/").status_code == 200
+    statement.status = Statement.Status.DRAFT
+    statement.save()  # through this process: caches are told
+    assert client.get("/s/free-them/en/").status_code == 404
+    # Another process changes it back: this one sees it once its copy is a few seconds old.
+    Statement.objects.filter(pk=statement.pk).update(status=Statement.Status.OPEN)
+    assert client.get("/s/free-them/en/").status_code == 404
+    now = pagecache.clock()
+    monkeypatch.setattr(pagecache, "clock", lambda: now + 5.1)
+    assert client.get("/s/free-them/en/").status_code == 200

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
@@ -24,6 +26,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # During a surge, taking signatures comes first; the emails catch up when it calms.
+        os.nice(settings.WORKER_NICENESS)
         stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:

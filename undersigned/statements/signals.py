@@ -1,0 +1,21 @@
+"""Drop this process's cached statements when one, its versions or its organisation change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from undersigned.lib import pagecache
+from undersigned.organisations.models import Organisation
+from undersigned.statements.models import Statement, StatementVersion
+from undersigned.statements.queries import forget_statements
+
+
+@receiver([post_save, post_delete], sender=Statement)
+@receiver([post_save, post_delete], sender=StatementVersion)
+@receiver([post_save, post_delete], sender=Organisation)
+def statement_changed(sender: type, **kwargs: Any) -> None:
+    forget_statements()
+    pagecache.clear()
