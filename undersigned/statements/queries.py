@@ -13,7 +13,6 @@ from undersigned.lib import pagecache
 from undersigned.lib.languages import normalise_tag
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
-
 # How long a process reuses a statement, its organisation and its versions as read from the
 # database: they change rarely, and are read by every request about the statement. A change
 # made through this process shows at once (see forget_statements); elsewhere within this time.
