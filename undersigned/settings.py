@@ -101,6 +101,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "undersigned.sqlite3",
+            # Keep each thread's connection: opening one runs the PRAGMAs below, and closing the
+            # last one checkpoints the WAL, both far dearer than a request.
+            "CONN_MAX_AGE": None,
             # Write transactions take the lock at BEGIN, so concurrent writers queue on the
             # busy timeout instead of failing mid-transaction with "database is locked".
             "OPTIONS": {

@@ -15,6 +15,7 @@ from django.utils import timezone
 from undersigned.audit.models import record
 from undersigned.jobs.models import Job
 from undersigned.jobs.queue import enqueue
+from undersigned.lib import fastinsert
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.groupcommit import GroupCommit
 from undersigned.lib.tokens import hash_token, new_token
@@ -112,18 +113,24 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
             changed[signature.pk] = signature
         _apply(signature, request)
         messages.append((request, signature, "mail.confirm_signature"))
-    Signature.objects.bulk_create(new.values())
+    fastinsert.insert(list(new.values()))
     for signature in changed.values():
         signature.save(update_fields=_REWRITTEN)
-    SignatureToken.objects.bulk_create(
-        SignatureToken(
-            signature=signature, token_hash=hash_token(request.token), created_at=request.at
-        )
-        for request, signature, _message in messages
+    fastinsert.insert(
+        [
+            SignatureToken(
+                signature_id=signature.pk,
+                token_hash=hash_token(request.token),
+                created_at=request.at,
+            )
+            for request, signature, _message in messages
+        ]
     )
-    Job.objects.bulk_create(
-        Job(kind=message, payload={"signature": signature.pk, "token": request.token})
-        for request, signature, message in messages
+    fastinsert.insert(
+        [
+            Job(kind=message, payload={"signature": signature.pk, "token": request.token})
+            for request, signature, message in messages
+        ]
     )
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import copy
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -101,22 +103,13 @@ class SignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
+        # Django deep-copies every field for every form; the sign form is made on each of
+        # thousands of requests a second in a surge, so its fields are prepared once per
+        # statement and language, and shared: nothing changes a field after this.
+        self.base_fields = {}  # type: ignore[misc]  # an empty dict to deep-copy
         super().__init__(*args, **kwargs)
         self.statement = statement
-        organisation = statement.organisation.name
-        self.fields["wants_updates"].label = _("Email me updates from %(organisation)s") % {
-            "organisation": organisation
-        }
-        self.fields["consent"].label = CONSENT_TEXT % {"organisation": organisation}
-        if not statement.ask_country:
-            del self.fields["country"]
-        elif statement.require_country:
-            self.fields["country"].required = True
-        if not statement.ask_postcode:
-            del self.fields["postcode"]
-        if not statement.allow_organisations:
-            for name in ("kind", "organisation_name", "organisation_role"):
-                del self.fields[name]
+        self.fields = dict(_prepared_fields(_FieldsKey.of(statement)))
 
     def clean_email(self) -> str:
         email = str(self.cleaned_data["email"])
@@ -135,3 +128,43 @@ class SignForm(forms.Form):
             data["organisation_name"] = ""
             data["organisation_role"] = ""
         return data
+
+
+@dataclass(frozen=True)
+class _FieldsKey:
+    organisation: str
+    ask_country: bool
+    require_country: bool
+    ask_postcode: bool
+    allow_organisations: bool
+    language: str | None
+
+    @classmethod
+    def of(cls, statement: Statement) -> _FieldsKey:
+        return cls(
+            organisation=statement.organisation.name,
+            ask_country=statement.ask_country,
+            require_country=statement.require_country,
+            ask_postcode=statement.ask_postcode,
+            allow_organisations=statement.allow_organisations,
+            language=get_language(),
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared_fields(key: _FieldsKey) -> dict[str, forms.Field]:
+    fields = copy.deepcopy(SignForm.base_fields)
+    fields["wants_updates"].label = _("Email me updates from %(organisation)s") % {
+        "organisation": key.organisation
+    }
+    fields["consent"].label = CONSENT_TEXT % {"organisation": key.organisation}
+    if not key.ask_country:
+        del fields["country"]
+    elif key.require_country:
+        fields["country"].required = True
+    if not key.ask_postcode:
+        del fields["postcode"]
+    if not key.allow_organisations:
+        for name in ("kind", "organisation_name", "organisation_role"):
+            del fields[name]
+    return fields
