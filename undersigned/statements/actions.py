@@ -109,9 +109,10 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
         messages.append((request, key, "mail.confirm_signature"))
     ids = {key: found[0] for key, found in known.items()}
     ids.update(zip(new, fastinsert.insert(Signature, list(new.values())), strict=True))
-    for signature in Signature.objects.filter(pk__in=pending).select_for_update():
-        _apply(signature, pending[signature.pk])
-        signature.save(update_fields=_REWRITTEN)
+    if pending:
+        for signature in Signature.objects.filter(pk__in=pending).select_for_update():
+            _apply(signature, pending[signature.pk])
+            signature.save(update_fields=_REWRITTEN)
     fastinsert.insert(
         SignatureToken,
         [
