@@ -186,6 +186,12 @@ X_FRAME_OPTIONS = "DENY"
 # Niceness the worker adds to its scheduling priority, so web requests come first (0 to 19).
 WORKER_NICENESS = env_int("WORKER_NICENESS", 10)
 
+# Worker processes: each renders and sends email on one CPU core at most.
+WORKER_PROCESSES = env_int("WORKER_PROCESSES", 2)
+
+# Threads per worker process, each sending over its own SMTP connection.
+WORKER_THREADS = env_int("WORKER_THREADS", 4)
+
 # How many times the worker tries a job (an email) before giving up on it.
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 

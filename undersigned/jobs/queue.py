@@ -104,8 +104,10 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
 
 
-def run_job(job: Job) -> bool:
-    """Run one claimed job; delete it on success, reschedule or fail it otherwise."""
+def run_job(job: Job, *, delete: bool = True) -> bool:
+    """Run one claimed job; delete it on success (unless told not to: the caller deletes a batch
+    at once), reschedule or fail it otherwise.
+    """
     func = _HANDLERS.get(job.kind)
     try:
         if func is None:
@@ -131,7 +133,8 @@ def run_job(job: Job) -> bool:
             else job.payload,
         )
         return False
-    Job.objects.filter(pk=job.pk).delete()
+    if delete:
+        Job.objects.filter(pk=job.pk).delete()
     return True
 
 
@@ -143,10 +146,16 @@ def drain(*, batch: int = BATCH, max_jobs: int | None = None) -> int:
         jobs = _claim(batch)
         if not jobs:
             break
+        succeeded: list[int] = []
         with ExitStack() as scopes:
             for factory in _BATCH_SCOPES:
                 scopes.enter_context(factory())
             for job in jobs:
-                done += run_job(job)
+                if run_job(job, delete=False):
+                    succeeded.append(job.pk)
                 ran += 1
+        # One DELETE for the batch: a worker killed between a send and this line sends those
+        # emails again after its lease runs out, at most a batch of them.
+        Job.objects.filter(pk__in=succeeded).delete()
+        done += len(succeeded)
     return done

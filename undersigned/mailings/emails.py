@@ -80,7 +80,10 @@ def _send(name: str, to: str, from_name: str, context: dict[str, Any], language:
 
 def _signature_context(signature: Signature, token: str) -> dict[str, Any]:
     statement = signature.statement
-    version = statement.versions.filter(language=signature.language).first()
+    version = next(
+        (version for version in statement.versions.all() if version.language == signature.language),
+        None,
+    )
     slug = statement.slug
     return {
         "signature": signature,

@@ -17,24 +17,33 @@ from undersigned.statements.models import Signature, Statement, StatementVersion
 # database: they change rarely, and are read by every request about the statement. A change
 # made through this process shows at once (see forget_statements); elsewhere within this time.
 STATEMENT_SECONDS = 5.0
-_statements: dict[str, tuple[float, Statement]] = {}
+_statements: dict[str | int, tuple[float, Statement]] = {}
 
 
 def statement_by_slug(slug: str) -> Statement | None:
     """The statement with its organisation and versions loaded; shared, so never modify it."""
-    entry = _statements.get(slug)
+    return _cached_statement(slug, slug=slug)
+
+
+def statement_by_id(pk: int) -> Statement | None:
+    """As statement_by_slug, by primary key (for the worker, which knows signatures)."""
+    return _cached_statement(pk, pk=pk)
+
+
+def _cached_statement(key: str | int, **lookup: str | int) -> Statement | None:
+    entry = _statements.get(key)
     if entry is not None and entry[0] > pagecache.clock():
         return entry[1]
     statement = (
         Statement.objects.select_related("organisation")
         .prefetch_related("versions")
-        .filter(slug=slug)
+        .filter(**lookup)
         .first()
     )
     if statement is not None:
         if len(_statements) > 1000:
             _statements.clear()
-        _statements[slug] = (pagecache.clock() + STATEMENT_SECONDS, statement)
+        _statements[key] = (pagecache.clock() + STATEMENT_SECONDS, statement)
     return statement
 
 
