@@ -45,8 +45,12 @@ COLUMNS = (
 
 
 def _rows(statement_id: int, count: int, start: dt.datetime) -> Iterator[tuple[Any, ...]]:
+    from django.db import connection
+
+    # Stored as Django stores them (on SQLite: UTC text without an offset).
+    adapt = connection.ops.adapt_datetimefield_value
     for n in range(count):
-        at = start + dt.timedelta(milliseconds=n * 50)
+        at = adapt(start + dt.timedelta(milliseconds=n * 50))
         email = f"s{n}@example.org"
         yield (
             statement_id,

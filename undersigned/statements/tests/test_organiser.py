@@ -100,3 +100,22 @@ def test_manage_page_shows_signatures_per_day(
     # Email confirmations per day, organisations waiting for approval included.
     assert rows == [(now.date(), 4), ((now - dt.timedelta(days=1)).date(), 1)]
     assert "Waiting Union" in response.content.decode()
+
+
+def test_export_cells_have_one_format_on_every_database(
+    organiser_client: Client, statement: Statement
+) -> None:
+    at = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    make_signature(
+        statement,
+        1,
+        created_at=at,
+        confirmed_at=at,
+        consent_at=at,
+        wants_updates=True,
+        state="confirmed",
+    )
+    row = dict(zip(*_csv(organiser_client.get(EXPORT)), strict=True))
+    assert row["signed_at"] == row["confirmed_at"] == row["consent_at"] == at.isoformat()
+    assert row["wants_updates"] == "True"
+    assert row["state"] == "confirmed"
