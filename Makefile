@@ -28,7 +28,6 @@ compile: $(VENV)/.installed
 run: $(VENV)/.installed compile
 	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py migrate -v0
 	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py collectstatic --noinput -v0
 	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve
 
 ## The whole test suite (set DATABASE_URL to run it on PostgreSQL)

@@ -55,9 +55,6 @@ def test_serve_answers_then_ctrl_c_stops_server_and_worker(tmp_path: Path) -> No
     env.pop("DATABASE_URL", None)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)  # noqa: S603
-    subprocess.run(  # noqa: S603
-        [*manage, "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
-    )
     # A process group of its own, so the test can send Ctrl-C to the group as a terminal does.
     serve = subprocess.Popen(  # noqa: S603
         [*manage, "serve"], env=env, cwd=ROOT, start_new_session=True

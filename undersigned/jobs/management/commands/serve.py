@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # granian serves /static/ from STATIC_ROOT itself: have it up to date first.
+        call_command("collectstatic", interactive=False, verbosity=0)
         bin_dir = os.path.dirname(sys.executable)
         web = [
             os.path.join(bin_dir, "granian"),
