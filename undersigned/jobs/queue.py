@@ -79,20 +79,32 @@ def enqueue(kind: str, payload: dict[str, Any], *, priority: int = 0) -> Job:
 
 
 def _claim(batch: int) -> list[Job]:
+    """Lease up to `batch` due jobs to this worker.
+
+    The due jobs are looked up outside any write transaction (on SQLite a write transaction
+    locks the whole database, and signers wait behind it); then one short UPDATE takes those
+    still free, so that two workers never get the same job.
+    """
     now = timezone.now()
-    with transaction.atomic():
-        due = Job.objects.filter(failed_at__isnull=True, run_after__lte=now).exclude(
-            locked_until__gt=now
-        )
-        if connection.vendor == "postgresql":
-            due = due.select_for_update(skip_locked=True)
-        # On SQLite the IMMEDIATE transaction already holds the write lock.
-        jobs = list(due.order_by("priority", "run_after", "id")[:batch])
-        if jobs:
-            Job.objects.filter(pk__in=[job.pk for job in jobs]).update(
-                locked_until=now + _lease(batch)
-            )
-    return jobs
+    due = list(
+        Job.objects.filter(failed_at__isnull=True, run_after__lte=now)
+        .exclude(locked_until__gt=now)
+        .order_by("priority", "run_after", "id")
+        .values_list("pk", flat=True)[:batch]
+    )
+    if not due:
+        return []
+    table = connection.ops.quote_name(Job._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET locked_until = %s "  # noqa: S608 - the name comes from the model
+        f"WHERE id IN ({', '.join(['%s'] * len(due))}) "
+        "AND failed_at IS NULL AND (locked_until IS NULL OR locked_until <= %s) RETURNING id"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(now + _lease(batch)), *due, adapt(now)])
+        claimed = [row[0] for row in cursor.fetchall()]
+    return list(Job.objects.filter(pk__in=claimed).order_by("priority", "run_after", "id"))
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -114,28 +126,30 @@ def run_job(job: Job, *, delete: bool = True) -> bool:
             raise LookupError(f"no handler for {job.kind}")
         func(job.payload)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-        attempts = job.attempts + 1
-        permanent = attempts >= settings.JOB_MAX_ATTEMPTS or isinstance(
-            exc, LookupError | smtplib.SMTPRecipientsRefused
-        )
-        log.warning(
-            "job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, _describe(exc)
-        )
-        Job.objects.filter(pk=job.pk).update(
-            attempts=attempts,
-            last_error=_describe(exc),
-            locked_until=None,
-            run_after=timezone.now() + _backoff(attempts),
-            failed_at=timezone.now() if permanent else None,
-            # A job that will never run again must not keep a link token.
-            payload={k: v for k, v in job.payload.items() if k != "token"}
-            if permanent
-            else job.payload,
-        )
+        _reschedule(job, exc)
         return False
     if delete:
         Job.objects.filter(pk=job.pk).delete()
     return True
+
+
+def _reschedule(job: Job, exc: BaseException) -> None:
+    attempts = job.attempts + 1
+    permanent = attempts >= settings.JOB_MAX_ATTEMPTS or isinstance(
+        exc, LookupError | smtplib.SMTPRecipientsRefused
+    )
+    log.warning("job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, _describe(exc))
+    Job.objects.filter(pk=job.pk).update(
+        attempts=attempts,
+        last_error=_describe(exc),
+        locked_until=None,
+        run_after=timezone.now() + _backoff(attempts),
+        failed_at=timezone.now() if permanent else None,
+        # A job that will never run again must not keep a link token.
+        payload={k: v for k, v in job.payload.items() if k != "token"}
+        if permanent
+        else job.payload,
+    )
 
 
 def drain(*, batch: int = BATCH, max_jobs: int | None = None) -> int:
