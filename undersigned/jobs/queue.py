@@ -152,11 +152,18 @@ def _reschedule(job: Job, exc: BaseException) -> None:
     )
 
 
-def drain(*, batch: int = BATCH, max_jobs: int | None = None) -> int:
-    """Run due jobs until none is left (or `max_jobs` ran); return how many succeeded."""
+def drain(
+    *,
+    batch: int = BATCH,
+    max_jobs: int | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Run due jobs until none is left, `max_jobs` ran or `stop()` says so (it is asked between
+    batches, so a worker told to stop does within one batch); return how many succeeded.
+    """
     done = 0
     ran = 0
-    while max_jobs is None or ran < max_jobs:
+    while (max_jobs is None or ran < max_jobs) and not stop():
         jobs = _claim(batch)
         if not jobs:
             break

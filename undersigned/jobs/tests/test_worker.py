@@ -119,3 +119,11 @@ def test_an_unknown_job_kind_fails_for_good(db: None) -> None:
     job.refresh_from_db()
     assert job.failed_at is not None
     assert job.last_error == "LookupError"
+
+
+def test_draining_stops_between_batches_when_told(client: Client, statement: Statement) -> None:
+    for n in range(queue.BATCH + 3):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"p{n}@example.net"))
+    batches = iter([False, True])
+    assert queue.drain(stop=lambda: next(batches)) == queue.BATCH
+    assert Job.objects.count() == 3

@@ -82,7 +82,8 @@ class Command(BaseCommand):
                 try:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
+                    # Its whole group: the worker's own processes with it.
+                    os.killpg(proc.pid, signal.SIGKILL)
         failed = [proc.returncode for proc in procs if proc.returncode not in (0, -15, None)]
         if failed:
             raise SystemExit(1)

@@ -72,7 +72,7 @@ class Command(BaseCommand):
             # While one thread waits on the SMTP server, another renders the next email.
             try:
                 while not stopping.is_set():
-                    if not drain():
+                    if not drain(stop=stopping.is_set):
                         stopping.wait(options["interval"])
                     # Drop a connection the database closed or that outlived CONN_MAX_AGE.
                     close_old_connections()
