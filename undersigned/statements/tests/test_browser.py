@@ -288,7 +288,7 @@ def test_an_organisation_is_listed_and_counted_only_once_the_organiser_approves_
     expect(signed_on).to_contain_text("María López, Secretaria general")
     expect_count(page, before + 1)
     page.goto("/s/free-them/en/signatories/?kind=organisation")
-    expect(page.locator("ol.signatories")).to_contain_text("Sindicato Unido")
+    expect(page.locator("ul.signatories")).to_contain_text("Sindicato Unido")
 
 
 def test_a_signer_withdraws_from_the_emailed_link(
