@@ -48,7 +48,7 @@ lint: $(VENV)/.installed-dev
 
 ## Refresh the .po files after changing user-visible strings
 messages: $(VENV)/.installed
-	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --no-obsolete
+	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --ignore=bench --no-obsolete
 
 ## Rewrite the README's configuration table from the comments in settings.py
 config-table: $(VENV)/.installed
