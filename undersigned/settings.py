@@ -59,9 +59,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that a stored public page skips all the rest (see undersigned.lib.pagecache).
-    "undersigned.lib.pagecache.PublicPageCacheMiddleware",
+    # Before the page cache: the HTTPS redirect and security headers apply to stored pages too.
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that a stored public page skips all the rest (see undersigned.lib.pagecache).
+    "undersigned.lib.pagecache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -41,9 +41,20 @@ class _Waiter(Generic[T]):
 
 
 class GroupCommit(Generic[T]):
-    def __init__(self, write: Callable[[Sequence[T]], None]) -> None:
-        """`write` stores a batch of items in one transaction, or raises and stores none."""
+    def __init__(
+        self,
+        write: Callable[[Sequence[T]], None],
+        *,
+        row_errors: tuple[type[Exception], ...] = (),
+    ) -> None:
+        """`write` stores a batch of items in one transaction, or raises and stores none.
+
+        When it raises one of `row_errors` (a constraint one row broke), each item is written
+        again alone, so that one bad request does not fail the others; any other error (the
+        database unreachable or locked) fails the whole batch at once.
+        """
         self._write = write
+        self._row_errors = row_errors
         self._lock = threading.Lock()
         self._queue: list[_Waiter[T]] = []
         self._busy = False
@@ -82,13 +93,20 @@ class GroupCommit(Generic[T]):
         try:
             with write_lock():
                 self._write([waiter.item for waiter in batch])
-        except Exception as error:  # noqa: BLE001 - handed to the waiting requests
+        except self._row_errors:
             if len(batch) == 1:
-                batch[0].error = error
-                return
-            # One bad request must not fail the others: write each alone.
+                raise
             for waiter in batch:
-                self._commit([waiter])
+                try:
+                    self._commit([waiter])
+                except BaseException as error:  # noqa: BLE001 - handed to its request
+                    waiter.error = error
+        except BaseException as error:
+            # Whatever it was, nobody in the batch may be told their item was stored.
+            for waiter in batch:
+                waiter.error = error
+            if not isinstance(error, Exception):
+                raise
         finally:
             for waiter in batch:
                 waiter.lead = False

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from functools import wraps
 from typing import Any
 
@@ -28,7 +30,10 @@ _GRACE = 10.0
 _ATTRIBUTE = "_public_cache_seconds"
 
 # key -> (expires at, status, headers, body)
-_store: dict[str, tuple[float, int, list[tuple[str, str]], bytes]] = {}
+_store: OrderedDict[str, tuple[float, int, list[tuple[str, str]], bytes]] = OrderedDict()
+# Query parameters a cached page may vary on; a request with any other is not cached, or every
+# made-up parameter would make (and store) a page of its own.
+_PARAMETERS = frozenset({"before", "after", "kind"})
 # Monotonic, so that a jump of the wall clock neither freezes nor flushes the store.
 clock = time.monotonic
 _lock = threading.Lock()
@@ -42,7 +47,10 @@ def public_cache(seconds: float) -> Callable[[Callable[..., HttpResponse]], Call
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             response = view(request, *args, **kwargs)
-            if response.status_code == 200:
+            if settings.SESSION_COOKIE_NAME in request.COOKIES:
+                # Perhaps an organiser looking at a draft: for nobody else's eyes.
+                patch_cache_control(response, private=True, no_store=True)
+            elif response.status_code == 200:
                 setattr(response, _ATTRIBUTE, seconds)
                 patch_cache_control(response, public=True, max_age=int(seconds))
             return response
@@ -55,8 +63,13 @@ def public_cache(seconds: float) -> Callable[[Callable[..., HttpResponse]], Call
 def clear(prefix: str = "") -> None:
     """Forget this process's stored pages whose path starts with `prefix` (all by default)."""
     with _lock:
-        for key in [key for key in _store if key.startswith(prefix)]:
+        for key in [key for key in _store if _path(key).startswith(prefix)]:
             del _store[key]
+
+
+def _path(key: str) -> str:
+    """The path of a stored page's key (scheme://host/path?query)."""
+    return "/" + key.split("://", 1)[-1].split("/", 1)[-1]
 
 
 def _replay(entry: tuple[float, int, list[tuple[str, str]], bytes]) -> HttpResponse:
@@ -72,12 +85,19 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if (
+            request.method not in ("GET", "HEAD")
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+            or not _PARAMETERS.issuperset(request.GET)
+        ):
             return self.get_response(request)
-        key = request.get_full_path()
+        # get_host() refuses a host not in ALLOWED_HOSTS, as CommonMiddleware would.
+        key = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
         now = clock()
         entry = _store.get(key)
         if entry is not None and entry[0] > now:
+            with suppress(KeyError):  # evicted by another thread meanwhile
+                _store.move_to_end(key)
             return _replay(entry)
         if entry is not None and entry[0] + _GRACE > now:
             with _lock:
@@ -94,12 +114,13 @@ class PublicPageCacheMiddleware:
     def _fetch(self, request: HttpRequest, key: str, now: float) -> HttpResponseBase:
         response = self.get_response(request)
         seconds = getattr(response, _ATTRIBUTE, None)
-        if seconds and not response.cookies and isinstance(response, HttpResponse):
+        if not (seconds and not response.cookies and isinstance(response, HttpResponse)):
+            # No longer a public page (unpublished, say): stop serving the old copy.
+            _store.pop(key, None)
+        else:
             with _lock:
-                if len(_store) >= _MAX_ENTRIES:
-                    expired = [k for k, value in _store.items() if value[0] + _GRACE <= now]
-                    for stale in expired or list(_store)[:100]:
-                        _store.pop(stale, None)
+                while len(_store) >= _MAX_ENTRIES:
+                    _store.popitem(last=False)  # the least recently used
                 _store[key] = (
                     now + seconds,
                     response.status_code,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
@@ -78,11 +78,13 @@ def _write_signatures(requests: Sequence[SignRequest]) -> None:
     Where another process inserted the same address meanwhile (PostgreSQL), the batch is
     written again one request at a time.
     """
+    # Durable: it must be the outermost transaction, or the signers would be told their
+    # signature was stored before anything had committed.
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             _write_batch(requests)
     except IntegrityError:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             for request in requests:
                 _write_one(request)
 
@@ -212,7 +214,9 @@ def _apply(signature: Signature, request: SignRequest) -> None:
     signature.created_at = request.at
 
 
-_signing: GroupCommit[SignRequest] = GroupCommit(_write_signatures)
+_signing: GroupCommit[SignRequest] = GroupCommit(
+    _write_signatures, row_errors=(IntegrityError, DataError)
+)
 
 
 def signature_for_token(statement: Statement, token: str) -> Signature | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from undersigned.lib.groupcommit import GroupCommit
 @pytest.fixture(autouse=True)
 def _no_file_lock(monkeypatch: pytest.MonkeyPatch) -> None:
     # These tests need no database; the lock between processes is for SQLite files.
-    monkeypatch.setattr(groupcommit.connection, "vendor", "none", raising=False)
+    monkeypatch.setattr(groupcommit, "write_lock", contextlib.nullcontext)
 
 
 def _run_all(commit: GroupCommit[int], items: list[int]) -> dict[int, BaseException | None]:
@@ -23,7 +24,7 @@ def _run_all(commit: GroupCommit[int], items: list[int]) -> dict[int, BaseExcept
         try:
             commit.run(item)
             outcome[item] = None
-        except Exception as error:  # noqa: BLE001
+        except BaseException as error:  # noqa: BLE001
             outcome[item] = error
 
     threads = [threading.Thread(target=one, args=(item,)) for item in items]
@@ -77,7 +78,39 @@ def test_a_failing_request_does_not_fail_the_others() -> None:
             raise ValueError("bad row")
         stored.extend(items)
 
-    outcome = _run_all(GroupCommit(write), list(range(20)))
+    outcome = _run_all(GroupCommit(write, row_errors=(ValueError,)), list(range(20)))
     assert isinstance(outcome.pop(13), ValueError)
     assert set(outcome.values()) == {None}
     assert sorted(stored) == [n for n in range(20) if n != 13]
+
+
+def test_a_failing_database_fails_the_whole_batch_at_once() -> None:
+    calls: list[list[int]] = []
+
+    def write(items: Sequence[int]) -> None:
+        calls.append(list(items))
+        time.sleep(0.02)
+        raise OSError("database is locked")
+
+    outcome = _run_all(GroupCommit(write, row_errors=(ValueError,)), list(range(12)))
+    assert all(isinstance(error, OSError) for error in outcome.values())
+    assert len(calls) < 12  # not retried one by one
+
+
+class _Interrupted(BaseException):
+    pass
+
+
+def test_nobody_is_told_stored_when_the_leader_is_interrupted() -> None:
+    first = threading.Event()
+
+    def write(items: Sequence[int]) -> None:
+        if not first.is_set():
+            first.set()
+            time.sleep(0.05)
+            return
+        raise _Interrupted
+
+    outcome = _run_all(GroupCommit(write), list(range(6)))
+    assert outcome[0] is None
+    assert all(isinstance(outcome[n], _Interrupted) for n in range(1, 6))
