@@ -85,24 +85,33 @@ def _claim(batch: int) -> list[Job]:
     locks the whole database, and signers wait behind it); then one short UPDATE takes those
     still free, so that two workers never get the same job.
     """
-    now = timezone.now()
-    due = list(
-        Job.objects.filter(failed_at__isnull=True, run_after__lte=now)
-        .exclude(locked_until__gt=now)
-        .order_by("priority", "run_after", "id")
-        .values_list("pk", flat=True)[:batch]
-    )
-    if not due:
-        return []
+    for _attempt in range(5):
+        now = timezone.now()
+        due = list(
+            Job.objects.filter(failed_at__isnull=True, run_after__lte=now)
+            .exclude(locked_until__gt=now)
+            .order_by("priority", "run_after", "id")
+            .values_list("pk", flat=True)[:batch]
+        )
+        claimed = _take(due, now, batch) if due else []
+        # None claimed of a full batch: another worker took these first, so look again
+        # rather than take the queue for empty.
+        if claimed or len(due) < batch:
+            return claimed
+    return []
+
+
+def _take(due: list[int], now: dt.datetime, batch: int) -> list[Job]:
     table = connection.ops.quote_name(Job._meta.db_table)
     sql = (
         f"UPDATE {table} SET locked_until = %s "  # noqa: S608 - the name comes from the model
         f"WHERE id IN ({', '.join(['%s'] * len(due))}) "
-        "AND failed_at IS NULL AND (locked_until IS NULL OR locked_until <= %s) RETURNING id"
+        "AND failed_at IS NULL AND run_after <= %s "
+        "AND (locked_until IS NULL OR locked_until <= %s) RETURNING id"
     )
     adapt = connection.ops.adapt_datetimefield_value
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [adapt(now + _lease(batch)), *due, adapt(now)])
+        cursor.execute(sql, [adapt(now + _lease(batch)), *due, adapt(now), adapt(now)])
         claimed = [row[0] for row in cursor.fetchall()]
     return list(Job.objects.filter(pk__in=claimed).order_by("priority", "run_after", "id"))
 

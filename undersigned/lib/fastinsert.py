@@ -51,10 +51,13 @@ def _json(field: models.JSONField, value: Any) -> Any:
     return field.get_db_prep_save(value, connection)
 
 
-def insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+def insert(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]], returning: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
     """INSERT `rows` (attribute name -> value; fields with a constant default or null may be left
-    out) in one
-    statement; return their new primary keys, in order.
+    out) in one statement; return, for each row inserted, its primary key followed by the
+    `returning` columns. Neither database promises the order of RETURNING rows, so match them
+    to yours by those columns, not by position.
     """
     if not rows:
         return []
@@ -67,7 +70,8 @@ def insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list
                 raise KeyError(f"{model.__name__}.{attname} needs a value")
             params.append(adapt(value) if adapt is not None and value is not None else value)
     values = "(" + ", ".join(["%s"] * len(attnames)) + ")"
-    pk = connection.ops.quote_name(model._meta.pk.column)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in (model._meta.pk.column, *returning))
     with connection.cursor() as cursor:
-        cursor.execute(f"{head}{', '.join([values] * len(rows))} RETURNING {pk}", params)
-        return [found[0] for found in cursor.fetchall()]
+        cursor.execute(f"{head}{', '.join([values] * len(rows))} RETURNING {columns}", params)
+        return [tuple(found) for found in cursor.fetchall()]

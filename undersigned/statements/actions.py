@@ -110,7 +110,10 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
             new[key] = _new_row(request)
         messages.append((request, key, "mail.confirm_signature"))
     ids = {key: found[0] for key, found in known.items()}
-    ids.update(zip(new, fastinsert.insert(Signature, list(new.values())), strict=True))
+    inserted = fastinsert.insert(
+        Signature, list(new.values()), returning=("statement_id", "email_canonical")
+    )
+    ids.update({(statement_id, email): pk for pk, statement_id, email in inserted})
     if pending:
         for signature in Signature.objects.filter(pk__in=pending).select_for_update():
             _apply(signature, pending[signature.pk])
