@@ -207,8 +207,13 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "undersigned.lib.logfilter.Redact"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "formatters": {
+        "redacted": {
+            "()": "undersigned.lib.logfilter.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "redacted"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Request logs carry URLs with tokens in them; keep them out of the log.
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "ERROR"}},

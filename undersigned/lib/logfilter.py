@@ -13,17 +13,12 @@ def redact(text: str) -> str:
     return _EMAIL.sub("[email]", _TOKEN_PATH.sub(r"/\1/[token]", text))
 
 
-class Redact(logging.Filter):
-    """Rewrites each record's message with link tokens and email addresses blanked out.
+class RedactingFormatter(logging.Formatter):
+    """Formats a record, traceback included, then blanks link tokens and email addresses.
 
-    A 500 on a confirmation URL is logged by Django with the path, token included.
+    A 500 on a confirmation URL is logged by Django with the path, token included; a database
+    error's text can quote a row's values (PostgreSQL: "Key (email)=(…) already exists").
     """
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))

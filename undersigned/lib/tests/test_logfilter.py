@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
-from undersigned.lib.logfilter import Redact, redact
+from undersigned.lib.logfilter import RedactingFormatter, redact
 
 
 def test_tokens_and_addresses_are_blanked() -> None:
@@ -14,9 +12,23 @@ def test_tokens_and_addresses_are_blanked() -> None:
     assert redact("nothing secret here") == "nothing secret here"
 
 
-def test_the_filter_rewrites_formatted_records(caplog: pytest.LogCaptureFixture) -> None:
-    logger = logging.getLogger("undersigned.test.redact")
-    logger.addFilter(Redact())
-    with caplog.at_level(logging.INFO, logger=logger.name):
-        logger.error("failed for %s on %s", "ana@example.org", "/s/x/confirm/A1234567890bcdefgh/")
-    assert caplog.messages == ["failed for [email] on /s/x/confirm/[token]/"]
+def test_the_formatter_redacts_messages_and_tracebacks() -> None:
+    formatter = RedactingFormatter("%(message)s")
+    try:
+        raise ValueError("Key (email)=(ana@example.org) already exists")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "x",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed on %s",
+            ("/s/x/confirm/A1234567890bcdefgh/",),
+            sys.exc_info(),
+        )
+    text = formatter.format(record)
+    assert text.startswith("failed on /s/x/confirm/[token]/")
+    assert "Traceback" in text
+    assert "ana@example.org" not in text and "A1234567890bcdefgh" not in text

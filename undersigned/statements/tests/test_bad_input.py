@@ -130,7 +130,10 @@ def test_state_changing_urls_refuse_get(client: Client, statement: Statement) ->
 def test_a_post_without_the_form_token_is_refused(statement: Statement) -> None:
     client = Client(enforce_csrf_checks=True)
     assert client.post(URL, sign_data(form_token=None)).status_code == 403
-    assert client.post(URL, sign_data(form_token="12:abc:forged")).status_code == 403
+    response = client.post(URL, sign_data(form_token="12:abc:forged", name="Ana Kept"))
+    assert response.status_code == 403
+    # Refused, but what was typed is on the page again, with a token that works.
+    assert 'value="Ana Kept"' in response.content.decode()
     _nothing_written()
 
 

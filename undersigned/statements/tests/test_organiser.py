@@ -106,6 +106,8 @@ def test_export_cells_have_one_format_on_every_database(
     organiser_client: Client, statement: Statement
 ) -> None:
     at = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    whole = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    make_signature(statement, 2, created_at=whole, confirmed_at=None, state="rejected")
     make_signature(
         statement,
         1,
@@ -115,7 +117,11 @@ def test_export_cells_have_one_format_on_every_database(
         wants_updates=True,
         state="confirmed",
     )
-    row = dict(zip(*_csv(organiser_client.get(EXPORT)), strict=True))
+    header, first, second = _csv(organiser_client.get(EXPORT))
+    whole_row = dict(zip(header, first, strict=True))
+    row = dict(zip(header, second, strict=True))
+    assert whole_row["signed_at"] == whole.isoformat() == "2026-01-02T03:04:05+00:00"
+    assert whole_row["confirmed_at"] == ""
     assert row["signed_at"] == row["confirmed_at"] == row["consent_at"] == at.isoformat()
     assert row["wants_updates"] == "True"
     assert row["state"] == "confirmed"

@@ -128,8 +128,13 @@ def _export_sql(statement_id: int) -> tuple[str, list[str | int]]:
 def _iso_utc(column: str) -> str:
     """ISO 8601 in UTC, as datetime.isoformat() writes an aware UTC datetime."""
     if connection.vendor == "postgresql":
-        pattern = 'YYYY-MM-DD"T"HH24:MI:SS.US'
-        return f"to_char({column} AT TIME ZONE 'UTC', '{pattern}') || '+00:00'"
+        utc = f"{column} AT TIME ZONE 'UTC'"
+        # Microseconds only when there are some, as isoformat() and SQLite's text have them.
+        return (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+            f"mod(extract(microseconds FROM {column})::bigint, 1000000) <> 0 "
+            f"THEN to_char({utc}, '.US') ELSE '' END || '+00:00'"
+        )
     # SQLite keeps UTC datetimes as text: 2026-11-23 15:00:00.123456
     return f"replace({column}, ' ', 'T') || '+00:00'"
 

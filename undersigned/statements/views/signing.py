@@ -31,19 +31,22 @@ def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
     activate_for(statement, version)
-    token = formtoken.check(request.POST.get("form_token", ""), statement.pk)
-    if token is formtoken.TokenState.INVALID or not formtoken.same_origin(request):
+    if not formtoken.same_origin(request):
         return render(request, "statements/form_refused.html", {"version": version}, status=403)
+    token = formtoken.check(request.POST.get("form_token", ""), statement.pk)
     if not statement.is_open:
         return render_statement(request, statement, version, status=409)
     form = SignForm(request.POST, statement=statement)
-    if token is formtoken.TokenState.EXPIRED and form.is_valid():
+    if token is not formtoken.TokenState.VALID and form.is_valid():
+        # An old page, or one made with a key since changed: what was typed is shown again
+        # with a fresh token, nothing is stored. A missing or forged token is refused (403).
         form.add_error(
             None,
             _("This page was open for a long time. Check your details and press Sign again."),
         )
     if not form.is_valid():
-        return render_statement(request, statement, version, form=form, status=400)
+        status = 403 if token is formtoken.TokenState.INVALID else 400
+        return render_statement(request, statement, version, form=form, status=status)
     actions.sign(statement, version.language, form.cleaned_data)
     return redirect("check_email", slug, version.language)
 
