@@ -125,3 +125,15 @@ def test_export_cells_have_one_format_on_every_database(
     assert row["signed_at"] == row["confirmed_at"] == row["consent_at"] == at.isoformat()
     assert row["wants_updates"] == "True"
     assert row["state"] == "confirmed"
+
+
+def test_the_export_reads_in_chunks_and_misses_no_row(
+    organiser_client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undersigned.statements.views import organiser
+
+    monkeypatch.setattr(organiser, "_EXPORT_CHUNK", 3)
+    for n in range(7):
+        make_signature(statement, n)
+    rows = _csv(organiser_client.get(EXPORT))
+    assert [row[6] for row in rows[1:]] == [f"p{n}@example.org" for n in range(7)]

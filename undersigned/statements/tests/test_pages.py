@@ -308,3 +308,33 @@ def test_statement_changes_show_at_once_here_and_within_seconds_elsewhere(
     now = pagecache.clock()
     monkeypatch.setattr(pagecache, "clock", lambda: now + 5.1)
     assert client.get("/s/free-them/en/").status_code == 200
+
+
+def test_stored_pages_still_redirect_to_https(
+    client: Client, statement: Statement, settings: object
+) -> None:
+    settings.SECURE_SSL_REDIRECT = True  # type: ignore[attr-defined]
+    assert client.get("/s/free-them/en/", secure=True).status_code == 200
+    response = client.get("/s/free-them/en/")
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+
+
+def test_made_up_query_parameters_are_not_stored(client: Client, statement: Statement) -> None:
+    from undersigned.lib import pagecache
+
+    client.get("/s/free-them/en/?utm_source=x")
+    client.get("/s/free-them/en/signatories/?kind=organisation")
+    assert [pagecache._path(key) for key in pagecache._store] == [
+        "/s/free-them/en/signatories/?kind=organisation"
+    ]
+
+
+def test_pages_for_logged_in_people_are_private(
+    statement: Statement, organiser_client: Client
+) -> None:
+    statement.status = Statement.Status.DRAFT
+    statement.save()
+    response = organiser_client.get("/s/free-them/en/")
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]

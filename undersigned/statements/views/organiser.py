@@ -118,8 +118,8 @@ def _export_sql(statement_id: int) -> tuple[str, list[str | int]]:
             cells.append(column)
     table = connection.ops.quote_name(Signature._meta.db_table)
     sql = (
-        f"SELECT {', '.join(cells)} FROM {table} "  # noqa: S608 - names from the model
-        "WHERE statement_id = %s AND state <> %s ORDER BY id"
+        f"SELECT id, {', '.join(cells)} FROM {table} "  # noqa: S608 - names from the model
+        "WHERE statement_id = %s AND state <> %s AND id > %s ORDER BY id LIMIT %s"
     )
     # Unconfirmed rows stay out: nobody has shown that their owner signed.
     return sql, [*params, statement_id, Signature.State.PENDING]
@@ -145,15 +145,20 @@ def _export_rows(statement: Statement) -> Iterator[bytes]:
     writer = csv.writer(buffer)
     writer.writerow([header for _field, header in EXPORT_COLUMNS])
     sql, params = _export_sql(statement.pk)
-    # A server-side cursor on PostgreSQL, so rows arrive as they are read, not all at once.
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(_EXPORT_CHUNK):
-            writer.writerows(rows)
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+    last = 0
+    # One short query per chunk, from where the last ended: no read stays open while a slow
+    # client downloads (on SQLite a long read keeps the WAL from being checkpointed).
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, last, _EXPORT_CHUNK])
+            rows = cursor.fetchall()
+        writer.writerows(row[1:] for row in rows)
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < _EXPORT_CHUNK:
+            return
+        last = rows[-1][0]
 
 
 @login_required
