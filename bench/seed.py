@@ -154,15 +154,29 @@ def queue_emails(count: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from undersigned.jobs.models import Job
-    from undersigned.statements.actions import sign
+    from undersigned.lib.tokens import new_token
+    from undersigned.statements.actions import SignRequest, _write_batch
     from undersigned.statements.models import Statement
 
     Job.objects.all().delete()
     statement = Statement.objects.get(slug=SIGN)
     started = timezone.now()
+    requests = [
+        SignRequest(
+            statement=statement,
+            language="en",
+            fields={"name": f"Mail {n}", "email": f"mail{n}@example.org", "kind": "individual"},
+            canonical=f"mail{n}@example.org",
+            token=new_token(),
+            at=started,
+        )
+        for n in range(count)
+    ]
+    # All in one transaction, so the worker sees them at once; the signing path's own batches
+    # are bounded by the number of parameters SQLite takes in one statement.
     with transaction.atomic():
-        for n in range(count):
-            sign(statement, "en", {"name": f"Mail {n}", "email": f"mail{n}@example.org"})
+        for start in range(0, count, 500):
+            _write_batch(requests[start : start + 500])
     committed = time.time()
     return {
         "queued": Job.objects.count(),
