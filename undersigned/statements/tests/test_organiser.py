@@ -137,3 +137,15 @@ def test_the_export_reads_in_chunks_and_misses_no_row(
         make_signature(statement, n)
     rows = _csv(organiser_client.get(EXPORT))
     assert [row[6] for row in rows[1:]] == [f"p{n}@example.org" for n in range(7)]
+
+
+def test_the_database_neutralises_cells_exactly_as_csvsafe_does(
+    organiser_client: Client, statement: Statement
+) -> None:
+    from undersigned.lib.csvsafe import neutralise
+
+    values = ["=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx", "a=b", "'=x", "Ana"]
+    for n, value in enumerate(values):
+        make_signature(statement, n, name=value)
+    rows = _csv(organiser_client.get(EXPORT))
+    assert [row[5] for row in rows[1:]] == [neutralise(value) for value in values]
