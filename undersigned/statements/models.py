@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MinValueValidator
@@ -240,7 +239,3 @@ def initialled(name: str) -> str:
     if len(words) < 2:
         return name
     return f"{words[0]} {words[1][0]}."
-
-
-def site_languages() -> set[str]:
-    return {code for code, _name in settings.LANGUAGES}
