@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test compile lint bench messages config-table clean
+.PHONY: run test soak compile lint bench messages config-table clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,18 @@ run: $(VENV)/.installed compile
 	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
 	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve
 
+# axe-core, which the accessibility tests run in Chromium: pinned in package-lock.json.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## The whole test suite (set DATABASE_URL to run it on PostgreSQL)
-test: $(VENV)/.installed-dev compile
+test: $(VENV)/.installed-dev compile node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## kill -9 the server and the worker under load, restart, check nothing is lost (a few minutes)
+soak: $(VENV)/.installed-dev compile
+	$(BIN)/python -m pytest soak -s $(PYTEST_ARGS)
 
 ## Load benchmarks on SQLite and PostgreSQL (a few minutes); needs wrk (apt-get install wrk)
 bench: $(VENV)/.installed-dev compile
@@ -48,11 +57,11 @@ lint: $(VENV)/.installed-dev
 
 ## Refresh the .po files after changing user-visible strings
 messages: $(VENV)/.installed
-	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --ignore=bench --no-obsolete
+	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --ignore=bench --ignore=node_modules --no-obsolete
 
 ## Rewrite the README's configuration table from the comments in settings.py
 config-table: $(VENV)/.installed
 	$(BIN)/python -m undersigned.lib.config_table
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

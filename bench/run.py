@@ -66,6 +66,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of one process, in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -106,6 +115,19 @@ class Server:
                 found += children(child)
         return found
 
+    def processes(self) -> list[int]:
+        """Every process of the server: `serve`, granian and its workers, the job worker."""
+        assert self.process is not None
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children(pid)
+        return found
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.processes())
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -141,6 +163,82 @@ def wrk(url: str, seconds: int, *lua_args: str, headers: list[str] | None = None
         "requests": data["requests"],
         "status_errors": data["status"],
     }
+
+
+def load(server: Server, url: str, seconds: int, *lua_args: str, **kwargs: Any) -> dict[str, Any]:
+    """A wrk run, with the server's CPU time per request: the job worker's included, since
+    what a request queues is part of its cost."""
+    web = server.web_workers()
+    before, web_before = server.cpu(), sum(cpu_seconds(pid) for pid in web)
+    result = wrk(url, seconds, *lua_args, **kwargs)
+    requests = max(1, result["requests"])
+    result["cpu_ms"] = round((server.cpu() - before) * 1000 / requests, 3)
+    web_cpu = sum(cpu_seconds(pid) for pid in web) - web_before
+    result["web_cpu_ms"] = round(web_cpu * 1000 / requests, 3)
+    return result
+
+
+def profile(server: Server, seconds: int, out: Path) -> threading.Thread:
+    """Sample the web workers and the job worker with py-spy (only the time a thread holds the
+    GIL) while a scenario runs, and write the functions that took most of it to `out`."""
+    pids = [pid for pid in server.processes() if pid != server.process.pid]  # type: ignore[union-attr]
+
+    def record() -> None:
+        raws = []
+        procs = []
+        for pid in pids:
+            raw = out.with_suffix(f".{pid}.raw")
+            procs.append(
+                subprocess.Popen(  # noqa: S603
+                    [
+                        shutil.which("py-spy") or "py-spy",
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--gil",
+                        "--nonblocking",
+                        "--rate",
+                        "200",
+                        "--duration",
+                        str(seconds),
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(raw),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            raws.append((pid, raw))
+        for proc in procs:
+            proc.wait()
+        lines = []
+        for pid, raw in raws:
+            if not raw.exists():
+                continue
+            inclusive: dict[str, int] = {}
+            total = 0
+            for line in raw.read_text().splitlines():
+                stack, _, count = line.rpartition(" ")
+                total += int(count)
+                for frame in set(stack.split(";")):
+                    name = frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0]
+                    inclusive[name] = inclusive.get(name, 0) + int(count)
+            raw.unlink()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80]
+            lines.append(
+                f"# pid {pid} {command.decode(errors='replace')}: {total} samples "
+                f"holding the GIL ({total / (200 * seconds):.0%} of the time)"
+            )
+            top = sorted(inclusive.items(), key=lambda item: -item[1])[:40]
+            lines += [f"{100 * n / max(1, total):5.1f}%  {name}" for name, n in top]
+            lines.append("")
+        out.write_text("\n".join(lines))
+
+    thread = threading.Thread(target=record)
+    thread.start()
+    return thread
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -236,6 +334,32 @@ def emails(env: dict[str, str], count: int) -> dict[str, Any]:
     }
 
 
+def _query(env: dict[str, str], query: str) -> Any:
+    """One value, read with the database's own driver (see jobs_left)."""
+    if "DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"]) as db:
+            return db.execute(query).fetchone()[0]  # type: ignore[index]
+    import sqlite3
+
+    with sqlite3.connect(Path(env["DATA_DIR"]) / "undersigned.sqlite3", timeout=30) as db:
+        return db.execute(query).fetchone()[0]
+
+
+def update_emails(env: dict[str, str], count: int) -> dict[str, Any]:
+    """An update to `count` signers who asked for updates: time from asking for the mailing
+    until the worker has settled every delivery."""
+    queued = run_json(["bench/seed.py", "updates", str(count)], env)
+    started = queued["committed_at"]
+    unfinished = "SELECT count(*) FROM updates_updatemailing WHERE finished_at IS NULL"
+    while _query(env, unfinished) and time.time() - started < 300:
+        time.sleep(0.05)
+    seconds = time.time() - started
+    sent = _query(env, "SELECT count(*) FROM updates_delivery WHERE state = 'sent'")
+    return {"per_s": round(sent / seconds, 1), "seconds": round(seconds, 2), "sent": sent}
+
+
 def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix=f"undersigned-bench-{database}-"))
     env = {
@@ -281,16 +405,28 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
         }
         results: dict[str, Any] = {}
         only = set(args.only.split(",")) if args.only else None
+        if only is not None and "update_emails" in only:
+            results["update_emails"] = update_emails(env, args.emails)
+            print(f"[{database}] update emails: {results['update_emails']}", flush=True)
+            if only == {"update_emails"}:
+                return results
         if only is not None:
             urls = {name: url for name, url in urls.items() if name in only or name == "ceiling"}
         for name, url in urls.items():
-            results[name] = median_run([wrk(url, args.seconds, "get") for _ in range(args.runs)])
+            results[name] = median_run(
+                [load(server, url, args.seconds, "get") for _ in range(args.runs)]
+            )
             print(f"[{database}] {name}: {results[name]['rps_runs']} req/s", flush=True)
         sign_runs = []
         for run in range(args.runs if only is None or "sign" in only else 0):
             tag = f"{run}x{int(time.time())}"
             prefix, headers = sign_form(base, seeded["sign"])
-            result = wrk(
+            profiler = None
+            if args.profile and run == args.runs - 1:
+                path = RESULTS.parent / f"profile-{database}-sign.txt"
+                profiler = profile(server, args.seconds, path)
+            result = load(
+                server,
                 f"{base}/s/{seeded['sign']}/en/sign/",
                 args.seconds,
                 "sign",
@@ -298,6 +434,8 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
                 prefix,
                 headers=headers,
             )
+            if profiler:
+                profiler.join()
             time.sleep(1.5)
             stored = run_json(["bench/seed.py", "counts", tag], env)
             accepted = result["requests"] - result["status_errors"]
@@ -321,6 +459,8 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
         print(f"[{database}] export: {results['export']}", flush=True)
         results["emails"] = emails(env, args.emails)
         print(f"[{database}] emails: {results['emails']}", flush=True)
+        results["update_emails"] = update_emails(env, args.emails)
+        print(f"[{database}] update emails: {results['update_emails']}", flush=True)
         return results
     finally:
         server.stop()
@@ -336,14 +476,16 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def table(database: str, results: dict[str, Any]) -> str:
     lines = [
-        f"{database}: medians of the runs; ratio = req/s of the scenario / req/s of the ceiling",
-        f"{'scenario':<14}{'req/s':>10}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}",
+        f"{database}: medians of the runs; ratio = req/s of the scenario / req/s of the ceiling;",
+        "CPU ms = CPU time of all server processes (web and job worker) per request",
+        f"{'scenario':<14}{'req/s':>10}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'CPU ms':>8}",
     ]
     for name in ("ceiling", "page", "count", "list_shallow", "list_deep", "sign"):
         row = results[name]
         lines.append(
             f"{name:<14}{row['rps']:>10.0f}{row.get('ratio', 1):>8.2f}{row['p50_ms']:>9.1f}"
-            f"{row['p99_ms']:>9.1f}{row['errors']:>8}"
+            f"{row['p99_ms']:>9.1f}{row['errors']:>8}{row['cpu_ms']:>8.2f}"
         )
     sign, export_, mails = results["sign"], results["export"], results["emails"]
     lines.append(f"sign: {sign['lost']} lost, {sign['duplicated']} duplicated")
@@ -352,6 +494,12 @@ def table(database: str, results: dict[str, Any]) -> str:
         f"peak RSS {export_['peak_mb']} MB"
     )
     lines.append(f"emails: {mails['per_s']} per second into the SMTP sink")
+    if "update_emails" in results:
+        updates = results["update_emails"]
+        lines.append(
+            f"update emails: {updates['per_s']} per second into the SMTP sink "
+            f"({updates['sent']} sent)"
+        )
     return "\n".join(lines)
 
 
@@ -363,6 +511,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", "1000000")))
     parser.add_argument("--emails", type=int, default=int(os.environ.get("BENCH_EMAILS", "10000")))
     parser.add_argument("--only", help="comma-separated scenarios, for development (no JSON)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the last sign run with py-spy into bench/results/profile-<db>-sign.txt",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")

@@ -42,6 +42,9 @@ COLUMNS = (
     "state",
     "created_at",
     "confirmed_at",
+    "hold_reason",
+    "network",
+    "channel",
 )
 
 
@@ -71,6 +74,9 @@ def _rows(statement_id: int, count: int, start: dt.datetime) -> Iterator[tuple[A
             "confirmed",
             at,
             at,
+            "",
+            "",
+            "online",
         )
 
 
@@ -185,6 +191,44 @@ def queue_emails(count: int) -> dict[str, Any]:
     }
 
 
+def queue_update(count: int) -> dict[str, Any]:
+    """`count` new signers who asked for updates, half in Spanish, and an update to them in two
+    languages; its mailing asked for, the recipients' rows written by the worker's job."""
+    from django.utils import timezone
+
+    from undersigned.statements.models import Signature, Statement
+    from undersigned.updates.delivery import request_mailing
+    from undersigned.updates.models import Update, UpdateVersion
+
+    statement = Statement.objects.get(slug=SIGN)
+    now = timezone.now()
+    Signature.objects.bulk_create(
+        [
+            Signature(
+                statement=statement,
+                language="es" if n % 2 else "en",
+                name=f"Follower {n}",
+                email=f"news{n}@example.org",
+                email_canonical=f"news{n}@example.org",
+                consent_version="bench",
+                consent_at=now,
+                state=Signature.State.CONFIRMED,
+                confirmed_at=now,
+                wants_updates=True,
+            )
+            for n in range(count)
+        ],
+        batch_size=2000,
+    )
+    update = Update.objects.create(statement=statement, published_at=now)
+    for language, title in (("en", "Strike on Friday"), ("es", "Huelga el viernes")):
+        UpdateVersion.objects.create(
+            update=update, language=language, title=title, body="<p>" + "News. " * 60 + "</p>"
+        )
+    request_mailing(update, actor=None)
+    return {"queued": count, "committed_at": time.time(), "update": update.pk}
+
+
 def counts(tag: str) -> dict[str, Any]:
     from django.db.models import Count
 
@@ -203,6 +247,8 @@ if __name__ == "__main__":
         result = seed(int(sys.argv[2]))
     elif command == "emails":
         result = queue_emails(int(sys.argv[2]))
+    elif command == "updates":
+        result = queue_update(int(sys.argv[2]))
     else:
         result = counts(sys.argv[2])
     print(json.dumps(result))

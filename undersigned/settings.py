@@ -52,15 +52,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_countries",
     "undersigned.audit",
+    "undersigned.abuse",
+    "undersigned.accounts",
     "undersigned.organisations",
     "undersigned.statements",
     "undersigned.jobs",
     "undersigned.mailings",
+    "undersigned.dashboard",
+    "undersigned.updates",
 ]
 
 MIDDLEWARE = [
     # Before the page cache: the HTTPS redirect and security headers apply to stored pages too.
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Cache-Control, also on the pages the cache below serves.
+    "undersigned.lib.headers.SecurityHeadersMiddleware",
     # Early, so that a stored public page skips all the rest (see undersigned.lib.pagecache).
     "undersigned.lib.pagecache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Session timeouts and two-factor authentication for logged-in organisers.
+    "undersigned.accounts.middleware.AccountSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -90,6 +98,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Form fields point at their error messages for screen readers (undersigned.lib.forms).
+FORM_RENDERER = "undersigned.lib.forms.FormRenderer"
 
 # PostgreSQL connection, e.g. postgres://user:password@127.0.0.1:5432/undersigned. Unset: SQLite.
 DATABASE_URL = env_str("DATABASE_URL", "")
@@ -125,8 +136,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 for new and changed passwords; older hashes are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Failed logins (wrong password or code) for one account name before it is refused for a while.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+# Failed logins from one client address, whatever the account, before it is refused for a while.
+LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 20)
+# Seconds over which failed logins are counted, and how long a refusal lasts.
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900)
+# Seconds a login lasts at most, however active the organiser is (default 12 hours).
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+# Seconds without any request after which an organiser is logged out (default 30 minutes).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 1800)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 
 # Interface language when nothing else decides it (a language with a full UI translation).
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -171,18 +198,47 @@ EMAIL_BACKEND = (
 HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
+# Ask browsers to keep the preload flag in HSTS (only after you have decided to submit the domain
+# to the browsers' preload list, which is hard to undo).
+HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = HSTS_PRELOAD
+# security.W021 asks for HSTS preload. Preloading binds the whole domain for months and is the
+# operator's decision (HSTS_PRELOAD=1), not a default this project can take for them.
+SILENCED_SYSTEM_CHECKS = [] if HSTS_PRELOAD else ["security.W021"]
+# No script reads a cookie; cookies go with same-site requests and top-level links only.
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-# No referrer leaves for other sites. Not "no-referrer": under it browsers send "Origin: null"
-# with every form POST, which Django's CSRF check rejects, so no form would work.
-SECURE_REFERRER_POLICY = "same-origin"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# No referrer leaves the site. Under this header alone browsers send "Origin: null" with form
+# POSTs, which the CSRF checks refuse; pages with a form say <meta name="referrer"
+# content="same-origin"> (templates/base.html), so those POSTs carry the site's own origin.
+SECURE_REFERRER_POLICY = "no-referrer"
+# Every organiser account must use two-factor authentication (TOTP) before it sees any
+# organiser page or the admin. Default: on when HTTPS is on, i.e. in production.
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", HTTPS)
+# The name authenticator apps show beside the codes for this site.
+TWO_FACTOR_ISSUER = env_str("TWO_FACTOR_ISSUER", "Undersigned")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+CSRF_FAILURE_VIEW = "undersigned.lib.headers.csrf_failure"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Update emails an organisation may send per minute, across its statements (a mail server
+# that sees too many at once may take the site for a spammer).
+UPDATE_EMAILS_PER_MINUTE = env_int("UPDATE_EMAILS_PER_MINUTE", 30000)
+# The secret your mail server sends as "Authorization: Bearer <secret>" to POST bounced
+# addresses to /hooks/bounces/ (or BOUNCE_HOOK_TOKEN_FILE naming a file that holds it); empty
+# turns the hook off.
+BOUNCE_HOOK_TOKEN = env_secret("BOUNCE_HOOK_TOKEN", "") or ""
 
 # Niceness the worker adds to its scheduling priority, so web requests come first (0 to 19).
 WORKER_NICENESS = env_int("WORKER_NICENESS", 10)
@@ -196,8 +252,35 @@ WORKER_THREADS = env_int("WORKER_THREADS", 4)
 # How many times the worker tries a job (an email) before giving up on it.
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 
-# Days after which a signature nobody confirmed is deleted, with its email address.
+# Days after which a signature or a follower nobody confirmed is deleted, with its email
+# address; a follower's confirmation link works this long.
 UNCONFIRMED_DAYS = env_int("UNCONFIRMED_DAYS", 7)
+
+# Reverse proxies whose X-Forwarded-For is believed, comma-separated IPs or networks
+# (e.g. 127.0.0.1,10.0.0.0/8). From anyone else the header is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
+# Sign requests per client address and statement before further ones are held for review, as
+# count/seconds pairs: a burst and a sustained window. Held signatures are stored, not counted.
+# Requests to follow the statement's updates count too; past the limits they do nothing.
+SIGN_RATE_LIMITS = env_str("SIGN_RATE_LIMITS", "10/60,50/3600")
+
+# A sign form sent sooner than this many seconds after its page was made is held for review.
+SIGN_MIN_SECONDS = env_int("SIGN_MIN_SECONDS", 3)
+
+# Difficulty of the browser's proof of work on the sign form, in bits (each one doubles it;
+# 16 takes a phone well under a second). 0 turns the check off.
+SIGN_PROOF_BITS = env_int("SIGN_PROOF_BITS", 16)
+
+# Emails one address can receive a day from sign and follow forms and invitations, across all
+# statements and organisations.
+EMAILS_PER_ADDRESS_PER_DAY = env_int("EMAILS_PER_ADDRESS_PER_DAY", 10)
+# Invitations one organisation's owners can send in any 24 hours.
+INVITATIONS_PER_ORGANISATION_PER_DAY = env_int("INVITATIONS_PER_ORGANISATION_PER_DAY", 50)
+# Days after a statement closes (status closed, or deadline passed) when its signers' names,
+# emails and details, and its followers, are erased (the worker runs manage.py erase_closed
+# hourly).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 180)
 
 # Signers listed per page of the public signatory list.
 SIGNATORIES_PER_PAGE = env_int("SIGNATORIES_PER_PAGE", 100)

@@ -4,9 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from undersigned.accounts import views as accounts
+from undersigned.lib.headers import csp_report
 from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import logo
-from undersigned.statements.views import organiser, public, signing
+from undersigned.statements.views import organiser, public, signer, signing, watch
+from undersigned.updates import bounces, follow
+from undersigned.updates import views as updates
 
 # A language tag in a URL: en, es, qu, es-419, zh-Hant-TW.
 LANG = r"(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)"
@@ -16,12 +20,24 @@ TOKEN = r"(?P<token>[-a-zA-Z0-9_]{16,64})"  # noqa: S105 - a URL pattern, not a 
 urlpatterns = [
     path("", public.home, name="home"),
     path("healthz", public.healthz, name="healthz"),
+    path("csp-report/", csp_report, name="csp_report"),
     re_path(rf"^s/{SLUG}/$", public.statement_default, name="statement_default"),
     re_path(rf"^s/{SLUG}/confirm/{TOKEN}/$", signing.confirm, name="confirm"),
     re_path(rf"^s/{SLUG}/withdraw/{TOKEN}/$", signing.withdraw, name="withdraw"),
+    re_path(rf"^s/{SLUG}/signature/{TOKEN}/$", signer.my_signature, name="my_signature"),
+    re_path(rf"^s/{SLUG}/signature/{TOKEN}/data\.json$", signer.my_data, name="my_data"),
     re_path(rf"^s/{SLUG}/count\.json$", public.count_json, name="count_json"),
     re_path(rf"^s/{SLUG}/manage/$", organiser.manage, name="manage"),
     re_path(rf"^s/{SLUG}/manage/signatures\.csv$", organiser.export_csv, name="export_csv"),
+    re_path(rf"^s/{SLUG}/manage/watch/$", watch.watch, name="watch"),
+    re_path(rf"^s/{SLUG}/manage/watch/invalidate/$", watch.invalidate, name="invalidate"),
+    re_path(rf"^s/{SLUG}/manage/watch/held/$", watch.review_held, name="review_held"),
+    re_path(rf"^s/{SLUG}/manage/watch/pause/$", watch.pause, name="pause"),
+    re_path(
+        rf"^s/{SLUG}/manage/hide-signatories/$",
+        organiser.hide_signatories,
+        name="hide_signatories",
+    ),
     re_path(rf"^s/{SLUG}/{LANG}/$", public.statement_page, name="statement"),
     re_path(
         rf"^s/{SLUG}/{LANG}/beside/(?P<other>[A-Za-z]{{2,3}}(?:-[A-Za-z0-9]{{1,8}})*)/$",
@@ -29,15 +45,37 @@ urlpatterns = [
         name="beside",
     ),
     re_path(rf"^s/{SLUG}/{LANG}/signatories/$", public.signatories, name="signatories"),
+    re_path(rf"^s/{SLUG}/{LANG}/updates/$", updates.update_list, name="updates"),
+    re_path(rf"^s/{SLUG}/{LANG}/updates/(?P<pk>[0-9]+)/$", updates.update_detail, name="update"),
+    re_path(rf"^s/{SLUG}/{LANG}/updates\.atom$", updates.statement_atom, name="updates_atom"),
+    re_path(rf"^s/{SLUG}/{LANG}/updates\.json$", updates.statement_json, name="updates_json"),
+    re_path(
+        r"^o/(?P<organisation>[-a-zA-Z0-9_]+)/updates\.atom$",
+        updates.organisation_atom,
+        name="organisation_atom",
+    ),
     re_path(rf"^s/{SLUG}/{LANG}/sign/$", signing.sign, name="sign"),
+    re_path(rf"^s/{SLUG}/{LANG}/follow/$", follow.follow, name="follow"),
+    re_path(
+        rf"^s/{SLUG}/{LANG}/follow/check-email/$", follow.check_email, name="follow_check_email"
+    ),
+    re_path(rf"^s/{SLUG}/{LANG}/follow/confirmed/$", follow.confirmed, name="follow_confirmed"),
+    re_path(rf"^s/{SLUG}/follow/confirm/{TOKEN}/$", follow.confirm, name="follow_confirm"),
     re_path(rf"^s/{SLUG}/{LANG}/check-email/$", signing.check_email, name="check_email"),
     re_path(rf"^s/{SLUG}/{LANG}/thanks/$", signing.thanks, name="thanks"),
     re_path(rf"^s/{SLUG}/{LANG}/withdrawn/$", signing.withdrawn, name="withdrawn"),
+    re_path(r"^u/(?P<token>[-a-zA-Z0-9_:]{8,120})/$", updates.unsubscribe, name="unsubscribe"),
+    path("hooks/bounces/", bounces.bounce_hook, name="bounce_hook"),
     path("share/mastodon/", signing.share_mastodon, name="share_mastodon"),
     path("demo/mailbox/", mailbox, name="mailbox"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    path("accounts/two-factor/", accounts.two_factor, name="two_factor"),
+    path("accounts/security/", accounts.account_security, name="account_security"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin's own: its login goes through the same two steps as everyone's.
+    path("admin/login/", accounts.admin_login),
+    path("dashboard/", include("undersigned.dashboard.urls")),
     path("admin/", admin.site.urls),
     # Organisation logos; in production the reverse proxy serves /media/ itself.
     re_path(r"^media/logos/(?P<path>[^/]+)$", logo, name="logo"),

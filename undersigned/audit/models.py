@@ -18,7 +18,7 @@ class AuditLog(models.Model):
         "statements.Statement", null=True, blank=True, on_delete=models.SET_NULL
     )
     # The primary key of the object acted on (a signature, an export), never an email or name.
-    object_id = models.BigIntegerField(null=True, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -41,6 +41,7 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 _PERIODIC: list[tuple[float, Callable[[], object]]] = []
+_IDLE: list[Callable[[], int]] = []
 _BATCH_SCOPES: list[Callable[[], AbstractContextManager[object]]] = []
 
 
@@ -50,6 +51,13 @@ def batch_scope(
     """Register a context every batch of jobs runs in (one SMTP connection, say)."""
     _BATCH_SCOPES.append(factory)
     return factory
+
+
+def idle_work(func: Callable[[], int]) -> Callable[[], int]:
+    """Register work done when no job is due (the emails of an update, after every
+    confirmation email): it returns how much it did, 0 when there was nothing to do."""
+    _IDLE.append(func)
+    return func
 
 
 def every(seconds: float) -> Callable[[Callable[[], object]], Callable[[], object]]:
@@ -175,7 +183,16 @@ def drain(
     while (max_jobs is None or ran < max_jobs) and not stop():
         jobs = _claim(batch)
         if not jobs:
-            break
+            idle = 0
+            for func in _IDLE:
+                try:
+                    idle += func()
+                except Exception:  # noqa: BLE001 - logged; the jobs must go on
+                    log.exception("%s failed", func.__name__)
+            if not idle:
+                break
+            done += idle
+            continue
         succeeded: list[int] = []
         with ExitStack() as scopes:
             for factory in _BATCH_SCOPES:

@@ -11,6 +11,7 @@ names another site.
 from __future__ import annotations
 
 import enum
+import time
 
 from django.conf import settings
 from django.core import signing
@@ -27,8 +28,13 @@ class TokenState(enum.Enum):
     INVALID = "invalid"
 
 
-def issue(statement_id: int) -> str:
-    return signing.TimestampSigner(salt=_SALT).sign(str(statement_id))
+def issue(statement_id: int, at: float | None = None) -> str:
+    """A token for the statement's form, made now or (for tests and tools) at `at`."""
+    signer = signing.TimestampSigner(salt=_SALT)
+    if at is None:
+        return signer.sign(str(statement_id))
+    stamped = f"{statement_id}{signer.sep}{signing.b62_encode(int(at))}"
+    return signing.Signer.sign(signer, stamped)
 
 
 def check(value: str, statement_id: int) -> TokenState:
@@ -40,6 +46,16 @@ def check(value: str, statement_id: int) -> TokenState:
     except signing.BadSignature:
         return TokenState.INVALID
     return TokenState.VALID if signed == str(statement_id) else TokenState.INVALID
+
+
+def age_seconds(value: str) -> float:
+    """How long ago a token (already checked) was made; the page may have been cached a little
+    while, so this is at least the time the visitor had the form."""
+    try:
+        timestamp = signing.b62_decode(value.rsplit(signing.Signer().sep, 2)[-2])
+    except (IndexError, ValueError):
+        return 0.0
+    return time.time() - timestamp
 
 
 def same_origin(request: HttpRequest) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-_TOKEN_PATH = re.compile(r"/(confirm|withdraw)/[-\w]{8,}")
+_TOKEN_PATH = re.compile(r"/(confirm|withdraw|signature|invitation|u)/[-\w:]{8,}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 

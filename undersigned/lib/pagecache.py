@@ -34,6 +34,9 @@ _store: OrderedDict[str, tuple[float, int, list[tuple[str, str]], bytes]] = Orde
 # Query parameters a cached page may vary on; a request with any other is not cached, or every
 # made-up parameter would make (and store) a page of its own.
 _PARAMETERS = frozenset({"before", "after", "kind"})
+# Query parameters that never change a page: a share link's source, read by site.js in the
+# reader's browser. Its pages are the same page, stored once.
+_IGNORED = frozenset({"src"})
 # Monotonic, so that a jump of the wall clock neither freezes nor flushes the store.
 clock = time.monotonic
 _lock = threading.Lock()
@@ -72,6 +75,16 @@ def _path(key: str) -> str:
     return "/" + key.split("://", 1)[-1].split("/", 1)[-1]
 
 
+def _cached_path(request: HttpRequest) -> str:
+    if _IGNORED.isdisjoint(request.GET):
+        return request.get_full_path()
+    query = request.GET.copy()
+    for name in _IGNORED:
+        query.pop(name, None)
+    path = request.get_full_path().partition("?")[0]
+    return path + (f"?{query.urlencode()}" if query else "")
+
+
 def _replay(entry: tuple[float, int, list[tuple[str, str]], bytes]) -> HttpResponse:
     _expires, status, headers, body = entry
     response = HttpResponse(body, status=status)
@@ -88,11 +101,11 @@ class PublicPageCacheMiddleware:
         if (
             request.method not in ("GET", "HEAD")
             or settings.SESSION_COOKIE_NAME in request.COOKIES
-            or not _PARAMETERS.issuperset(request.GET)
+            or not (_PARAMETERS | _IGNORED).issuperset(request.GET)
         ):
             return self.get_response(request)
         # get_host() refuses a host not in ALLOWED_HOSTS, as CommonMiddleware would.
-        key = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        key = f"{request.scheme}://{request.get_host()}{_cached_path(request)}"
         now = clock()
         entry = _store.get(key)
         if entry is not None and entry[0] > now:

@@ -19,14 +19,23 @@ from django.urls import reverse
 from django.utils import translation
 
 from undersigned.lib.languages import ui_language
+from undersigned.lib.text import clean_line
+from undersigned.organisations.models import Invitation
 from undersigned.statements.models import Signature
+from undersigned.updates.models import Follower
+
+
+def _header_text(text: str) -> str:
+    """Text for a header: one plain line, as line breaks would let it add headers. MIME encoded
+    words (=?utf-8?q?...?=) have their markers split apart: a mail program would decode one,
+    and a line break inside would then make the SMTP backend refuse the message.
+    """
+    return clean_line(text).replace("=?", "= ?").replace("?=", "? =")
 
 
 def _sender(display_name: str) -> str:
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    # Header folding characters would let a name add headers; keep it to one plain line.
-    clean = " ".join(display_name.split())[:100]
-    return formataddr((clean, address))
+    return formataddr((_header_text(display_name)[:100], address))
 
 
 class _Shared(threading.local):
@@ -70,7 +79,7 @@ def _deliver(message: EmailMultiAlternatives) -> None:
 def _send(name: str, to: str, from_name: str, context: dict[str, Any], language: str) -> None:
     context = {**context, "language": language}
     with translation.override(language):
-        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+        subject = _header_text(render_to_string(f"emails/{name}-subject.txt", context))
         text = render_to_string(f"emails/{name}-body.txt", context)
         html = render_to_string(f"emails/{name}-body.html", context)
     message = EmailMultiAlternatives(subject, text, _sender(from_name), [to])
@@ -93,6 +102,7 @@ def _signature_context(signature: Signature, token: str) -> dict[str, Any]:
         "unconfirmed_days": settings.UNCONFIRMED_DAYS,
         "confirm_url": settings.SITE_URL + reverse("confirm", args=(slug, token)),
         "withdraw_url": settings.SITE_URL + reverse("withdraw", args=(slug, token)),
+        "signature_url": settings.SITE_URL + reverse("my_signature", args=(slug, token)),
         "statement_url": settings.SITE_URL + reverse("statement", args=(slug, signature.language)),
     }
 
@@ -118,3 +128,46 @@ def confirm_signature(signature: Signature, token: str) -> None:
 def already_signed(signature: Signature, token: str) -> None:
     """Tell the owner of an address that signed before that someone signed with it again."""
     _send_to_signer("already_signed", signature, token)
+
+
+def confirm_follower(follower: Follower, token: str) -> None:
+    """Ask someone who followed a statement to confirm: the link opens a page whose button
+    confirms. In the language they chose for the updates."""
+    statement = follower.statement
+    versions = {version.language: version for version in statement.versions.all()}
+    version = versions.get(follower.language) or versions.get(statement.default_language)
+    language = version.language if version else statement.default_language
+    context = {
+        "statement": statement,
+        "version": version,
+        "organisation": statement.organisation,
+        "unconfirmed_days": settings.UNCONFIRMED_DAYS,
+        "confirm_url": settings.SITE_URL + reverse("follow_confirm", args=(statement.slug, token)),
+        "statement_url": settings.SITE_URL + reverse("statement", args=(statement.slug, language)),
+    }
+    _send(
+        "confirm_follower",
+        follower.email,
+        statement.organisation.name,
+        context,
+        ui_language(language, statement.default_language),
+    )
+
+
+def invitation(invitation: Invitation, token: str) -> None:
+    """Invite someone to an organisation, in the inviting owner's language: the link opens a
+    page where they accept, or first make an account."""
+    organisation = invitation.organisation
+    context = {
+        "organisation": organisation,
+        "role": invitation.get_role_display,
+        "expires_at": invitation.expires_at,
+        "accept_url": settings.SITE_URL + reverse("dashboard:invitation", args=(token,)),
+    }
+    _send(
+        "invitation",
+        invitation.email,
+        organisation.name,
+        context,
+        ui_language(invitation.language, settings.LANGUAGE_CODE),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import connection
@@ -9,8 +10,12 @@ from django.db import connection
 from undersigned.jobs.queue import batch_scope, handler
 from undersigned.lib.tokens import hash_token
 from undersigned.mailings import emails
+from undersigned.organisations.models import Invitation
 from undersigned.statements.models import Signature, SignatureToken
 from undersigned.statements.queries import statement_by_id
+from undersigned.updates.models import Follower
+
+log = logging.getLogger(__name__)
 
 # What the emails read of a signature: text columns only, which need no conversion; in the
 # model's order, as Model.from_db wants them.
@@ -65,3 +70,35 @@ def send_already_signed(payload: dict[str, Any]) -> None:
     signature = _current(payload)
     if signature is not None:
         emails.already_signed(signature, payload["token"])
+
+
+@handler("mail.confirm_follower")
+def send_follower_confirmation(payload: dict[str, Any]) -> None:
+    # Only while the follower is pending and the token is its own: confirmed, purged or erased
+    # ones send nothing.
+    follower = (
+        Follower.objects.filter(
+            pk=payload["follower"],
+            confirmed_at__isnull=True,
+            tokens__token_hash=hash_token(payload["token"]),
+        )
+        .only("pk", "statement_id", "email", "language")
+        .first()
+    )
+    statement = statement_by_id(follower.statement_id) if follower else None
+    if follower is not None and statement is not None:
+        follower.statement = statement
+        emails.confirm_follower(follower, payload["token"])
+
+
+@handler("mail.invitation")
+def send_invitation(payload: dict[str, Any]) -> None:
+    # Only while the invitation is pending with this very token: revoked, accepted or
+    # replaced ones send nothing.
+    invitation = (
+        Invitation.objects.select_related("organisation")
+        .filter(pk=payload["invitation"], token_hash=hash_token(payload["token"]))
+        .first()
+    )
+    if invitation is not None and invitation.usable():
+        emails.invitation(invitation, payload["token"])

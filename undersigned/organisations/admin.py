@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
 
+from undersigned.audit.models import record
+from undersigned.lib.text import clean_line, publishable
 from undersigned.organisations.models import Membership, Organisation
 
 
@@ -22,7 +26,55 @@ def _user_id(request: HttpRequest) -> int:
     return int(request.user.pk or 0)
 
 
-class OrganisationScopedAdmin(admin.ModelAdmin):
+class RefusesOtherOrganisationsAdmin(admin.ModelAdmin):
+    """Asking for a record of an organisation one is not in is a 403, written to the audit log,
+    where the admin would quietly send one to its index page.
+    """
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        self._refuse_if_elsewhere(request, object_id)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        self._refuse_if_elsewhere(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        self._refuse_if_elsewhere(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def _refuse_if_elsewhere(self, request: HttpRequest, object_id: str | None) -> None:
+        # Checked before the admin opens its transaction, so the audit row is kept.
+        if object_id is None or self.get_object(request, object_id) is not None:
+            return
+        if self._exists_elsewhere(object_id):
+            record(
+                "access.denied",
+                actor=request.user,
+                view=f"admin:{self.opts.app_label}.{self.opts.model_name}",
+                object=str(object_id)[:40],
+            )
+            raise PermissionDenied
+
+    def _exists_elsewhere(self, object_id: str) -> bool:
+        model: type[Model] = self.model
+        try:
+            return model._default_manager.filter(pk=object_id).exists()
+        except (ValueError, TypeError):
+            return False
+
+
+class OrganisationScopedAdmin(RefusesOtherOrganisationsAdmin):
     """Staff who are not superusers see, and can point records at, only their organisations.
 
     `organisation_path` is the lookup from the model to its organisation.
@@ -50,8 +102,22 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ("user",)
 
 
+class OrganisationForm(forms.ModelForm):
+    # No Meta: the admin makes it for Organisation, with its formfield_overrides.
+
+    def clean_name(self) -> str:
+        """The name is public (statement pages, the sender of every email): cleaned and checked
+        as signers' names are.
+        """
+        name = clean_line(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError(self.fields["name"].error_messages["required"])
+        return publishable(name)
+
+
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(RefusesOtherOrganisationsAdmin):
+    form = OrganisationForm
     list_display = ("name", "slug", "website")
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name",)

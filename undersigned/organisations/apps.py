@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class OrganisationsConfig(AppConfig):
     name = "undersigned.organisations"
     label = "organisations"
+
+    def ready(self) -> None:
+        from undersigned.organisations import signals  # noqa: F401 - registers the receivers

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from undersigned.abuse import counters, limits, quota
 from undersigned.audit.models import record
 from undersigned.jobs.models import Job
 from undersigned.jobs.queue import enqueue
@@ -19,8 +20,16 @@ from undersigned.lib import fastinsert
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.groupcommit import GroupCommit
 from undersigned.lib.tokens import hash_token, new_token
+from undersigned.statements import privacy
 from undersigned.statements.forms import CONSENT_VERSION
-from undersigned.statements.models import Signature, SignatureToken, Statement
+from undersigned.statements.models import (
+    PartnerConsent,
+    Signature,
+    SignatureToken,
+    Source,
+    SourceCount,
+    Statement,
+)
 from undersigned.statements.queries import forget_cached
 
 _SIGNER_FIELDS = (
@@ -36,7 +45,19 @@ _SIGNER_FIELDS = (
 )
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
+class Client:
+    """Who sent a sign form, for anti-abuse: keyed hashes only, never an address."""
+
+    # Counted against SIGN_RATE_LIMITS: the client and the statement; empty counts nothing.
+    rate_key: str = ""
+    # The client's network, kept 48 hours for organisers' checks.
+    network: str = ""
+    # Held for review on confirmation (honeypot, too fast, no proof of work).
+    hold_reason: str = Signature.HoldReason.NONE
+
+
+@dataclasses.dataclass(slots=True)
 class SignRequest:
     """One submitted sign form, ready to be written."""
 
@@ -46,9 +67,35 @@ class SignRequest:
     canonical: str
     token: str
     at: dt.datetime
+    client: Client = dataclasses.field(default_factory=Client)
+    # Set by the rate count in the transaction that writes it.
+    beyond_limit: bool = False
+    # The address's key in the day's email counts (undersigned.abuse.quota).
+    email_key: str = ""
+    # The statement's Source the form came through (its id), counted in aggregate only.
+    source: int | None = None
+    # The partner organisations (Partner ids) the signer agreed to hear from.
+    partners: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Hashed here, in the signer's own thread, not in the batch's transaction.
+        self.email_key = self.email_key or quota.key_for(self.canonical)
+
+    @property
+    def hold_reason(self) -> str:
+        if self.client.hold_reason:
+            return self.client.hold_reason
+        return Signature.HoldReason.RATE if self.beyond_limit else Signature.HoldReason.NONE
 
 
-def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
+def sign(
+    statement: Statement,
+    language: str,
+    data: dict[str, Any],
+    *,
+    client: Client | None = None,
+    source: int | None = None,
+) -> None:
     """Record a signature and queue its email. Returns nothing on purpose: whether the address
     had signed before must not change what the caller can observe. Returns once stored.
 
@@ -68,6 +115,9 @@ def sign(statement: Statement, language: str, data: dict[str, Any]) -> None:
         canonical=canonical_email(fields["email"]),
         token=new_token(),
         at=timezone.now(),
+        client=client or Client(),
+        source=source,
+        partners=tuple(sorted(set(data.get("partners") or ()))),
     )
     _signing.run(request)
 
@@ -85,6 +135,7 @@ def _write_signatures(requests: Sequence[SignRequest]) -> None:
             _write_batch(requests)
     except IntegrityError:
         with transaction.atomic(durable=True):
+            _hold_beyond_limits(requests)
             for request in requests:
                 _write_one(request)
 
@@ -93,8 +144,10 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
     """Plain SQL on purpose: this runs for every signer, and the ORM's query building cost
     more than the database work (see bench/)."""
     known = _existing(requests)
+    _hold_beyond_limits(requests)
     new: dict[tuple[int, str], dict[str, Any]] = {}
     pending: dict[int, SignRequest] = {}
+    firsts: list[SignRequest] = []
     # (request, key of its signature, the email it gets)
     messages: list[tuple[SignRequest, tuple[int, str], str]] = []
     for request in requests:
@@ -108,6 +161,7 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
         else:
             # Twice in one batch: the second is signing again while pending.
             new[key] = _new_row(request)
+            firsts.append(request)
         messages.append((request, key, "mail.confirm_signature"))
     ids = {key: found[0] for key, found in known.items()}
     inserted = fastinsert.insert(
@@ -118,6 +172,9 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
         for signature in Signature.objects.filter(pk__in=pending).select_for_update():
             _apply(signature, pending[signature.pk])
             signature.save(update_fields=_REWRITTEN)
+    # The latest request for each signature written, as for its other details.
+    written = {ids[(request.statement.pk, request.canonical)]: request for request in firsts}
+    _write_partner_consents({**written, **pending}, rewritten=list(pending))
     fastinsert.insert(
         SignatureToken,
         [
@@ -129,7 +186,9 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
             for request, key, _message in messages
         ],
     )
+    _count_sources(firsts)
     now = timezone.now()
+    within_cap = quota.take([request.email_key for request, _key, _message in messages])
     fastinsert.insert(
         Job,
         [
@@ -139,9 +198,68 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
                 "run_after": now,
                 "created_at": now,
             }
-            for request, key, message in messages
+            for (request, key, message), allowed in zip(messages, within_cap, strict=True)
+            if allowed
         ],
     )
+
+
+def _write_partner_consents(chosen: dict[int, SignRequest], rewritten: Sequence[int]) -> None:
+    """Record, per signature id, the partners its signer agreed to hear from; a signature
+    signed again while pending agrees to what the new form says, not the old one."""
+    if rewritten:
+        PartnerConsent.objects.filter(signature_id__in=rewritten).delete()
+    fastinsert.insert(
+        PartnerConsent,
+        [
+            {
+                "signature_id": pk,
+                "partner_id": partner,
+                "version": CONSENT_VERSION,
+                "at": request.at,
+            }
+            for pk, request in chosen.items()
+            for partner in request.partners
+        ],
+    )
+
+
+def _count_sources(requests: Sequence[SignRequest]) -> None:
+    """Count new signatures per source and hour, with nothing that links one to its signer."""
+    wanted = {request.source for request in requests if request.source is not None}
+    if not wanted:
+        return
+    existing = _lock_sources(wanted)
+    by_hour: dict[dt.datetime, list[int]] = {}
+    for request in requests:
+        if request.source in existing:
+            hour = request.at.replace(minute=0, second=0, microsecond=0)
+            by_hour.setdefault(hour, []).append(request.source)
+    field = SourceCount._meta.get_field("hour")
+    for hour, sources in by_hour.items():
+        counters.numbers(SourceCount, "hour", field.get_db_prep_value(hour, connection), sources)
+
+
+def _lock_sources(ids: set[int]) -> set[int]:
+    """Those of these sources that still exist: an organiser may have deleted one since the
+    form was read, and a count for it would break the foreign key, and the signer's commit. On
+    PostgreSQL each is share-locked until this transaction ends, so that a deletion waits for
+    the count and deletes it too (dashboard.statement_actions.delete_source)."""
+    table = Source._meta.db_table
+    sql = f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})"  # noqa: S608
+    if connection.vendor == "postgresql":
+        sql += " FOR KEY SHARE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, sorted(ids))
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _hold_beyond_limits(requests: Sequence[SignRequest]) -> None:
+    """Count the batch against the rate limits, in its transaction; hold what goes past them."""
+    counted = [request for request in requests if request.client.rate_key]
+    beyond = limits.beyond_limits([request.client.rate_key for request in counted], timezone.now())
+    for request, over in zip(counted, beyond, strict=True):
+        request.beyond_limit = over
 
 
 def _existing(requests: Sequence[SignRequest]) -> dict[tuple[int, str], tuple[int, str]]:
@@ -170,6 +288,8 @@ def _new_row(request: SignRequest) -> dict[str, Any]:
         "consent_version": CONSENT_VERSION,
         "consent_at": request.at,
         "created_at": request.at,
+        "hold_reason": request.hold_reason,
+        "network": request.client.network,
         "state": Signature.State.PENDING,
         "confirmed_at": None,
         "approved_at": None,
@@ -188,6 +308,8 @@ def _write_one(request: SignRequest) -> None:
             _apply(signature, request)
             signature.save(force_insert=True)
         message = "mail.confirm_signature"
+        _count_sources([request])
+        _write_partner_consents({signature.pk: request}, rewritten=())
     except IntegrityError:
         signature = Signature.objects.select_for_update().get(
             statement=request.statement, email_canonical=request.canonical
@@ -196,15 +318,25 @@ def _write_one(request: SignRequest) -> None:
         if signature.state == Signature.State.PENDING:
             _apply(signature, request)
             signature.save(update_fields=_REWRITTEN)
+            _write_partner_consents({signature.pk: request}, rewritten=(signature.pk,))
             message = "mail.confirm_signature"
     SignatureToken.objects.create(
         signature=signature, token_hash=hash_token(request.token), created_at=request.at
     )
-    enqueue(message, {"signature": signature.pk, "token": request.token})
+    if quota.take([request.email_key]) == [True]:
+        enqueue(message, {"signature": signature.pk, "token": request.token})
 
 
 # What signing again rewrites on a signature still waiting for confirmation.
-_REWRITTEN = (*_SIGNER_FIELDS, "language", "consent_version", "consent_at", "created_at")
+_REWRITTEN = (
+    *_SIGNER_FIELDS,
+    "language",
+    "consent_version",
+    "consent_at",
+    "created_at",
+    "hold_reason",
+    "network",
+)
 
 
 def _apply(signature: Signature, request: SignRequest) -> None:
@@ -215,6 +347,8 @@ def _apply(signature: Signature, request: SignRequest) -> None:
     signature.consent_at = request.at
     # Signing again restarts the time the signer has to confirm.
     signature.created_at = request.at
+    signature.hold_reason = request.hold_reason
+    signature.network = request.client.network
 
 
 _signing: GroupCommit[SignRequest] = GroupCommit(
@@ -240,6 +374,7 @@ def confirm_signature(signature: Signature) -> bool:
     with transaction.atomic():
         changed = Signature.objects.filter(pk=signature.pk, state=Signature.State.PENDING).update(
             state=Case(
+                When(~Q(hold_reason=""), then=Value(Signature.State.HELD)),
                 When(
                     kind=Signature.Kind.ORGANISATION, then=Value(Signature.State.AWAITING_APPROVAL)
                 ),
@@ -256,16 +391,9 @@ def confirm_signature(signature: Signature) -> bool:
 
 
 def withdraw_signature(signature: Signature) -> None:
-    """Delete the signature and every queued email about it: it leaves list and count at once,
-    and nothing about the person is kept.
-    """
-    with transaction.atomic():
-        Job.objects.filter(kind__startswith="mail.", payload__signature=signature.pk).delete()
-        statement = signature.statement
-        pk = signature.pk
-        signature.delete()
-        record("signature.withdrawn", statement=statement, object_id=pk)
-    forget_cached(statement)
+    """The signature leaves list and count at once, and nothing about the person is kept
+    (see privacy.withdraw)."""
+    privacy.withdraw(signature)
 
 
 def purge_unconfirmed(now: dt.datetime | None = None) -> int:
@@ -278,9 +406,7 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
         ids = list(stale.values_list("pk", flat=True)[:10_000])
         if not ids:
             return 0
-        Job.objects.filter(kind__startswith="mail.", payload__signature__in=ids).delete()
-        deleted = Signature.objects.filter(pk__in=ids).count()
-        Signature.objects.filter(pk__in=ids).delete()
+        deleted, _kept = privacy.erase(Signature.objects.filter(pk__in=ids), keep_count=False)
         record("signatures.purged_unconfirmed", count=deleted)
     return deleted
 
@@ -314,3 +440,72 @@ def review_organisations(signatures: Iterable[Signature], *, approve: bool, acto
     for statement in reviewed:
         forget_cached(statement)
     return count
+
+
+def invalidate_signatures(
+    statement: Statement, signatures: QuerySet[Signature], *, actor: Any, criteria: dict[str, str]
+) -> int:
+    """Reject the given signatures of `statement` at once (they leave the count and the list);
+    audited with the criteria and the number, never who was concerned."""
+    with transaction.atomic():
+        count = (
+            Signature.objects.filter(pk__in=signatures.filter(statement=statement).values("pk"))
+            .exclude(state=Signature.State.REJECTED)
+            .update(state=Signature.State.REJECTED, approved_at=None)
+        )
+        record(
+            "signatures.invalidated",
+            actor=actor,
+            statement=statement,
+            count=count,
+            criteria=criteria,
+        )
+    forget_cached(statement)
+    return count
+
+
+def review_held(statement: Statement, *, release: bool, reason: str, actor: Any) -> int:
+    """Release held signatures (counted from now on; an organisation's still waits for
+    approval) or reject them. Those not confirmed by email yet lose their hold and are counted
+    when confirmed, or are rejected now."""
+    held = Signature.objects.filter(statement=statement).exclude(hold_reason="")
+    if reason:
+        held = held.filter(hold_reason=reason)
+    with transaction.atomic():
+        if release:
+            count = held.filter(state=Signature.State.HELD).update(
+                hold_reason="",
+                state=Case(
+                    When(
+                        kind=Signature.Kind.ORGANISATION,
+                        then=Value(Signature.State.AWAITING_APPROVAL),
+                    ),
+                    default=Value(Signature.State.CONFIRMED),
+                ),
+            )
+            count += held.filter(state=Signature.State.PENDING).update(hold_reason="")
+        else:
+            count = held.filter(state__in=(Signature.State.HELD, Signature.State.PENDING)).update(
+                state=Signature.State.REJECTED
+            )
+        record(
+            "signatures.released" if release else "signatures.rejected",
+            actor=actor,
+            statement=statement,
+            count=count,
+            reason=reason,
+        )
+    forget_cached(statement)
+    return count
+
+
+def pause_signing(statement: Statement, *, paused: bool, actor: Any) -> None:
+    """Pause or resume signing; the page, count and list stay up."""
+    with transaction.atomic():
+        statement.signing_paused = paused
+        # Saved, not updated: the save signal drops the cached statement (queries.py).
+        statement.save(update_fields=("signing_paused",))
+        record(
+            "statement.paused" if paused else "statement.resumed", actor=actor, statement=statement
+        )
+    forget_cached(statement)

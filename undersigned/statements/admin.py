@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from undersigned.lib.languages import normalise_tag
 from undersigned.organisations.admin import OrganisationScopedAdmin
-from undersigned.statements import actions
+from undersigned.statements import actions, privacy
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
 
@@ -48,6 +48,8 @@ class StatementForm(forms.ModelForm):
             "require_country",
             "ask_postcode",
             "allow_organisations",
+            "signatories_hidden",
+            "keep_count_after_erasure",
         )
 
     def clean_default_language(self) -> str:
@@ -78,7 +80,7 @@ class SignatureAdmin(OrganisationScopedAdmin):
     list_filter = ("state", "kind", ("statement", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("statement",)
     search_fields = ("organisation_name",)
-    actions = ("approve", "reject")
+    actions = ("approve", "reject", "erase")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in Signature._meta.concrete_fields]
@@ -101,5 +103,21 @@ class SignatureAdmin(OrganisationScopedAdmin):
         self.message_user(
             request,
             ngettext("%(n)d signature rejected.", "%(n)d signatures rejected.", done) % {"n": done},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Erase the selected signers (an erasure request)"))
+    def erase(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
+        done = 0
+        for statement in Statement.objects.filter(signatures__in=queryset).distinct():
+            done += privacy.erase_signers(
+                statement,
+                queryset.filter(statement=statement),
+                reason="request",
+                actor=request.user,
+            )
+        self.message_user(
+            request,
+            ngettext("%(n)d signer erased.", "%(n)d signers erased.", done) % {"n": done},
             messages.SUCCESS,
         )

@@ -12,16 +12,40 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from undersigned.lib.emails import canonical_email
-from undersigned.lib.text import clean_line
+from undersigned.lib.text import clean_line, publishable
 from undersigned.statements.models import EMAIL_MAX_LENGTH, Signature, Statement
 
-# Bump when the consent wording below changes; each signature records the version it agreed to.
+# Bump when either consent wording below changes, and add the new wording to CONSENT_WORDINGS;
+# each signature records the version it agreed to, for its signature and its updates opt-in.
 CONSENT_VERSION = "2026-11-23"
 CONSENT_TEXT = _(
     "I agree that %(organisation)s keeps my name, email address and the details above to count "
     "my signature, show it as I chose, and email me about it. My email address is never shown "
     "publicly. I can withdraw my signature at any time from the link in any email."
 )
+UPDATES_TEXT = _("Email me updates from %(organisation)s")
+# The wording printed on paper sheets, agreed to by signing one (dashboard paper entry).
+PAPER_CONSENT_VERSION = "paper-2026-11-23"
+PAPER_CONSENT_TEXT = _(
+    "I agree that %(organisation)s keeps my name and the details I wrote to count my "
+    "signature and show it as I chose. If I give an email address, it is used only for what I "
+    "ticked and is never shown publicly."
+)
+# The "Follow for updates" form of someone who does not sign (undersigned.updates): bump when
+# the wording changes, and add the new wording to CONSENT_WORDINGS; each follower records the
+# version it agreed to.
+FOLLOW_CONSENT_VERSION = "follow-2026-11-23"
+FOLLOW_TEXT = _(
+    "I agree that %(organisation)s keeps my email address to email me its updates about this "
+    "statement, and nothing else. My address is never shown or shared. I can stop the updates "
+    "at any time from the link in any of them."
+)
+# What each version asked to agree to, by purpose: keep old versions, records refer to them.
+CONSENT_WORDINGS = {
+    CONSENT_VERSION: {"signature": CONSENT_TEXT, "updates": UPDATES_TEXT, "partner": UPDATES_TEXT},
+    PAPER_CONSENT_VERSION: {"signature": PAPER_CONSENT_TEXT, "updates": UPDATES_TEXT},
+    FOLLOW_CONSENT_VERSION: {"follow": FOLLOW_TEXT},
+}
 
 
 @functools.lru_cache(maxsize=32)
@@ -97,6 +121,15 @@ class SignForm(forms.Form):
         widget=forms.RadioSelect,
     )
     wants_updates = forms.BooleanField(required=False)
+    # One box per partner organisation of the statement (Partner): consent is per organisation,
+    # and nothing is ticked for the signer.
+    partners = forms.TypedMultipleChoiceField(
+        label=_("Updates from the partner organisations of this statement"),
+        choices=(),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     consent = forms.BooleanField(
         required=True,
         error_messages={"required": _("Please agree, or your signature cannot be counted.")},
@@ -110,6 +143,22 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.statement = statement
         self.fields = dict(_prepared_fields(_FieldsKey.of(statement)))
+
+    def clean_name(self) -> str:
+        return publishable(self.cleaned_data["name"])
+
+    def clean_organisation_name(self) -> str:
+        return self._organisation_detail("organisation_name")
+
+    def clean_organisation_role(self) -> str:
+        return self._organisation_detail("organisation_role")
+
+    def _organisation_detail(self, field: str) -> str:
+        value = str(self.cleaned_data[field])
+        if self.cleaned_data.get("kind") != Signature.Kind.ORGANISATION:
+            # Hidden and dropped (see clean) for an individual: no error they cannot see.
+            return value
+        return publishable(value)
 
     def clean_email(self) -> str:
         email = str(self.cleaned_data["email"])
@@ -130,6 +179,16 @@ class SignForm(forms.Form):
         return data
 
 
+class DisplayForm(forms.Form):
+    """How a signer's name appears publicly, changed from their signature page."""
+
+    display = forms.ChoiceField(
+        label=_("Show my name publicly as"),
+        choices=Signature.Display.choices,
+        widget=forms.RadioSelect,
+    )
+
+
 @dataclass(frozen=True)
 class _FieldsKey:
     organisation: str
@@ -137,6 +196,8 @@ class _FieldsKey:
     require_country: bool
     ask_postcode: bool
     allow_organisations: bool
+    # (partner id, organisation name) of each partner the form offers
+    partners: tuple[tuple[int, str], ...]
     language: str | None
 
     @classmethod
@@ -147,6 +208,11 @@ class _FieldsKey:
             require_country=statement.require_country,
             ask_postcode=statement.ask_postcode,
             allow_organisations=statement.allow_organisations,
+            partners=tuple(
+                (partner.pk, partner.organisation.name)
+                for partner in statement.partners.all()
+                if partner.active
+            ),
             language=get_language(),
         )
 
@@ -154,9 +220,7 @@ class _FieldsKey:
 @functools.lru_cache(maxsize=256)
 def _prepared_fields(key: _FieldsKey) -> dict[str, forms.Field]:
     fields = copy.deepcopy(SignForm.base_fields)
-    fields["wants_updates"].label = _("Email me updates from %(organisation)s") % {
-        "organisation": key.organisation
-    }
+    fields["wants_updates"].label = UPDATES_TEXT % {"organisation": key.organisation}
     fields["consent"].label = CONSENT_TEXT % {"organisation": key.organisation}
     if not key.ask_country:
         del fields["country"]
@@ -167,4 +231,11 @@ def _prepared_fields(key: _FieldsKey) -> dict[str, forms.Field]:
     if not key.allow_organisations:
         for name in ("kind", "organisation_name", "organisation_role"):
             del fields[name]
+    partners = fields["partners"]
+    if key.partners and isinstance(partners, forms.ChoiceField):
+        partners.choices = [
+            (pk, UPDATES_TEXT % {"organisation": name}) for pk, name in key.partners
+        ]
+    else:
+        del fields["partners"]
     return fields

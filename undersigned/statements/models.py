@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -47,6 +49,31 @@ class Statement(models.Model):
     require_country = models.BooleanField(_("country is required"), default=False)
     ask_postcode = models.BooleanField(_("ask for postcode"), default=False)
     allow_organisations = models.BooleanField(_("organisations may sign"), default=True)
+    # The page stays up with its count; the form is replaced by a notice.
+    signing_paused = models.BooleanField(_("signing paused"), default=False)
+    # Erasing a confirmed signer (retention after closing, an erasure request) keeps an
+    # anonymous row so that the count does not drop; off, the row goes and the count drops.
+    # A signer who withdraws always leaves the count.
+    keep_count_after_erasure = models.BooleanField(
+        _("keep the count after erasure"),
+        default=True,
+        help_text=_(
+            "When signers' data are erased, keep each confirmed signature as an anonymous row "
+            "that still counts. Names, email addresses and every other detail are deleted "
+            "either way; a withdrawn signature never counts."
+        ),
+    )
+    signatories_hidden = models.BooleanField(
+        _("signatory list hidden"),
+        default=False,
+        help_text=_(
+            "Show no signer's name on public pages, whatever each chose; the count stays. "
+            "Organisers' exports still show every signature with the signer's choice."
+        ),
+    )
+    # When the status last became closed; with a passed deadline, decides when signers' data
+    # are erased (RETENTION_DAYS).
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,6 +83,28 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Normalisation, not validation: whatever closed it (admin, shell), the time is kept.
+        if self.status == self.Status.CLOSED and self.closed_at is None:
+            self.closed_at = timezone.now()
+        elif self.status != self.Status.CLOSED:
+            self.closed_at = None
+        fields = kwargs.get("update_fields")
+        if fields is not None and "status" in fields:
+            kwargs["update_fields"] = {*fields, "closed_at"}
+        super().save(*args, **kwargs)
+
+    def closed_since(self, now: dt.datetime | None = None) -> dt.datetime | None:
+        """When signing ended: closed by status, or by a deadline that has passed."""
+        ends = [
+            moment
+            for moment in (self.closed_at, self.deadline)
+            if moment is not None and moment <= (now or timezone.now())
+        ]
+        if self.status == self.Status.DRAFT or not ends:
+            return None
+        return min(ends)
 
     @property
     def is_open(self) -> bool:
@@ -83,6 +132,12 @@ class Statement(models.Model):
         return self.organisation.membership_set.filter(user_id=user.pk).exists()
 
 
+# What organiser-written HTML may hold (lib.html.sanitise), for the forms that take it.
+SAFE_HTML_HELP = _(
+    "HTML with paragraphs, headings (h2–h4), lists, emphasis and links; anything else is removed."
+)
+
+
 class StatementVersion(models.Model):
     """The statement in one language. Organiser text is content, not gettext."""
 
@@ -98,10 +153,7 @@ class StatementVersion(models.Model):
     )
     body = models.TextField(
         _("body"),
-        help_text=_(
-            "HTML with paragraphs, headings (h2–h4), lists, emphasis and links; "
-            "anything else is removed."
-        ),
+        help_text=SAFE_HTML_HELP,
     )
     demands = models.TextField(_("demands"), blank=True, help_text=_("One demand per line."))
 
@@ -167,8 +219,23 @@ class Signature(models.Model):
         AWAITING_APPROVAL = "approval", _("waiting for approval")
         # Counted, and listed unless the signer chose not to be.
         CONFIRMED = "confirmed", _("confirmed")
-        # An organisation's signature the organiser turned down.
+        # Email confirmed, but held as suspect (see HoldReason): not counted until an
+        # organiser releases it.
+        HELD = "held", _("held for review")
+        # Turned down by the organiser (an organisation's, or invalidated in bulk): not counted.
         REJECTED = "rejected", _("rejected")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("online")
+        # Collected on paper (a stall, a demonstration) and typed in by an organiser.
+        PAPER = "paper", _("on paper")
+
+    class HoldReason(models.TextChoices):
+        NONE = "", _("not held")
+        RATE = "rate", _("many signatures from one network")
+        HONEYPOT = "honeypot", _("a field only robots fill was filled")
+        TOO_FAST = "fast", _("form sent faster than a person types")
+        NO_PROOF = "noproof", _("no browser check (JavaScript off)")
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="signatures")
     # The language version signed; emails go out in it.
@@ -189,6 +256,16 @@ class Signature(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
+    # Why this signature is held on confirmation instead of counted; empty if it is not.
+    hold_reason = models.CharField(
+        max_length=8, choices=HoldReason.choices, default=HoldReason.NONE, blank=True
+    )
+    # A keyed hash of the network (/24 or /48) it was sent from, for organisers' abuse checks;
+    # cleared after 48 hours, when the key that made it is deleted (undersigned.abuse).
+    network = models.CharField(max_length=32, blank=True, default="")
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    # Set when the signer's data were erased and an anonymous counted row kept.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -203,8 +280,14 @@ class Signature(models.Model):
             models.Index(
                 fields=("statement", "state", "confirmed_at", "id"), name="signature_list"
             ),
+            # The dashboard's list filtered by state, newest first (dashboard.signatures).
+            models.Index(fields=("statement", "state", "id"), name="signature_state"),
             # The organisations that signed, a few among many individuals.
             models.Index(fields=("statement", "kind", "state"), name="signature_kind"),
+            # The few recent signatures whose network hash is still kept.
+            models.Index(
+                fields=("created_at",), name="signature_network", condition=~Q(network="")
+            ),
         ]
         verbose_name = pgettext_lazy("model name", "signature")
         verbose_name_plural = pgettext_lazy("model name", "signatures")
@@ -233,9 +316,135 @@ class SignatureToken(models.Model):
         return f"token of signature {self.signature_id}"
 
 
+class ConsentRecord(models.Model):
+    """A consent given or withdrawn after signing, from the signer's page. What was agreed when
+    signing is on the signature itself (consent_version, consent_at, wants_updates): one form,
+    one wording version, one moment.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGNATURE = "signature", _("counting and showing my signature")
+        UPDATES = "updates", _("emails with updates")
+        # From one partner organisation of the statement's coalition (see Partner).
+        PARTNER_UPDATES = "partner", _("emails with updates from a partner organisation")
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    # For PARTNER_UPDATES: which partner.
+    partner = models.ForeignKey(
+        "Partner", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    given = models.BooleanField()
+    # The version of the wording agreed to (forms.CONSENT_VERSION); empty when withdrawn.
+    version = models.CharField(max_length=32, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"consent {self.purpose} {'given' if self.given else 'withdrawn'}"
+
+
 def initialled(name: str) -> str:
     """'Ana García López' -> 'Ana G.'; a single name stays as it is."""
     words = name.split()
     if len(words) < 2:
         return name
     return f"{words[0]} {words[1][0]}."
+
+
+class Source(models.Model):
+    """A channel organisers share a statement through: its links carry `?src=<code>`. Only the
+    number of signatures per source and hour is kept (SourceCount), never which signer came
+    through which link."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="sources")
+    code = models.SlugField(
+        _("source code"),
+        max_length=40,
+        help_text=_("Lower-case letters, digits and hyphens, e.g. union-newsletter."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("code",)
+        constraints = [
+            models.UniqueConstraint(fields=("statement", "code"), name="one_source_per_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}:{self.code}"
+
+
+class SourceCount(models.Model):
+    """New signatures sent through one source in one hour, counted in the signing transaction
+    (undersigned.abuse.counters.numbers): pending ones included, as the form does not yet know
+    whether its signer will confirm."""
+
+    # The column is named "key" so that counters.numbers can count into it.
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="counts", db_column="key"
+    )
+    hour = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("source", "hour"), name="one_source_count_per_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} at {self.hour}"
+
+
+class Partner(models.Model):
+    """An organisation that backs a statement beside the one that runs it: a coalition. Each
+    partner has its own share link (a Source) and sees only the signers who agreed to hear from
+    it (PartnerConsent), never the others."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="partners")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="partnerships"
+    )
+    # The partner's share link: signatures through it are counted like any source's.
+    source = models.OneToOneField(Source, on_delete=models.RESTRICT, related_name="partner")
+    # Off once removed from the coalition: the sign form no longer offers its updates. The
+    # signers who agreed to hear from it had agreed to hear from that organisation, so it keeps
+    # seeing them until each withdraws.
+    active = models.BooleanField(default=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("organisation__name", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("statement", "organisation"), name="one_partnership_per_organisation"
+            )
+        ]
+        verbose_name = _("partner organisation")
+        verbose_name_plural = _("partner organisations")
+
+    def __str__(self) -> str:
+        return f"partner {self.organisation_id} of {self.statement_id}"
+
+
+class PartnerConsent(models.Model):
+    """A signer agreed, when signing or later on their own page, to get updates from one
+    partner organisation. Withdrawing deletes the row and leaves a ConsentRecord."""
+
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="partner_consents"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="consents")
+    version = models.CharField(max_length=32)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("signature", "partner"), name="one_consent_per_partner")
+        ]
+        indexes = [models.Index(fields=("partner", "signature"), name="partner_consent_list")]
+
+    def __str__(self) -> str:
+        return f"consent of {self.signature_id} to partner {self.partner_id}"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 
 from undersigned.lib import pagecache
 from undersigned.lib.languages import normalise_tag
-from undersigned.statements.models import Signature, Statement, StatementVersion
+from undersigned.statements.models import Partner, Signature, Statement, StatementVersion
 
 # How long a process reuses a statement, its organisation and its versions as read from the
 # database: they change rarely, and are read by every request about the statement. A change
@@ -21,7 +22,8 @@ _statements: dict[str | int, tuple[float, Statement]] = {}
 
 
 def statement_by_slug(slug: str) -> Statement | None:
-    """The statement with its organisation and versions loaded; shared, so never modify it."""
+    """The statement with its organisation, versions and partners loaded; shared, so never
+    modify it."""
     return _cached_statement(slug, slug=slug)
 
 
@@ -36,7 +38,11 @@ def _cached_statement(key: str | int, **lookup: str | int) -> Statement | None:
         return entry[1]
     statement = (
         Statement.objects.select_related("organisation")
-        .prefetch_related("versions")
+        .prefetch_related(
+            "versions",
+            Prefetch("partners", Partner.objects.select_related("organisation")),
+            _latest_updates(),
+        )
         .filter(**lookup)
         .first()
     )
@@ -45,6 +51,22 @@ def _cached_statement(key: str | int, **lookup: str | int) -> Statement | None:
             _statements.clear()
         _statements[key] = (pagecache.clock() + STATEMENT_SECONDS, statement)
     return statement
+
+
+# Updates shown on a statement's page, newest first.
+LATEST_UPDATES = 3
+
+
+def _latest_updates() -> Prefetch[Any]:
+    from undersigned.updates.models import Update
+
+    return Prefetch(
+        "updates",
+        Update.objects.filter(published_at__isnull=False)
+        .prefetch_related("versions")
+        .order_by("-published_at", "-pk")[:LATEST_UPDATES],
+        to_attr="latest_updates",
+    )
 
 
 def forget_statements() -> None:
@@ -110,18 +132,25 @@ def forget_all_cached() -> None:
     pagecache.clear()
 
 
+def listed_signatures(statement: Statement) -> QuerySet[Signature]:
+    """Who appears on the public pages: none while the organisers hide the whole list."""
+    if statement.signatories_hidden:
+        return Signature.objects.none()
+    return Signature.objects.listed().filter(statement=statement)
+
+
 def listed_organisations(statement: Statement) -> QuerySet[Signature]:
     return (
-        Signature.objects.listed()
-        .filter(statement=statement, kind=Signature.Kind.ORGANISATION)
+        listed_signatures(statement)
+        .filter(kind=Signature.Kind.ORGANISATION)
         .order_by("organisation_name", "id")
     )
 
 
 def latest_individuals(statement: Statement) -> QuerySet[Signature]:
     return (
-        Signature.objects.listed()
-        .filter(statement=statement, kind=Signature.Kind.INDIVIDUAL)
+        listed_signatures(statement)
+        .filter(kind=Signature.Kind.INDIVIDUAL)
         .order_by("-confirmed_at", "-id")
     )
 

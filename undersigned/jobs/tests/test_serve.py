@@ -10,37 +10,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from undersigned.conftest import free_port
+from undersigned.conftest import alive, descendants, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_serve_answers_then_ctrl_c_stops_server_and_worker(tmp_path: Path) -> None:
@@ -73,16 +45,16 @@ def test_serve_answers_then_ctrl_c_stops_server_and_worker(tmp_path: Path) -> No
             except OSError:
                 time.sleep(0.1)
         assert status == 200
-        family = _descendants(serve.pid)
+        family = descendants(serve.pid)
         commands = {Path(f"/proc/{pid}/cmdline").read_bytes() for pid in family}
         assert any(b"granian" in command for command in commands)
         assert any(b"worker" in command for command in commands)
         os.killpg(serve.pid, signal.SIGINT)
         assert serve.wait(timeout=30) == 0
         deadline = time.monotonic() + 15
-        while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in family) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not [pid for pid in family if _alive(pid)]
+        assert not [pid for pid in family if alive(pid)]
     finally:
         if serve.poll() is None:
             serve.kill()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from undersigned.lib.emails import canonical_email
 
@@ -28,5 +30,16 @@ def test_it_canonicalises_per_domain(given: str, canonical: str) -> None:
     "address", ["A.B+c+d@gmail.com", "+@gmail.com", "...@gmail.com", "x@ünï.example", "noat"]
 )
 def test_canonicalising_twice_changes_nothing(address: str) -> None:
+    once = canonical_email(address)
+    assert canonical_email(once) == once
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.emails()
+    | st.text(max_size=80)
+    | st.from_regex(r"[A-Za-z.+]{1,12}@(gmail|GoogleMail|fastmail)\.com\.?", fullmatch=True)
+)
+def test_canonicalising_any_address_twice_changes_nothing(address: str) -> None:
     once = canonical_email(address)
     assert canonical_email(once) == once

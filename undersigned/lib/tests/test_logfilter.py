@@ -9,6 +9,10 @@ def test_tokens_and_addresses_are_blanked() -> None:
     line = "Internal Server Error: /s/x/confirm/AbC_-123456789012345/ for ana.g+x@example.org"
     assert redact(line) == "Internal Server Error: /s/x/confirm/[token]/ for [email]"
     assert redact("/s/x/withdraw/AbCdEfGh12345678/") == "/s/x/withdraw/[token]/"
+    assert redact("/s/x/signature/AbCdEfGh12345678/data.json") == "/s/x/signature/[token]/data.json"
+    assert redact("/u/s123:AbCdEfGh-12345678_/") == "/u/[token]/"
+    assert redact("/dashboard/invitation/AbCdEfGh12345678/") == "/dashboard/invitation/[token]/"
+    assert redact("/s/x/follow/confirm/AbCdEfGh12345678/") == "/s/x/follow/confirm/[token]/"
     assert redact("nothing secret here") == "nothing secret here"
 
 

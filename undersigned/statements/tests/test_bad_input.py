@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django import forms
 from django.test import Client
 
 from undersigned.conftest import sign_data
 from undersigned.jobs.models import Job
+from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Statement
 
 URL = "/s/free-them/en/sign/"
@@ -44,6 +46,26 @@ def _nothing_written() -> None:
         ({"country": "XX"}, "country"),
         ({"display": "everyone"}, "display"),
         ({"kind": "robot"}, "kind"),
+        # Names are published as plain text and exported to spreadsheets.
+        ({"name": "Ana http://evil.example"}, "name"),
+        ({"name": "www.evil.example"}, "name"),
+        ({"name": "ana@example.org"}, "name"),
+        ({"name": "Visit evil.com"}, "name"),
+        ({"name": "=HYPERLINK(1)"}, "name"),
+        ({"name": "\t\r+34 600"}, "name"),
+        ({"name": " -Ana"}, "name"),
+        ({"name": "@ana"}, "name"),
+        ({"name": "\u200b=1"}, "name"),
+        ({"kind": "organisation", "organisation_name": "evil.org"}, "organisation_name"),
+        ({"kind": "organisation", "organisation_name": "=cmd"}, "organisation_name"),
+        (
+            {"kind": "organisation", "organisation_name": "O", "organisation_role": "@x"},
+            "organisation_role",
+        ),
+        (
+            {"kind": "organisation", "organisation_name": "O", "organisation_role": "x.com/y"},
+            "organisation_role",
+        ),
     ],
 )
 def test_invalid_fields_get_an_error_next_to_them(
@@ -55,6 +77,59 @@ def test_invalid_fields_get_an_error_next_to_them(
     assert field in form.errors
     assert 'class="field invalid"' in response.content.decode() or field in ("kind", "display")
     _nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("www.evil.example", "Leave out web and email addresses"),
+        ("=1+1", "This cannot start with =, +, - or @."),
+    ],
+)
+def test_a_refused_name_says_why(
+    client: Client, statement: Statement, name: str, message: str
+) -> None:
+    response = client.post(URL, sign_data(name=name))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_an_individual_is_not_held_up_by_hidden_organisation_fields(
+    client: Client, statement: Statement
+) -> None:
+    response = client.post(
+        URL, sign_data(kind="individual", organisation_name="=x", organisation_role="evil.com")
+    )
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.organisation_name, signature.organisation_role) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("field", "longest"),
+    [("name", 100), ("organisation_name", 200), ("organisation_role", 100), ("postcode", 16)],
+)
+def test_the_form_and_the_database_agree_on_lengths(field: str, longest: int) -> None:
+    form_field = SignForm.base_fields[field]
+    assert isinstance(form_field, forms.CharField)
+    assert form_field.max_length == Signature._meta.get_field(field).max_length == longest
+
+
+@pytest.mark.parametrize("field", ["name", "organisation_name", "organisation_role"])
+def test_the_longest_allowed_value_is_stored_whole_and_one_more_is_an_error(
+    client: Client, statement: Statement, field: str
+) -> None:
+    longest = Signature._meta.get_field(field).max_length
+    assert longest is not None
+    extra = {"kind": "organisation", "organisation_name": "Union"}
+    # A decomposed letter counts once it is composed: 'é' typed as e + accent is one character.
+    too_long = client.post(URL, sign_data(**{**extra, field: "x" * (longest + 1)}))
+    assert too_long.status_code == 400
+    assert field in too_long.context["form"].errors
+    _nothing_written()
+    exact = "e\u0301" + "x" * (longest - 1)
+    assert client.post(URL, sign_data(**{**extra, field: exact})).status_code == 302
+    assert getattr(Signature.objects.get(), field) == "\u00e9" + "x" * (longest - 1)
 
 
 def test_names_are_cleaned_of_invisible_and_control_characters(
@@ -176,3 +251,129 @@ def test_mastodon_share_refuses_a_bad_server_name(client: Client) -> None:
     response = client.get("/share/mastodon/?instance=https://Mastodon.Social/&text=Hola%20x")
     assert response.status_code == 303
     assert response["Location"] == "https://mastodon.social/share?text=Hola+x"
+
+
+HOSTILE_QUERIES = [
+    "page=%FF",
+    "kind=%00",
+    "kind=organisation%00",
+    "before=%FF%FE&after=%00",
+    "before=-1&after=99999999999999999999999999",
+    "before=abc&after=1e9",
+    "after=" + "9" * 5000,
+    "%FF=%FF",
+    "%E2%80%AE=1",
+    "a=\u202e\u200b",
+    "x=" + "%ED%A0%80",  # an encoded surrogate: not UTF-8
+]
+PUBLIC_PAGES = [
+    "/",
+    "/s/free-them/",
+    "/s/free-them/en/",
+    "/s/free-them/en/beside/es/",
+    "/s/free-them/en/signatories/",
+    "/s/free-them/en/check-email/",
+    "/s/free-them/en/thanks/",
+    "/s/free-them/en/withdrawn/",
+    "/s/free-them/count.json",
+    "/share/mastodon/",
+    "/healthz",
+    "/accounts/login/",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_hostile_query_strings_on_public_pages_are_never_a_500(
+    client: Client, statement: Statement, query: str
+) -> None:
+    for path in PUBLIC_PAGES:
+        response = client.get(f"{path}?{query}")
+        assert response.status_code < 500, path
+        assert response.status_code in (200, 302, 303, 400, 404), path
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "/s/\xff\xfe/en/",
+        "/s/free-them/\xff/",
+        "/s/free-them/en/\x00/",
+        "/s/free-them/en/signatories/\xc3",
+        "/s/free-them/confirm/" + "\xff" * 32 + "/",
+        "/\xed\xa0\x80/",
+    ],
+)
+def test_raw_bytes_in_the_path_or_query_are_never_a_500(
+    client: Client, statement: Statement, raw_path: str
+) -> None:
+    # As a WSGI server hands them over: undecoded bytes, each as one Latin-1 character.
+    response = client.generic("GET", "/", **{"PATH_INFO": raw_path, "QUERY_STRING": "a=\xff\x00"})
+    assert response.status_code in (400, 404)
+    response = client.generic("GET", "/s/free-them/en/", QUERY_STRING="page=\xff&kind=\xc3\x28")
+    assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"kind": "organisation", "organisation_name": "Union\x00"},
+        {"kind": "organisation", "organisation_name": "Union", "organisation_role": "\x00"},
+        {"postcode": "28\x0001"},
+        {"country": "ES\x00"},
+        {"display": "full\x00"},
+        {"kind": "individual\x00"},
+    ],
+)
+def test_a_null_character_in_any_field_is_a_form_error(
+    client: Client, statement: Statement, overrides: dict[str, Any]
+) -> None:
+    statement.ask_postcode = True
+    statement.save()
+    response = client.post(URL, sign_data(**overrides))
+    assert response.status_code == 400
+    field = next(name for name, value in overrides.items() if "\x00" in value)
+    assert field in response.context["form"].errors
+    _nothing_written()
+
+
+@pytest.mark.parametrize("field", ["name", "email", "organisation_name", "organisation_role"])
+def test_ten_megabytes_in_any_field_is_refused(
+    client: Client, statement: Statement, field: str
+) -> None:
+    data = sign_data(kind="organisation", organisation_name="Union")
+    data[field] = "\u202e" * (10 * 1024 * 1024 // 3)  # 10 MB of UTF-8, invisible once cleaned
+    assert client.post(URL, data).status_code == 400
+    _nothing_written()
+
+
+def test_many_fields_are_refused(client: Client, statement: Statement) -> None:
+    data = sign_data(**{f"extra{n}": "x" for n in range(2000)})
+    assert client.post(URL, data).status_code == 400
+    _nothing_written()
+
+
+def test_invalid_utf8_in_a_multipart_form_is_not_a_500(
+    client: Client, statement: Statement
+) -> None:
+    from django.test.client import BOUNDARY, encode_multipart
+
+    body = encode_multipart(BOUNDARY, sign_data()).replace(b"Ana Garc", b"Ana \xff\xfeGarc")
+    # Sent as it is: Django's client would encode a content type it knows itself.
+    response = client.post(URL, body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    assert response.status_code in (302, 400)
+    assert Signature.objects.count() <= 1
+
+
+def test_one_person_signing_again_with_the_name_decomposed_is_stored_once_in_nfc(
+    client: Client, statement: Statement
+) -> None:
+    import unicodedata
+
+    composed = "Jos\u00e9 Mu\u00f1oz"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    client.post(URL, sign_data(name=decomposed))
+    client.post(URL, sign_data(name="\u200b" + composed + "\u202e"))
+    signature = Signature.objects.get()
+    assert signature.name == composed
+    assert unicodedata.is_normalized("NFC", signature.name)

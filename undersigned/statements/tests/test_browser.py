@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import connections
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -61,9 +62,11 @@ class Chromium:
     def is_local(self, url: str) -> bool:
         return urlsplit(url).netloc == urlsplit(self.site).netloc
 
-    def new_page(self) -> Page:
+    def new_page(self, *, javascript: bool = True) -> Page:
         """A page in a fresh context: its own cookies, as a different person would have."""
-        context = self.browser.new_context(base_url=self.site, locale="en-US")
+        context = self.browser.new_context(
+            base_url=self.site, locale="en-US", java_script_enabled=javascript
+        )
         context.on("request", lambda request: self.requests.append(request.url))
 
         # A safety net, not the check: even if a test fails, nothing reaches the internet.
@@ -83,6 +86,8 @@ class Chromium:
 def site(live_server: LiveServer, settings: object, transactional_db: None) -> str:
     """The live server's address, which links in emails and share links point at."""
     settings.SITE_URL = live_server.url  # type: ignore[attr-defined]
+    # A test fills in a form faster than any person: it would be held as a robot's.
+    settings.SIGN_MIN_SECONDS = 0  # type: ignore[attr-defined]
     return live_server.url
 
 
@@ -156,7 +161,9 @@ def fill_sign_form(
         form.locator("input[name=kind][value=individual]").check()
     form.locator(f"input[name=display][value={display}]").check()
     form.locator("input[name=consent]").check()
-    form.locator("button[type=submit]").click()
+    # The page's script first does the proof of work, then sends the form: wait for it.
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
 
 
 @dataclass
@@ -340,10 +347,20 @@ def test_no_page_makes_a_request_to_another_site(
         "/s/free-them/en/beside/es/",
         "/s/free-them/es/signatories/",
         "/share/mastodon/?instance=not+a+server",
+        "/s/free-them/",
+        "/s/free-them/en/signatories/?kind=organisation",
+        "/s/free-them/en/check-email/",
+        "/s/free-them/en/thanks/",
+        "/s/free-them/en/withdrawn/",
+        "/accounts/login/",
         "/s/free-them/en/",
     ):
         page.goto(path)
         outside += outside_assets(page, chromium)
+    # The form with an error on it, as a person who mistyped sees it.
+    fill_sign_form(page, name="Ana García", email="not an address", display="initial")
+    expect(page.locator(".field.invalid").first).to_be_visible()
+    outside += outside_assets(page, chromium)
     if body is not None:
         # The page shows the organiser's text, its link kept as a plain link, its images gone.
         link = page.locator("article .body a", has_text="the background")
@@ -354,7 +371,9 @@ def test_no_page_makes_a_request_to_another_site(
     fill_sign_form(page, name="Ana García", email="ana@example.net", display="initial")
     expect(page).to_have_url(re.compile(r"/s/free-them/en/check-email/$"))
     outside += outside_assets(page, chromium)
-    links = links_in(mail_to(smtp_server, "ana@example.net"), site)
+    message = mail_to(smtp_server, "ana@example.net")
+    emails = [html_body(message)]
+    links = links_in(message, site)
     page.goto(links.withdraw)
     outside += outside_assets(page, chromium)
     page.goto(links.confirm)
@@ -364,6 +383,16 @@ def test_no_page_makes_a_request_to_another_site(
     outside += outside_assets(page, chromium)
     page.get_by_role("link", name="Back to the statement").click()
     expect(page.locator("section.latest")).to_contain_text("Ana G.")
+    fill_sign_form(page, name="Ana García", email="ana@example.net", display="initial")
+    emails.append(html_body(mail_to(smtp_server, "ana@example.net")))  # already signed
+    for html in emails:
+        # Opened as a mail program shows it: whatever it would load is requested now.
+        email_page = chromium.new_page()
+        email_page.set_content(html, wait_until="load")
+        assert "/s/free-them/" in html
+        loads = email_page.locator("[src], [srcset], link[href], [style*='url(' i], [background]")
+        assert loads.count() == 0
+        email_page.close()
     page.goto(links.withdraw)
     page.get_by_role("button", name="Withdraw my signature").click()
     expect(page).to_have_url(re.compile(r"/s/free-them/en/withdrawn/$"))
@@ -375,6 +404,7 @@ def test_no_page_makes_a_request_to_another_site(
     # The recorder saw the pages and their assets, so an empty list below means something.
     assert site + "/static/css/site.css" in chromium.requests
     assert site + "/s/free-them/en/beside/es/" in chromium.requests
+    assert site + "/accounts/login/" in chromium.requests
     assert chromium.outside_requests() == []
 
 
@@ -393,3 +423,198 @@ def test_the_thanks_page_shares_through_plain_links_only(
         assert urlsplit(href).scheme in ("https", "mailto")
     assert outside_assets(page, chromium) == []
     assert chromium.outside_requests() == []
+
+
+def test_the_browser_proves_its_work_and_is_counted(
+    page: Page, site: str, statement: Statement, smtp_server: SmtpSink, settings: object
+) -> None:
+    settings.SIGN_PROOF_BITS = 16  # type: ignore[attr-defined]  # the production default
+    page.goto("/s/free-them/en/")
+    fill_sign_form(page, name="Ana García", email=" Ana@Example.net", display="full")
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/check-email/$"))
+    signature = Signature.objects.get()
+    assert signature.hold_reason == ""
+    confirm_by_email(page, links_in(mail_to(smtp_server, "Ana@Example.net"), site), "en")
+    assert Signature.objects.get().state == Signature.State.CONFIRMED
+
+
+def test_without_javascript_a_signature_is_held_for_review(
+    chromium: Chromium, site: str, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    page = chromium.new_page(javascript=False)
+    page.goto("/s/free-them/en/")
+    fill_sign_form(page, name="Ana García", email="ana@example.net", display="full")
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/check-email/$"))
+    confirm_by_email(page, links_in(mail_to(smtp_server, "ana@example.net"), site), "en")
+    signature = Signature.objects.get()
+    assert (signature.state, signature.hold_reason) == (Signature.State.HELD, "noproof")
+    page.goto("/s/free-them/en/")
+    expect_count(page, 0)
+
+
+# Each would set window.__xss, or open a dialog, if it ran. None contains an address or starts
+# like a formula, so the sign form takes them as names.
+XSS = [
+    "<script>window.__xss=1</script>",
+    '"><img src=x onerror="window.__xss=2">',
+    "'><svg onload=window.__xss=3>",
+    "</title><script>alert(4)</script>",
+    "<iframe srcdoc='<script>parent.__xss=5</script>'></iframe>",
+    "javascript:window.__xss=6",
+    "<a href=javascript:alert(7)>x</a>",
+    "{{7*7}}<style>*{background:url(/x)}</style>",
+]
+XSS_BODY = (
+    "<p onclick='window.__xss=8'>Body</p>"
+    '<a href="javascript:window.__xss=9">click</a>'
+    '<a href="data:text/html,<script>alert(10)</script>">data</a>'
+    "<svg><script>window.__xss=11</script></svg>"
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(12)>"
+    '<noscript><p title="</noscript><img src=x onerror=alert(13)>">'
+)
+
+# Installed in every page before its own scripts: records what an attack would leave behind.
+WATCH = """
+window.__dialogs = 0;
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+    window.__violations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
+
+
+def _hostile_statement(statement: Statement) -> None:
+    """Every field a person types, organiser or signer, holding a payload."""
+    from undersigned.conftest import make_signature
+
+    organisation = statement.organisation
+    organisation.name = XSS[0]
+    organisation.save()
+    statement.addressed_to = XSS[1]
+    statement.save()
+    for version in statement.versions.all():
+        version.title = XSS[2]
+        version.summary = XSS[3]
+        version.body = XSS_BODY + XSS[4]
+        version.demands = "\n".join(XSS)
+        version.save()
+    for n, payload in enumerate(XSS):
+        make_signature(statement, n, name=payload, display="full")
+        make_signature(
+            statement,
+            100 + n,
+            kind="organisation",
+            name=payload,
+            organisation_name=payload,
+            organisation_role=payload,
+            display="full",
+            approved_at=timezone.now(),
+        )
+        make_signature(
+            statement,
+            200 + n,
+            kind="organisation",
+            name=payload,
+            organisation_name=payload,
+            organisation_role=payload,
+            state=Signature.State.AWAITING_APPROVAL,
+        )
+
+
+def _assert_inert(page: Page, dialogs: list[str], where: str) -> None:
+    assert page.evaluate("window.__xss") is None, where
+    assert page.evaluate("window.__violations") == [], where
+    assert dialogs == [], where
+    assert (
+        page.locator("a[href^='javascript:' i], a[href^='data:' i], [onerror], [onload]").count()
+        == 0
+    ), where
+
+
+def html_body(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("no text/html part")
+
+
+def test_no_script_typed_by_anyone_runs_anywhere(
+    chromium: Chromium,
+    site: str,
+    statement: Statement,
+    organiser: User,
+    smtp_server: SmtpSink,
+) -> None:
+    _hostile_statement(statement)
+    page = chromium.new_page()
+    page.context.add_init_script(WATCH)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    for path in (
+        "/",
+        "/s/free-them/en/",
+        "/s/free-them/es/",
+        "/s/free-them/en/beside/es/",
+        "/s/free-them/en/signatories/",
+        "/s/free-them/en/signatories/?kind=organisation",
+        "/s/free-them/en/check-email/",
+        "/s/free-them/en/thanks/",
+    ):
+        page.goto(path)
+        _assert_inert(page, dialogs, path)
+    # The text is shown as text: escaped, not dropped.
+    page.goto("/s/free-them/en/signatories/")
+    expect(page.locator("main")).to_contain_text(XSS[0])
+
+    # A signer types one through the form; it comes back on the error-free pages and in emails.
+    page.goto("/s/free-them/en/")
+    fill_sign_form(
+        page, name=XSS[1], email="eve@example.net", display="full", organisation=XSS[2], role=XSS[7]
+    )
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/check-email/$"))
+    _assert_inert(page, dialogs, "check-email")
+    message = mail_to(smtp_server, "eve@example.net")
+    links = links_in(message, site)
+    emails = [html_body(message)]
+    page.goto(links.confirm)
+    expect(page.locator("main")).to_contain_text(XSS[1])
+    _assert_inert(page, dialogs, "confirm")
+    page.goto(links.withdraw)
+    _assert_inert(page, dialogs, "withdraw")
+    page.get_by_role("button", name="Withdraw my signature").click()
+    _assert_inert(page, dialogs, "withdrawn")
+    # A signature that exists already gets the "already signed" email.
+    page.goto("/s/free-them/en/")
+    fill_sign_form(page, name=XSS[3], email="p1@example.org", display="full")
+    emails.append(html_body(mail_to(smtp_server, "p1@example.org")))
+
+    # A sign form with an error shows what was typed again.
+    page.goto("/s/free-them/en/")
+    fill_sign_form(page, name=XSS[5], email="not an address", display="full")
+    _assert_inert(page, dialogs, "form with errors")
+
+    # Each email's HTML, opened as a mail program would show it.
+    for html in emails:
+        assert "<script>" not in html
+        page.set_content(html)
+        _assert_inert(page, dialogs, html[:80])
+
+    # The organiser's page.
+    organiser_page = chromium.new_page()
+    organiser_page.context.add_init_script(WATCH)
+    organiser_page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    organiser_page.goto("/accounts/login/?next=/s/free-them/manage/")
+    organiser_page.get_by_label("Username").fill("organiser")
+    organiser_page.get_by_label("Password").fill(PASSWORD)
+    organiser_page.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
+    expect(organiser_page).to_have_url(re.compile(r"/s/free-them/manage/$"))
+    expect(organiser_page.locator("main")).to_contain_text(XSS[0])
+    _assert_inert(organiser_page, dialogs, "manage")
+    # The export is a download, never a page a browser renders.
+    with organiser_page.expect_download() as download:
+        organiser_page.get_by_role("link", name=re.compile("CSV")).click()
+    assert download.value.suggested_filename == "free-them-signatures.csv"
+    _assert_inert(organiser_page, dialogs, "after the export")

@@ -78,10 +78,56 @@ def test_formula_cells_are_neutralised_and_quoted(
     assert row["postcode"] == "'@SUM(1)"
 
 
+# Cells that reach the export as they are when written by another path than the sign form
+# (the admin, an import): the export must not rely on the form having cleaned them.
+HOSTILE_CELLS = [
+    '=HYPERLINK("http://evil.example","x")',
+    " =1+1",
+    '"=1+1',
+    "'@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "-1\n=2",
+    "+1,=2",
+    '@x";=y',
+    "\uff1dcmd|' /C calc'!A0",
+    "  \uff0d1",
+]
+
+
+def test_every_formula_like_cell_is_neutralised_and_the_csv_parses_back(
+    organiser_client: Client, statement: Statement
+) -> None:
+    from undersigned.lib.csvsafe import FORMULA_START, SKIPPED_BEFORE_FORMULA
+
+    for n, value in enumerate(HOSTILE_CELLS):
+        make_signature(
+            statement,
+            n,
+            kind="organisation",
+            name=value,
+            organisation_name=value,
+            organisation_role=value,
+            postcode=value[:16],
+            email=value[:10] + f"{n}@example.org",
+        )
+    header, *rows = _csv(organiser_client.get(EXPORT))
+    # Commas, quotes and line breaks inside cells stay inside them: one row per signature.
+    assert len(rows) == len(HOSTILE_CELLS)
+    for value, row in zip(HOSTILE_CELLS, rows, strict=True):
+        cells = dict(zip(header, row, strict=True))
+        assert cells["name"] == cells["organisation"] == cells["role"] == "'" + value
+        assert cells["postcode"] == "'" + value[:16]
+        for column in ("name", "email", "postcode", "organisation", "role"):
+            assert not cells[column].lstrip(SKIPPED_BEFORE_FORMULA[:1]).startswith(FORMULA_START)
+            assert cells[column].startswith("'")
+
+
 def test_manage_page_shows_signatures_per_day(
     organiser_client: Client, statement: Statement
 ) -> None:
-    now = timezone.now().replace(hour=12)
+    # Noon of today where the site is: the table counts per day in TIME_ZONE.
+    now = timezone.localtime().replace(hour=12)
     for n in range(3):
         make_signature(statement, n, confirmed_at=now)
     make_signature(statement, 5, confirmed_at=now - dt.timedelta(days=1))
@@ -144,7 +190,25 @@ def test_the_database_neutralises_cells_exactly_as_csvsafe_does(
 ) -> None:
     from undersigned.lib.csvsafe import neutralise
 
-    values = ["=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx", "a=b", "'=x", "Ana"]
+    values = [
+        "=1+1",
+        "+33",
+        "-2",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        "a=b",
+        "'=x",
+        "Ana",
+        ' "=x',
+        "  -1",
+        "\uff1dA1",
+        "\uff20x",
+        "'\uff0b1",
+        "   ",
+        "",
+        "O'Brien",
+    ]
     for n, value in enumerate(values):
         make_signature(statement, n, name=value)
     rows = _csv(organiser_client.get(EXPORT))

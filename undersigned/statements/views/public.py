@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from undersigned.lib import formtoken
 from undersigned.lib.languages import ui_language
 from undersigned.lib.pagecache import public_cache
+from undersigned.statements import coalition
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.statements.queries import (
@@ -23,9 +24,11 @@ from undersigned.statements.queries import (
     get_version,
     latest_individuals,
     listed_organisations,
+    listed_signatures,
     signatory_page,
     signature_count,
 )
+from undersigned.updates.forms import FollowForm
 
 LATEST_SIGNERS = 10
 # Seconds a public page is served from memory to anonymous readers (see lib/pagecache.py).
@@ -108,9 +111,22 @@ def statement_context(statement: Statement, version: StatementVersion) -> dict[s
         "count": count,
         "progress": statement.progress_percent(count),
         "days_remaining": statement.days_remaining(),
+        "partners": coalition.active_partners(statement),
+        "updates": _updates_in(statement, version.language),
         "organisations": listed_organisations(statement)[:200],
         "individuals": latest_individuals(statement)[:LATEST_SIGNERS],
     }
+
+
+def _updates_in(statement: Statement, language: str) -> list[tuple[Any, Any]]:
+    """The latest updates, each in `language` or the default one (from the cached statement)."""
+    shown = []
+    for update in getattr(statement, "latest_updates", None) or []:
+        update.statement = statement
+        version = update.version_for(language)
+        if version is not None:
+            shown.append((update, version))
+    return shown
 
 
 def render_statement(
@@ -119,11 +135,19 @@ def render_statement(
     version: StatementVersion,
     form: SignForm | None = None,
     status: int = 200,
+    follow_form: FollowForm | None = None,
 ) -> HttpResponse:
     context = statement_context(statement, version)
-    if statement.is_open:
-        context["form"] = form or SignForm(statement=statement)
+    if statement.status != Statement.Status.DRAFT:
+        # The same token for both forms: either shows the form came from this page.
         context["form_token"] = formtoken.issue(statement.pk)
+        # Closed statements too: a campaign has news after signing ends.
+        context["follow_form"] = follow_form or FollowForm(
+            statement=statement, language=version.language
+        )
+    if statement.is_open and not statement.signing_paused:
+        context["form"] = form or SignForm(statement=statement)
+        context["proof_bits"] = settings.SIGN_PROOF_BITS
     return render(request, "statements/statement.html", context, status=status)
 
 
@@ -158,7 +182,7 @@ def signatories(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     version = get_version(statement, language)
     activate_for(statement, version)
     kind = request.GET.get("kind")
-    rows = Signature.objects.listed().filter(statement=statement)
+    rows = listed_signatures(statement)
     if kind in Signature.Kind.values:
         rows = rows.filter(kind=kind)
     else:

@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.lib import formtoken
+from undersigned.abuse.keys import keyed_hash
+from undersigned.lib import formtoken, headers, proof
+from undersigned.lib.clientip import client_ip, network_of
 from undersigned.lib.languages import ui_language
 from undersigned.statements import actions
 from undersigned.statements.forms import SignForm
-from undersigned.statements.models import Signature, Statement
+from undersigned.statements.models import Signature, Source, Statement
 from undersigned.statements.queries import get_public_statement, get_version
 from undersigned.statements.views.public import activate_for, render_statement
 
@@ -33,8 +35,9 @@ def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     activate_for(statement, version)
     if not formtoken.same_origin(request):
         return render(request, "statements/form_refused.html", {"version": version}, status=403)
-    token = formtoken.check(request.POST.get("form_token", ""), statement.pk)
-    if not statement.is_open:
+    form_token = request.POST.get("form_token", "")
+    token = formtoken.check(form_token, statement.pk)
+    if not statement.is_open or statement.signing_paused:
         return render_statement(request, statement, version, status=409)
     form = SignForm(request.POST, statement=statement)
     if token is not formtoken.TokenState.VALID and form.is_valid():
@@ -47,8 +50,43 @@ def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     if not form.is_valid():
         status = 403 if token is formtoken.TokenState.INVALID else 400
         return render_statement(request, statement, version, form=form, status=status)
-    actions.sign(statement, version.language, form.cleaned_data)
+    actions.sign(
+        statement,
+        version.language,
+        form.cleaned_data,
+        client=_client(request, statement, form_token, form.cleaned_data["email"]),
+        source=_source(request, statement),
+    )
     return redirect("check_email", slug, version.language)
+
+
+def _source(request: HttpRequest, statement: Statement) -> int | None:
+    """The statement's source this form came through, copied by site.js from the page's
+    `?src=`; a code its organisers did not create is ignored, never an error."""
+    code = request.POST.get("src", "")
+    if not code or len(code) > Source._meta.get_field("code").max_length:  # type: ignore[operator]
+        return None
+    return (
+        Source.objects.filter(statement=statement, code=code).values_list("pk", flat=True).first()
+    )
+
+
+def _client(request: HttpRequest, statement: Statement, token: str, email: str) -> actions.Client:
+    """Who sent the form, as far as anti-abuse needs to know, and any reason to hold it for
+    review. The response is the same either way: a robot learns nothing from it."""
+    hold = Signature.HoldReason.NONE
+    if request.POST.get("website", ""):
+        hold = Signature.HoldReason.HONEYPOT
+    elif formtoken.age_seconds(token) < settings.SIGN_MIN_SECONDS:
+        hold = Signature.HoldReason.TOO_FAST
+    elif not proof.is_valid(token, email, request.POST.get("proof", ""), settings.SIGN_PROOF_BITS):
+        hold = Signature.HoldReason.NO_PROOF
+    ip = client_ip(request)
+    return actions.Client(
+        rate_key=keyed_hash("sign", f"{statement.pk}:{ip}"),
+        network=keyed_hash("network", network_of(ip)),
+        hold_reason=hold,
+    )
 
 
 def _version_page(request: HttpRequest, slug: str, language: str, template: str) -> HttpResponse:
@@ -148,7 +186,7 @@ def thanks(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     version = get_version(statement, language)
     activate_for(statement, version)
     url = settings.SITE_URL + reverse("statement", args=(slug, version.language))
-    return render(
+    response = render(
         request,
         "statements/thanks.html",
         {
@@ -159,6 +197,15 @@ def thanks(request: HttpRequest, slug: str, language: str) -> HttpResponse:
             "share_text": f"{version.title} {url}",
         },
     )
+    return _mastodon_form_may_leave(response)
+
+
+def _mastodon_form_may_leave(response: HttpResponse) -> HttpResponse:
+    """The Mastodon form goes through share_mastodon, which redirects to the reader's own
+    server; browsers hold a form's redirect to form-action too.
+    """
+    headers.allow(response, form_action=["https:"])
+    return response
 
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -170,7 +217,9 @@ def share_mastodon(request: HttpRequest) -> HttpResponse:
     host = request.GET.get("instance", "").strip().lower().removeprefix("https://").strip("/")
     text = request.GET.get("text", "")[:1000]
     if not _HOSTNAME.match(host):
-        return render(request, "statements/mastodon.html", {"text": text}, status=400)
+        return _mastodon_form_may_leave(
+            render(request, "statements/mastodon.html", {"text": text}, status=400)
+        )
     response = HttpResponse(status=303)
     response["Location"] = f"https://{host}/share?" + urlencode({"text": text})
     return response

@@ -44,4 +44,12 @@
     });
     input.insertAdjacentElement("afterend", button);
   });
+  // A share link's source (?src=union-newsletter) goes with the sign form. The page is cached
+  // for everyone, so the server cannot write it in; without this script it is not counted.
+  var source = new URLSearchParams(window.location.search).get("src");
+  if (source && /^[-a-z0-9_]{1,40}$/.test(source)) {
+    document.querySelectorAll("input[data-source]").forEach(function (input) {
+      if (!input.value) input.value = source;
+    });
+  }
 })();

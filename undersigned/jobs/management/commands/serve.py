@@ -7,11 +7,38 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+
+def web_command(
+    host: str, port: int, workers: int, threads: int, static_root: Path | None = None
+) -> list[str]:
+    """granian serving the site in WSGI mode, as `serve` runs it (the tests run it too)."""
+    return [
+        os.path.join(os.path.dirname(sys.executable), "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--static-path-route",
+        settings.STATIC_URL.rstrip("/"),
+        "--static-path-mount",
+        str(static_root or settings.STATIC_ROOT),
+        "--blocking-threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        "undersigned.wsgi:application",
+    ]
 
 
 class Command(BaseCommand):
@@ -31,27 +58,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # granian serves /static/ from STATIC_ROOT itself: have it up to date first.
         call_command("collectstatic", interactive=False, verbosity=0)
-        bin_dir = os.path.dirname(sys.executable)
-        web = [
-            os.path.join(bin_dir, "granian"),
-            "--interface",
-            "wsgi",
-            "--host",
-            options["host"],
-            "--port",
-            str(options["port"]),
-            "--workers",
-            str(options["workers"]),
-            "--static-path-route",
-            settings.STATIC_URL.rstrip("/"),
-            "--static-path-mount",
-            str(settings.STATIC_ROOT),
-            "--blocking-threads",
-            str(options["threads"]),
-            "--log-level",
-            "warning",
-            "undersigned.wsgi:application",
-        ]
+        web = web_command(options["host"], options["port"], options["workers"], options["threads"])
         worker = [sys.executable, "manage.py", "worker"]
 
         def stop(signum: int, frame: object) -> None:

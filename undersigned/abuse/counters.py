@@ -1,0 +1,45 @@
+"""Exact counters under any concurrency: one INSERT ... ON CONFLICT DO UPDATE ... RETURNING for
+a whole batch, inside the caller's transaction. The database orders concurrent updates of a
+row, so the Nth event counted in a row is told it is the Nth, whichever process counted it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
+from django.db import connection, models
+
+# A key as the database returns it: str for a text column, int for an integer one.
+K = TypeVar("K", bound=Hashable)
+
+
+def numbers(model: type[models.Model], column: str, value: object, keys: Sequence[K]) -> list[int]:
+    """Count one event for each key (in order) in the rows (key, `column` = value) of `model`,
+    whose fields are key, `column` and count, unique together on (key, `column`). Returns each
+    event's number among all counted in its row."""
+    if not keys:
+        return []
+    wanted = Counter(keys)
+    table = connection.ops.quote_name(model._meta.db_table)
+    other = connection.ops.quote_name(column)
+    values = ", ".join(["(%s, %s, %s)"] * len(wanted))
+    params: list[object] = []
+    for key, count in wanted.items():
+        params += [key, value, count]
+    sql = (
+        f"INSERT INTO {table} (key, {other}, count) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT (key, {other}) DO UPDATE SET count = {table}.count + excluded.count "
+        "RETURNING key, count"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)  # type: ignore[arg-type]
+        totals = dict(cursor.fetchall())
+    # This batch's events are the last counted in each row: the first of them is number
+    # total - (its key's events in the batch) + 1.
+    seen: Counter[K] = Counter()
+    result = []
+    for key in keys:
+        seen[key] += 1
+        result.append(int(totals[key]) - wanted[key] + seen[key])
+    return result

@@ -1,0 +1,308 @@
+"""Rate limits, holds and the email cap, through the sign form and the worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from undersigned.abuse.jobs import forget_old
+from undersigned.abuse.keys import forget_keys
+from undersigned.abuse.models import EmailQuota, HashKey, RateCounter
+from undersigned.conftest import sign_data
+from undersigned.jobs import queue
+from undersigned.jobs.models import Job
+from undersigned.lib import proof
+from undersigned.organisations.models import Organisation
+from undersigned.statements import actions
+from undersigned.statements.models import Signature, Statement, StatementVersion
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keys() -> Any:
+    forget_keys()
+    yield
+    forget_keys()
+
+
+@pytest.fixture(autouse=True)
+def _early_in_the_hour() -> Any:
+    """Rate windows are fixed (each minute, each hour from its start), and the email cap and
+    the hashes' key go by the UTC day: each test starts a minute into the hour, far from the
+    end of any of them, whatever the time now, and its clock runs on from there.
+    """
+    start = timezone.now().replace(minute=1, second=0, microsecond=0)
+    with time_machine.travel(start, tick=True):
+        yield
+
+
+def _at_once(count: int, work: Any) -> None:
+    """Run work(0) ... work(count - 1) in threads let go together, each on its own connection."""
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            work(n)
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def _sign(client: Client, statement: Statement, **data: Any) -> None:
+    response = client.post(f"/s/{statement.slug}/en/sign/", sign_data(statement, **data))
+    assert response.status_code == 302
+
+
+def _confirm_all() -> None:
+    for signature in Signature.objects.filter(state=Signature.State.PENDING):
+        actions.confirm_signature(signature)
+
+
+def test_past_the_burst_signatures_are_held_with_the_same_response(
+    statement: Statement, settings: SettingsWrapper
+) -> None:
+    settings.SIGN_RATE_LIMITS = "3/60,100/3600"
+    client = Client(REMOTE_ADDR="203.0.113.5")
+    responses = []
+    for n in range(5):
+        data = sign_data(statement, email=f"p{n}@example.net")
+        response = client.post(f"/s/{statement.slug}/en/sign/", data)
+        responses.append((response.status_code, response["Location"], response.content))
+    assert len(set(responses)) == 1
+    _confirm_all()
+    states = list(Signature.objects.order_by("pk").values_list("state", "hold_reason"))
+    assert states == [("confirmed", "")] * 3 + [("held", "rate")] * 2
+    assert statement.signatures.counted().count() == 3
+
+
+def test_the_sustained_window_holds_what_bursts_spread_out(
+    statement: Statement, settings: SettingsWrapper
+) -> None:
+    settings.SIGN_RATE_LIMITS = "3/60,4/3600"
+    client = Client(REMOTE_ADDR="203.0.113.5")
+    # All six inside one hour's window (see `_early_in_the_hour`).
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for n in range(6):
+            _sign(client, statement, email=f"p{n}@example.net")
+            traveller.shift(61)
+    held = Signature.objects.filter(hold_reason="rate").count()
+    assert held == 2
+
+
+def test_limits_count_per_client_and_per_statement(
+    statement: Statement, organisation: Organisation, settings: SettingsWrapper
+) -> None:
+    settings.SIGN_RATE_LIMITS = "2/60"
+    other = Statement.objects.create(
+        organisation=organisation, slug="other", status="open", default_language="en"
+    )
+    StatementVersion.objects.create(statement=other, language="en", title="O", summary="s")
+    for n in range(2):
+        _sign(Client(REMOTE_ADDR="203.0.113.5"), statement, email=f"a{n}@example.net")
+        _sign(Client(REMOTE_ADDR="203.0.113.6"), statement, email=f"b{n}@example.net")
+        _sign(Client(REMOTE_ADDR="203.0.113.5"), other, email=f"c{n}@example.net")
+    assert not Signature.objects.exclude(hold_reason="").exists()
+    _sign(Client(REMOTE_ADDR="203.0.113.5"), statement, email="d@example.net")
+    assert Signature.objects.get(email="d@example.net").hold_reason == "rate"
+
+
+def test_spoofed_forwarding_headers_do_not_change_whose_limit_counts(
+    statement: Statement, settings: SettingsWrapper
+) -> None:
+    settings.SIGN_RATE_LIMITS = "2/60"
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    for n in range(4):
+        client = Client(
+            REMOTE_ADDR="203.0.113.5",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+            HTTP_X_REAL_IP=f"198.51.100.{n}",
+            HTTP_FORWARDED=f"for=198.51.100.{n}",
+        )
+        _sign(client, statement, email=f"p{n}@example.net")
+    assert Signature.objects.filter(hold_reason="rate").count() == 2
+    # Through the trusted proxy, each forwarded client has a limit of its own.
+    for n in range(4):
+        client = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        _sign(client, statement, email=f"q{n}@example.net")
+    assert Signature.objects.filter(hold_reason="rate").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counting_is_exact_under_concurrency(
+    statement: Statement, settings: SettingsWrapper
+) -> None:
+    settings.SIGN_RATE_LIMITS = "10/3600"
+    client = actions.Client(rate_key="the-same-client")
+    _at_once(
+        30,
+        lambda n: actions.sign(
+            statement, "en", {"name": "A", "email": f"p{n}@example.net"}, client=client
+        ),
+    )
+    assert Signature.objects.filter(hold_reason="").count() == 10
+    assert Signature.objects.filter(hold_reason="rate").count() == 20
+    assert RateCounter.objects.get().count == 30
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"website": "http://spam.example"}, "honeypot"),
+        ({"proof": ""}, "noproof"),
+        ({"proof": "wrong"}, "noproof"),
+    ],
+)
+def test_robot_signs_are_held_with_the_same_response(
+    statement: Statement, change: dict[str, str], reason: str
+) -> None:
+    person = Client().post(f"/s/{statement.slug}/en/sign/", sign_data(statement))
+    data = sign_data(statement, email="bot@example.net", **change)
+    if change.get("proof") == "wrong":
+        # A number that does not solve this form's puzzle (some do by chance: look for one).
+        data["proof"] = next(
+            str(n)
+            for n in range(12345, 13000)
+            if not proof.is_valid(
+                data["form_token"], "bot@example.net", str(n), django_settings.SIGN_PROOF_BITS
+            )
+        )
+    robot = Client().post(f"/s/{statement.slug}/en/sign/", data)
+    assert (robot.status_code, robot["Location"], robot.content) == (
+        person.status_code,
+        person["Location"],
+        person.content,
+    )
+    _confirm_all()
+    assert Signature.objects.get(email="bot@example.net").state == Signature.State.HELD
+    assert Signature.objects.get(email="bot@example.net").hold_reason == reason
+    assert Signature.objects.get(email="ana@example.net").state == Signature.State.CONFIRMED
+
+
+def test_a_form_sent_too_fast_is_held(statement: Statement) -> None:
+    from undersigned.lib.formtoken import issue
+
+    data = sign_data(statement, form_token=issue(statement.pk, at=time.time() - 1))
+    assert Client().post(f"/s/{statement.slug}/en/sign/", data).status_code == 302
+    _confirm_all()
+    assert Signature.objects.get().hold_reason == "fast"
+
+
+def test_held_signatures_are_not_counted_until_released(
+    statement: Statement, organiser_client: Client
+) -> None:
+    _sign(Client(), statement, proof="")
+    _confirm_all()
+    assert statement.signatures.counted().count() == 0
+    page = organiser_client.get(f"/s/{statement.slug}/manage/watch/")
+    assert page.status_code == 200
+    assert "no browser check" in page.content.decode()
+    response = organiser_client.post(
+        f"/s/{statement.slug}/manage/watch/held/", {"action": "release", "reason": "noproof"}
+    )
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.state, signature.hold_reason) == (Signature.State.CONFIRMED, "")
+    assert statement.signatures.counted().count() == 1
+
+
+def test_a_pending_held_signature_released_counts_once_confirmed(
+    statement: Statement, organiser_client: Client
+) -> None:
+    _sign(Client(), statement, website="x")
+    organiser_client.post(f"/s/{statement.slug}/manage/watch/held/", {"action": "release"})
+    _confirm_all()
+    assert Signature.objects.get().state == Signature.State.CONFIRMED
+
+
+def test_rejecting_held_signatures(statement: Statement, organiser_client: Client) -> None:
+    _sign(Client(), statement, website="x")
+    _confirm_all()
+    organiser_client.post(f"/s/{statement.slug}/manage/watch/held/", {"action": "reject"})
+    assert Signature.objects.get().state == Signature.State.REJECTED
+
+
+def test_a_victim_gets_no_more_emails_than_the_cap(
+    organisation: Organisation, settings: SettingsWrapper
+) -> None:
+    """Mail-bomb: the victim's address typed into sign forms 100 times, across statements and
+    client addresses."""
+    settings.EMAILS_PER_ADDRESS_PER_DAY = 4
+    statements = []
+    for n in range(5):
+        statement = Statement.objects.create(
+            organisation=organisation, slug=f"s{n}", status="open", default_language="en"
+        )
+        StatementVersion.objects.create(statement=statement, language="en", title="T", summary="s")
+        statements.append(statement)
+    for n in range(100):
+        client = Client(REMOTE_ADDR=f"198.51.100.{n}")
+        _sign(client, statements[n % 5], email="Victim@Example.net")
+        if n % 10 == 0:
+            # Another person signs meanwhile and gets their email.
+            _sign(client, statements[n % 5], email=f"someone{n}@example.net")
+    queue.drain()
+    to_victim = [m for m in mail.outbox if m.to == ["Victim@Example.net"]]
+    assert len(to_victim) == 4
+    assert len([m for m in mail.outbox if m.to != ["Victim@Example.net"]]) == 10
+    # The next day, the cap starts again.
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=1)):
+        forget_keys()
+        _sign(Client(), statements[0], email="victim@example.net")
+        queue.drain()
+    assert len([m for m in mail.outbox if m.to[0].lower() == "victim@example.net"]) == 5
+
+
+def test_what_anti_abuse_keeps_is_gone_after_48_hours(
+    statement: Statement, settings: SettingsWrapper
+) -> None:
+    _sign(Client(REMOTE_ADDR="203.0.113.5"), statement)
+    queue.drain()
+    signature = Signature.objects.get()
+    assert len(signature.network) == 32
+    assert "203.0.113" not in str(list(Signature.objects.values()))
+    assert HashKey.objects.count() == 1
+    assert RateCounter.objects.exists() and EmailQuota.objects.exists()
+    forget_old(timezone.now() + timezone.timedelta(hours=49))
+    signature.refresh_from_db()
+    assert signature.network == ""
+    assert not HashKey.objects.exists()
+    assert not RateCounter.objects.exists()
+    assert not EmailQuota.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_email_cap_is_exact_under_concurrency(
+    organisation: Organisation, settings: SettingsWrapper
+) -> None:
+    settings.EMAILS_PER_ADDRESS_PER_DAY = 7
+    statements = [
+        Statement.objects.create(
+            organisation=organisation, slug=f"s{n}", status="open", default_language="en"
+        )
+        for n in range(30)
+    ]
+    _at_once(
+        30,
+        lambda n: actions.sign(statements[n], "en", {"name": "A", "email": "victim@example.net"}),
+    )
+    assert Signature.objects.count() == 30
+    assert Job.objects.filter(kind__startswith="mail.").count() == 7

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from undersigned.accounts import security
+from undersigned.accounts.models import TwoFactor
+from undersigned.jobs.admin import SuperuserOnlyAdmin
+
+
+@admin.register(TwoFactor)
+class TwoFactorAdmin(SuperuserOnlyAdmin):
+    """Who has two-factor on. Deleting a row resets it, for someone who lost their phone and
+    their recovery codes; they set it up again at their next login.
+    """
+
+    list_display = ("user", "enabled_at")
+    search_fields = ("user__username",)
+    fields = ("user", "enabled_at")
+    readonly_fields = ("user", "enabled_at")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: TwoFactor) -> None:
+        security.disable_two_factor(obj.user, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TwoFactor]) -> None:
+        for two_factor in queryset.select_related("user"):
+            security.disable_two_factor(two_factor.user, actor=request.user)

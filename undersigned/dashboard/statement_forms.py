@@ -1,0 +1,189 @@
+"""Forms for statements in the dashboard. Each clean_<field> returns the normalised value; errors
+are in the organiser's interface language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from undersigned.lib.languages import normalise_tag
+from undersigned.statements.models import Statement, StatementVersion
+
+
+def _clean_new_slug(value: str) -> str:
+    slug = value.strip().lower()
+    if Statement.objects.filter(slug=slug).exists():
+        raise forms.ValidationError(_("Another statement already has this address."))
+    return slug
+
+
+def _clean_tag(value: str) -> str:
+    tag = normalise_tag(value)
+    if tag is None:
+        raise forms.ValidationError(
+            _("Write a language tag such as en, es, qu or es-419."), code="invalid"
+        )
+    return tag
+
+
+class VersionTextForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A version's text. Only the title is required: a translation can be saved half done."""
+
+    class Meta:
+        model = StatementVersion
+        fields: tuple[str, ...] = ("title", "summary", "body", "demands")
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "body": forms.Textarea(attrs={"rows": 16}),
+            "demands": forms.Textarea(attrs={"rows": 6}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("summary", "body", "demands"):
+            self.fields[name].required = False
+
+
+class NewStatementForm(forms.Form):
+    slug = forms.SlugField(
+        label=_("Address"),
+        max_length=80,
+        help_text=_("The end of the statement's web address: letters, digits and hyphens."),
+    )
+    language = forms.CharField(
+        label=_("Default language"),
+        max_length=35,
+        help_text=_("A language tag such as en, es, qu or es-419."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    summary = forms.CharField(
+        label=_("Summary"), max_length=500, required=False, widget=forms.Textarea({"rows": 3})
+    )
+    body = forms.CharField(
+        label=_("Body"),
+        required=False,
+        widget=forms.Textarea({"rows": 12}),
+        help_text=StatementVersion._meta.get_field("body").help_text,
+    )
+    demands = forms.CharField(
+        label=_("Demands"),
+        required=False,
+        widget=forms.Textarea({"rows": 5}),
+        help_text=_("One demand per line."),
+    )
+
+    def clean_slug(self) -> str:
+        return _clean_new_slug(self.cleaned_data["slug"])
+
+    def clean_language(self) -> str:
+        return _clean_tag(self.cleaned_data["language"])
+
+
+class CopyStatementForm(forms.Form):
+    slug = forms.SlugField(
+        label=_("Address of the copy"),
+        max_length=80,
+        help_text=_("The end of the copy's web address: letters, digits and hyphens."),
+    )
+
+    def clean_slug(self) -> str:
+        return _clean_new_slug(self.cleaned_data["slug"])
+
+
+class NewVersionForm(VersionTextForm):
+    language = forms.CharField(
+        label=_("Language"),
+        max_length=35,
+        help_text=_("A language tag such as en, es, qu or es-419."),
+    )
+
+    class Meta(VersionTextForm.Meta):
+        fields = ("language", "title", "summary", "body", "demands")
+
+    def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.statement = statement
+
+    def clean_language(self) -> str:
+        tag = _clean_tag(self.cleaned_data["language"])
+        if self.statement.versions.filter(language__iexact=tag).exists():
+            raise forms.ValidationError(
+                _("This statement already has a version in %(tag)s."), params={"tag": tag}
+            )
+        return tag
+
+
+# How a datetime-local input shows and sends a time: local, to the minute.
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+class DeadlineField(forms.DateTimeField):
+    """A time in TIME_ZONE, as a datetime-local input sends it. The deadline the form showed,
+    sent back as shown, is the statement's own deadline as it is: shown to the minute, and in
+    the hour a DST change repeats, local time alone does not say which of the two it is.
+    """
+
+    current: dt.datetime | None = None
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        current = self.current
+        if current is not None and isinstance(value, str):
+            if value.strip() == timezone.localtime(current).strftime(LOCAL_MINUTE):
+                return current
+        return super().to_python(value)
+
+
+class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Statement
+        fields = (
+            "goal",
+            "deadline",
+            "addressed_to",
+            "default_language",
+            "ask_country",
+            "require_country",
+            "ask_postcode",
+            "allow_organisations",
+        )
+        field_classes = {"deadline": DeadlineField}
+        widgets = {
+            "deadline": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        deadline = self.fields["deadline"]
+        if isinstance(deadline, DeadlineField):
+            deadline.current = self.instance.deadline
+
+    def clean_goal(self) -> int | None:
+        goal: int | None = self.cleaned_data["goal"]
+        if goal is not None and goal > 100_000_000:
+            raise forms.ValidationError(_("Set a goal of at most 100,000,000 signatures."))
+        return goal
+
+    def clean_deadline(self) -> Any:
+        deadline = self.cleaned_data["deadline"]
+        unchanged = deadline == self.instance.deadline
+        if deadline is not None and not unchanged and deadline <= timezone.now():
+            raise forms.ValidationError(_("Choose a deadline in the future."))
+        return deadline
+
+    def clean_default_language(self) -> str:
+        tag = _clean_tag(self.cleaned_data["default_language"])
+        if not self.instance.versions.filter(language=tag).exists():
+            raise forms.ValidationError(
+                _("Add a version in %(tag)s before making it the default."), params={"tag": tag}
+            )
+        return tag
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("require_country") and not cleaned.get("ask_country"):
+            self.add_error("require_country", _("To require the country, ask for it as well."))
+        return cleaned

@@ -1,0 +1,235 @@
+"""In real Chromium, axe-core (from npm, see package.json) checks every public and dashboard page
+against WCAG 2 A and AA: no serious or critical violation on any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.utils import timezone
+from playwright.sync_api import Page, Route, expect
+
+from undersigned.conftest import _client_for, make_signature
+from undersigned.lib.tokens import hash_token, new_token
+from undersigned.organisations.models import Membership, Organisation
+from undersigned.statements import coalition
+from undersigned.statements.models import Signature, SignatureToken, Source, Statement
+from undersigned.statements.tests import test_browser
+from undersigned.statements.tests.test_browser import Chromium
+from undersigned.updates.delivery import unsubscribe_token
+from undersigned.updates.models import Follower, FollowerToken, Update, UpdateVersion
+
+pytestmark = pytest.mark.browser
+
+# The signing tests' browser fixtures, shared.
+site = test_browser.site
+chromium = test_browser.chromium
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+SEVERE = {"serious", "critical"}
+
+# Elements whose ARIA attributes name an id the page does not have: axe leaves these
+# "incomplete" (to be reviewed), so they are checked here.
+DANGLING_REFERENCES = """
+[...document.querySelectorAll("[aria-describedby], [aria-labelledby], [aria-controls]")]
+  .flatMap(node => ["aria-describedby", "aria-labelledby", "aria-controls"]
+    .flatMap(name => (node.getAttribute(name) || "").split(/\\s+/).filter(Boolean)
+      .filter(id => !document.getElementById(id))
+      .map(id => `${node.tagName.toLowerCase()}#${node.id} ${name}=${id}`)))
+"""
+
+
+@pytest.fixture
+def page(chromium: Chromium) -> Iterator[Page]:
+    """A page in which axe can run: the site's CSP allows no inline script, and axe is added as
+    one. The CSP is bypassed for the test tool only; the page itself is unchanged.
+    """
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `npm ci --no-audit --no-fund` (make test does)")
+    context = chromium.browser.new_context(base_url=chromium.site, locale="en-US", bypass_csp=True)
+
+    def abort(route: Route) -> None:
+        route.abort()
+
+    context.route(lambda url: not url.startswith("data:") and not chromium.is_local(url), abort)
+    yield context.new_page()
+    context.close()
+
+
+def _published_update(statement: Statement) -> Update:
+    update = Update.objects.create(statement=statement, published_at=timezone.now())
+    for language, title in (("en", "Strike on Friday"), ("es", "Huelga el viernes")):
+        UpdateVersion.objects.create(update=update, language=language, title=title, body="<p>x</p>")
+    return update
+
+
+def _token_for(signature: Signature) -> str:
+    token = new_token()
+    SignatureToken.objects.create(signature=signature, token_hash=hash_token(token))
+    return token
+
+
+def severe_violations(page: Page, path: str) -> list[str]:
+    """axe's serious and critical WCAG 2 A/AA violations on the page at `path`, described."""
+    response = page.goto(path)
+    assert response is not None and response.status == 200, (path, response and response.status)
+    assert page.url.endswith(path), f"{path} led to {page.url}"
+    return _run_axe(page, path)
+
+
+def _run_axe(page: Page, path: str) -> list[str]:
+    """axe's serious and critical violations on the page as it is now, `path` naming it."""
+    page.add_script_tag(path=str(AXE))
+    results: dict[str, Any] = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+    )
+    dangling: list[str] = page.evaluate(DANGLING_REFERENCES)
+    return [f"{path}: refers to no element: {reference}" for reference in dangling] + [
+        f"{path}: {violation['id']} ({violation['impact']}) {violation['help']} "
+        f"at {[node['target'] for node in violation['nodes']]}"
+        for violation in results["violations"]
+        if violation["impact"] in SEVERE
+    ]
+
+
+def test_the_check_finds_what_axe_calls_serious(
+    page: Page, site: str, statement: Statement
+) -> None:
+    page.goto("/s/free-them/en/")
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<a href=\"/elsewhere/\"></a>')")
+    assert [found.split()[1] for found in _run_axe(page, "/s/free-them/en/")] == ["link-name"]
+
+
+def test_no_public_page_has_a_serious_accessibility_violation(
+    page: Page, site: str, statement: Statement
+) -> None:
+    pending = make_signature(statement, 1, state=Signature.State.PENDING, confirmed_at=None)
+    confirmed = make_signature(statement, 2)
+    # With a partner: its box on the sign form and on the signer's page.
+    coalition.add_partner(
+        statement, Organisation.objects.create(name="Sindicato", slug="sindicato"), actor=None
+    )
+    update = _published_update(statement)
+    unsubscribe = "/u/" + unsubscribe_token("s", confirmed.pk) + "/"
+    follower = Follower.objects.create(
+        statement=statement, email="f@example.org", email_canonical="f@example.org", language="en"
+    )
+    follow_token = new_token()
+    FollowerToken.objects.create(follower=follower, token_hash=hash_token(follow_token))
+    pages = [
+        "/",
+        "/s/free-them/en/",
+        "/s/free-them/en/beside/es/",
+        "/s/free-them/en/signatories/",
+        "/s/free-them/en/check-email/",
+        "/s/free-them/en/thanks/",
+        f"/s/free-them/confirm/{_token_for(pending)}/",
+        f"/s/free-them/withdraw/{_token_for(confirmed)}/",
+        f"/s/free-them/signature/{_token_for(confirmed)}/",
+        "/s/free-them/en/withdrawn/",
+        "/s/free-them/es/updates/",
+        f"/s/free-them/es/updates/{update.pk}/",
+        unsubscribe,
+        "/s/free-them/en/follow/check-email/",
+        f"/s/free-them/follow/confirm/{follow_token}/",
+        "/s/free-them/en/follow/confirmed/",
+        "/accounts/login/",
+    ]
+    found = [violation for path in pages for violation in severe_violations(page, path)]
+    # The forms as they come back with errors, the organisation's fields shown.
+    page.goto("/s/free-them/en/")
+    page.locator("#sign input[name=kind][value=organisation]").check()
+    with page.expect_navigation():
+        page.locator("#sign button[type=submit]").click()
+    expect(page.locator("#sign .error").first).to_be_visible()
+    found += _run_axe(page, "the sign form with errors")
+    page.goto("/s/free-them/en/")
+    with page.expect_navigation():
+        page.locator("#follow button[type=submit]").click()
+    expect(page.locator("#follow .error").first).to_be_visible()
+    found += _run_axe(page, "the follow form with errors")
+    # A link unknown, expired or used: a neutral page (a 404).
+    page.goto("/s/free-them/follow/confirm/a-token-nobody-was-ever-sent-xx/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")
+    found += _run_axe(page, "an unknown follow link")
+    page.goto("/accounts/login/")
+    page.locator("input[name=username]").fill("nobody")
+    page.locator("input[name=password]").fill("wrong")
+    with page.expect_navigation():
+        page.locator("main button[type=submit], main form button").first.click()
+    expect(page.locator(".errors")).to_be_visible()
+    found += _run_axe(page, "the login form with errors")
+    assert found == [], "\n".join(found)
+
+
+def test_no_dashboard_page_has_a_serious_accessibility_violation(
+    page: Page, site: str, statement: Statement, organiser: User
+) -> None:
+    signature = make_signature(statement, 1)
+    # The organiser also owns a partner organisation, to see a partner's page.
+    partner = Organisation.objects.create(name="Sindicato", slug="sindicato")
+    Membership.objects.create(organisation=partner, user=organiser, role=Membership.Role.OWNER)
+    coalition.add_partner(statement, partner, actor=None)
+    make_signature(
+        statement,
+        2,
+        kind=Signature.Kind.ORGANISATION,
+        organisation_name="Sindicato Unido",
+        state=Signature.State.AWAITING_APPROVAL,
+    )
+    source = Source.objects.create(statement=statement, code="posters")
+    client = _client_for(organiser)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site}]
+    )
+    organisation = statement.organisation.slug
+    pages = [
+        "/dashboard/",
+        f"/dashboard/o/{organisation}/",
+        f"/dashboard/o/{organisation}/statements/",
+        f"/dashboard/o/{organisation}/statements/new/",
+        "/dashboard/s/free-them/",
+        "/dashboard/s/free-them/settings/",
+        "/dashboard/s/free-them/versions/en/",
+        "/dashboard/s/free-them/signatures/",
+        "/dashboard/s/free-them/signatures/moderation/",
+        "/dashboard/s/free-them/signatures/paper/",
+        f"/dashboard/s/free-them/signatures/{signature.pk}/hide/",
+        f"/dashboard/s/free-them/signatures/{signature.pk}/remove/",
+        "/dashboard/s/free-them/charts/",
+        "/dashboard/s/free-them/sources/",
+        "/dashboard/s/free-them/partners/",
+        "/dashboard/s/free-them/updates/",
+        "/dashboard/s/free-them/updates/new/",
+        f"/dashboard/s/free-them/updates/{_published_update(statement).pk}/",
+        "/dashboard/s/free-them/partner/sindicato/",
+        f"/dashboard/s/free-them/sources/{source.pk}/rename/",
+        f"/dashboard/s/free-them/sources/{source.pk}/delete/",
+        "/s/free-them/manage/",
+        "/s/free-them/manage/watch/",
+        "/dashboard/organisations/new/",
+        "/dashboard/s/free-them/versions/new/",
+        "/dashboard/s/free-them/copy/",
+        "/accounts/security/",
+    ]
+    found = [violation for path in pages for violation in severe_violations(page, path)]
+    assert found == [], "\n".join(found)
+
+
+def test_the_first_tab_stop_skips_to_the_content(
+    page: Page, site: str, statement: Statement
+) -> None:
+    page.goto("/s/free-them/en/signatories/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    # The header's links are passed: the next stop is the first link in the main content.
+    expect(page.locator("main a").first).to_be_focused()

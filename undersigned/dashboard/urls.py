@@ -1,0 +1,95 @@
+"""The dashboard's addresses, under /dashboard/. Add each new view here and to the permission
+table in dashboard/tests/test_permissions.py."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from undersigned.dashboard.views import (
+    charts,
+    home,
+    members,
+    partners,
+    signatures,
+    statements,
+    updates,
+    versions,
+)
+
+app_name = "dashboard"
+
+# An organisation's slug in a URL.
+ORG = r"(?P<slug>[-a-zA-Z0-9_]+)"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    # Signatures (issue 5): list, moderation, hide/remove, paper entry, export.
+    path("s/<slug:slug>/signatures/", signatures.signature_list, name="signatures"),
+    path("s/<slug:slug>/signatures/export.csv", signatures.export, name="signatures_export"),
+    path("s/<slug:slug>/signatures/moderation/", signatures.moderation, name="moderation"),
+    path("s/<slug:slug>/signatures/paper/", signatures.paper, name="paper"),
+    path(
+        "s/<slug:slug>/signatures/paper/restart/",
+        signatures.paper_restart,
+        name="paper_restart",
+    ),
+    path(
+        "s/<slug:slug>/signatures/<int:pk>/hide/",
+        signatures.hide_signature,
+        name="signature_hide",
+    ),
+    path(
+        "s/<slug:slug>/signatures/<int:pk>/remove/",
+        signatures.remove_signature,
+        name="signature_remove",
+    ),
+    # Charts and sources (issue 5)
+    path("s/<slug:slug>/charts/", charts.charts_page, name="charts"),
+    path("s/<slug:slug>/sources/", charts.sources_page, name="sources"),
+    # Updates (issue 6)
+    path("s/<slug:slug>/updates/", updates.update_list, name="updates"),
+    path("s/<slug:slug>/updates/new/", updates.update_edit, name="update_new"),
+    path("s/<slug:slug>/updates/<int:pk>/", updates.update_edit, name="update"),
+    path("s/<slug:slug>/updates/<int:pk>/publish/", updates.update_publish, name="update_publish"),
+    path("s/<slug:slug>/updates/<int:pk>/delete/", updates.update_delete, name="update_delete"),
+    path("s/<slug:slug>/updates/<int:pk>/email/", updates.update_mail, name="update_mail"),
+    # Coalitions: the running organisation's page of partners, and each partner's own page.
+    path("s/<slug:slug>/partners/", partners.partners_page, name="partners"),
+    path("s/<slug:slug>/partners/<int:pk>/remove/", partners.partner_remove, name="partner_remove"),
+    path("s/<slug:slug>/partner/<slug:organisation>/", partners.partner_view, name="partner"),
+    path(
+        "s/<slug:slug>/partner/<slug:organisation>/export.csv",
+        partners.partner_export,
+        name="partner_export",
+    ),
+    path("s/<slug:slug>/sources/<int:pk>/rename/", charts.source_rename, name="source_rename"),
+    path("s/<slug:slug>/sources/<int:pk>/delete/", charts.source_delete, name="source_delete"),
+    # Organisations, members and invitations (views/members.py).
+    path("organisations/new/", members.new_organisation, name="new_organisation"),
+    re_path(rf"^o/{ORG}/$", members.organisation_page, name="organisation"),
+    re_path(rf"^o/{ORG}/invite/$", members.invite, name="invite"),
+    re_path(rf"^o/{ORG}/invitations/revoke/$", members.revoke, name="revoke_invitation"),
+    re_path(rf"^o/{ORG}/members/role/$", members.change_role, name="change_role"),
+    re_path(rf"^o/{ORG}/members/remove/$", members.remove_member, name="remove_member"),
+    re_path(rf"^o/{ORG}/leave/$", members.leave, name="leave"),
+    re_path(
+        r"^invitation/(?P<token>[-a-zA-Z0-9_]{16,64})/$", members.invitation, name="invitation"
+    ),
+    # Statements (issue 5): the list and creation per organisation, the rest per statement.
+    path("o/<slug:organisation>/statements/", statements.statement_list, name="statements"),
+    path("o/<slug:organisation>/statements/new/", statements.statement_new, name="statement_new"),
+    path("s/<slug:slug>/", statements.statement_detail, name="statement"),
+    path("s/<slug:slug>/copy/", statements.statement_copy, name="statement_copy"),
+    path("s/<slug:slug>/settings/", statements.statement_settings, name="statement_settings"),
+    *(
+        path(
+            f"s/<slug:slug>/{action}/",
+            statements.statement_status,
+            {"action": action},
+            name=f"statement_{action}",
+        )
+        for action in statements.TRANSITIONS
+    ),
+    path("s/<slug:slug>/versions/new/", versions.version_new, name="version_new"),
+    path("s/<slug:slug>/versions/<str:language>/", versions.version_edit, name="version"),
+]

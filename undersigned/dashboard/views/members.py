@@ -1,0 +1,383 @@
+"""An organisation's own page: its name, website and logo, its members and their roles, and
+invitations by email. Owners change things; any member can see the page and leave. Also
+making a new organisation, and the page an invitation's link opens."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from undersigned.dashboard.access import OWNER, VIEWER, organisation_for
+from undersigned.lib.text import clean_line, publishable
+from undersigned.organisations import actions
+from undersigned.organisations.models import Invitation, Membership, Organisation
+
+# Logos: raster images only (an SVG can carry script), small enough to serve as they are.
+LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_PIXELS = 4096 * 4096
+
+MESSAGES = {
+    actions.LastOwner: gettext_lazy(
+        "An organisation needs at least one owner: make someone else owner first."
+    ),
+    actions.AlreadyInvited: gettext_lazy(
+        "That address has an invitation waiting already. Revoke it first to send a new one."
+    ),
+    actions.AlreadyMember: gettext_lazy("Someone with that address is a member already."),
+    actions.TooManyEmails: gettext_lazy(
+        "That address has had as many emails from this site today as it may get in a day. "
+        "Nothing was sent: try again tomorrow."
+    ),
+}
+
+
+def _name(value: str) -> str:
+    """An organisation's name is public (statement pages, the sender of every email): cleaned
+    and checked as signers' names are."""
+    name = clean_line(value)
+    if not name:
+        raise ValidationError(_("This field is required."))
+    return publishable(name)
+
+
+class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
+    # A website typed without a scheme is taken as https (Django 6.0's default, asked now).
+    website = forms.URLField(label=gettext_lazy("Website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organisation
+        fields = ("name", "website", "logo")
+        widgets = {
+            "logo": forms.ClearableFileInput(
+                attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
+            )
+        }
+
+    def clean_name(self) -> str:
+        return _name(self.cleaned_data["name"])
+
+    def clean_logo(self) -> Any:
+        logo = self.cleaned_data.get("logo")
+        if not logo or logo == self.initial.get("logo"):
+            return logo
+        if logo.size > LOGO_MAX_BYTES:
+            raise ValidationError(_("The logo must be 1 MB or smaller."))
+        image = getattr(logo, "image", None)
+        if image is None or image.format not in LOGO_FORMATS:
+            raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image."))
+        if image.width * image.height > LOGO_MAX_PIXELS:
+            raise ValidationError(_("The logo is too large: 4096 by 4096 pixels at most."))
+        # A name of our own: the uploaded one is the uploader's, and its extension must match
+        # what the file is, since the logo is served by it.
+        logo.name = f"{secrets.token_hex(8)}.{LOGO_FORMATS[image.format]}"
+        return logo
+
+
+class NewOrganisationForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    website = forms.URLField(label=gettext_lazy("Website"), required=False, assume_scheme="https")
+
+    def clean_name(self) -> str:
+        return _name(self.cleaned_data["name"])
+
+
+class InviteForm(forms.Form):
+    # It becomes the account's user name if they make one, which holds 150 characters.
+    email = forms.EmailField(label=gettext_lazy("Email address"), max_length=150)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"), choices=Membership.Role.choices, initial=Membership.Role.EDITOR
+    )
+
+
+class RoleForm(forms.Form):
+    membership = forms.IntegerField(widget=forms.HiddenInput)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Membership.Role.choices)
+
+
+class PickForm(forms.Form):
+    """Which member, or which invitation, a button is about."""
+
+    pk = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SignUpForm(forms.Form):
+    password1 = forms.CharField(
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=gettext_lazy("The same password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, email: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        elif first:
+            user = get_user_model()(username=self.email, email=self.email)
+            try:
+                validate_password(first, user)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+def _page(organisation: Organisation, membership: Membership) -> str:
+    return reverse("dashboard:organisation", args=(organisation.slug,))
+
+
+def _fail(request: HttpRequest, error: actions.MembershipError) -> None:
+    messages.error(request, str(MESSAGES[type(error)]))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def organisation_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organisation, its members and its pending invitations; the owners' edit form posts
+    here."""
+    role = OWNER if request.method == "POST" else VIEWER
+    organisation, membership = organisation_for(request, slug, role)
+    form = OrganisationForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        instance=organisation,
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.update_organisation(form.save(commit=False), request.user, list(form.changed_data))
+        messages.success(request, _("Saved."))
+        return redirect(_page(organisation, membership))
+    if request.method == "POST":
+        # The invalid form shows its errors; keep what is saved on the page itself.
+        organisation.refresh_from_db()
+    return _organisation_page(request, organisation, membership, form=form)
+
+
+def _organisation_page(
+    request: HttpRequest,
+    organisation: Organisation,
+    membership: Membership,
+    *,
+    form: OrganisationForm | None = None,
+    invite_form: InviteForm | None = None,
+) -> HttpResponse:
+    is_owner = membership.can(OWNER)
+    members = (
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    invitations = (
+        Invitation.objects.filter(
+            organisation=organisation, accepted_at=None, revoked_at=None
+        ).order_by("-created_at")
+        if is_owner
+        else Invitation.objects.none()
+    )
+    return render(
+        request,
+        "dashboard/organisation.html",
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "is_owner": is_owner,
+            "members": members,
+            "invitations": invitations,
+            "form": form if form is not None else OrganisationForm(instance=organisation),
+            "invite_form": invite_form if invite_form is not None else InviteForm(),
+            "roles": Membership.Role.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, slug: str) -> HttpResponse:
+    """Send an invitation; if it cannot go, the organisation's page with the form as it was
+    filled in and why."""
+    organisation, membership = organisation_for(request, slug, OWNER)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.invite(
+                organisation,
+                request.user,
+                form.cleaned_data["email"],
+                form.cleaned_data["role"],
+                get_language(),
+            )
+        except actions.TooManyInvitations:
+            limit = settings.INVITATIONS_PER_ORGANISATION_PER_DAY
+            form.add_error(
+                None,
+                ngettext(
+                    "%(name)s has sent %(limit)d invitation in the last 24 hours, as many as "
+                    "this site allows. Nothing was sent: try again later.",
+                    "%(name)s has sent %(limit)d invitations in the last 24 hours, as many as "
+                    "this site allows. Nothing was sent: try again later.",
+                    limit,
+                )
+                % {"name": organisation.name, "limit": limit},
+            )
+        except actions.MembershipError as error:
+            form.add_error("email", str(MESSAGES[type(error)]))
+        else:
+            messages.success(request, _("The invitation is on its way."))
+            return redirect(_page(organisation, membership))
+    return _organisation_page(request, organisation, membership, invite_form=form)
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation, membership = organisation_for(request, slug, OWNER)
+    form = PickForm(request.POST)
+    invitation = (
+        Invitation.objects.filter(
+            organisation=organisation,
+            pk=form.cleaned_data["pk"],
+            accepted_at=None,
+            revoked_at=None,
+        ).first()
+        if form.is_valid()
+        else None
+    )
+    if invitation is not None:
+        actions.revoke_invitation(invitation, request.user)
+        messages.success(request, _("The invitation is revoked: its link no longer works."))
+    return redirect(_page(organisation, membership))
+
+
+def _member(organisation: Organisation, pk: object) -> Membership | None:
+    # Only among this organisation's members, whatever the form says.
+    if not isinstance(pk, int):
+        return None
+    return Membership.objects.filter(organisation=organisation, pk=pk).first()
+
+
+@login_required
+@require_POST
+def change_role(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation, membership = organisation_for(request, slug, OWNER)
+    form = RoleForm(request.POST)
+    target = _member(organisation, form.cleaned_data["membership"]) if form.is_valid() else None
+    if target is not None:
+        try:
+            actions.change_role(target, form.cleaned_data["role"], request.user)
+        except actions.MembershipError as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("The role is changed."))
+    return redirect(_page(organisation, membership))
+
+
+@login_required
+@require_POST
+def remove_member(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation, membership = organisation_for(request, slug, OWNER)
+    form = PickForm(request.POST)
+    target = _member(organisation, form.cleaned_data["pk"]) if form.is_valid() else None
+    if target is not None:
+        try:
+            actions.remove_member(target, request.user)
+        except actions.MembershipError as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("The member is removed."))
+            if target.pk is None and target.user_id == request.user.pk:
+                return redirect("dashboard:home")
+    return redirect(_page(organisation, membership))
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation, membership = organisation_for(request, slug, VIEWER)
+    try:
+        actions.leave(membership)
+    except actions.MembershipError as error:
+        _fail(request, error)
+        return redirect(_page(organisation, membership))
+    messages.success(request, _("You have left %(name)s.") % {"name": organisation.name})
+    return redirect("dashboard:home")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def new_organisation(request: HttpRequest) -> HttpResponse:
+    """Anyone logged in may start an organisation; they become its owner."""
+    form = NewOrganisationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        organisation = actions.create_organisation(
+            request.user, form.cleaned_data["name"], form.cleaned_data["website"]
+        )
+        return redirect("dashboard:organisation", organisation.slug)
+    return render(request, "dashboard/new_organisation.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """What an invitation's link opens. Someone logged in joins with one button; someone
+    without an account makes one here (their address is its name) and joins. A link that is
+    unknown, used, revoked or expired gets the same neutral page."""
+    found = actions.invitation_for_token(token)
+    if found is None:
+        return render(request, "dashboard/invitation_invalid.html", status=404)
+    user = request.user if request.user.is_authenticated else None
+    if request.method == "POST" and user is not None:
+        return _joined(request, found, actions.accept_invitation(found, user))
+    users = get_user_model().objects
+    taken = user is None and users.filter(username__iexact=found.email).exists()
+    form = None if user is not None else SignUpForm(found.email, request.POST or None)
+    if request.method == "POST" and form is not None and not taken and form.is_valid():
+        with transaction.atomic():
+            user = users.create_user(found.email, found.email, form.cleaned_data["password1"])
+            joined = actions.accept_invitation(found, user)
+            if joined is None:
+                transaction.set_rollback(True)
+        if joined is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return _joined(request, found, joined)
+    return render(
+        request,
+        "dashboard/invitation.html",
+        {
+            "invitation": found,
+            "form": form,
+            "taken": taken,
+            "login_url": reverse("login") + "?" + urlencode({"next": request.path}),
+        },
+    )
+
+
+def _joined(request: HttpRequest, found: Invitation, joined: Membership | None) -> HttpResponse:
+    if joined is None:
+        return render(request, "dashboard/invitation_invalid.html", status=404)
+    messages.success(request, _("Welcome to %(name)s.") % {"name": found.organisation.name})
+    return redirect("dashboard:organisation", found.organisation.slug)

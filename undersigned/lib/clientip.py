@@ -1,0 +1,65 @@
+"""The client's IP address, as far as it can be trusted.
+
+Behind a reverse proxy every request comes from the proxy; the proxy says whom it serves in
+X-Forwarded-For. Anyone can send that header, so it is read only when the request comes from a
+configured trusted proxy (TRUSTED_PROXIES), and then from the right: the first address that is
+not itself a trusted proxy is the client. X-Real-IP and Forwarded are never read: one header,
+one rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@functools.cache
+def _trusted_networks(configured: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in configured)
+
+
+def _parse(value: str) -> Address | None:
+    try:
+        address = ipaddress.ip_address(value.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_trusted(address: Address | None) -> bool:
+    if address is None:
+        return False
+    networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    return any(address in network for network in networks)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address as text; the peer's own when it is not a trusted proxy."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not _is_trusted(_parse(peer)):
+        return str(_parse(peer) or peer)
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        address = _parse(hop)
+        if not _is_trusted(address):
+            # Appended by a trusted proxy: the client's (an unparsable value is kept as the key).
+            return str(address or hop[:64])
+    return str(_parse(peer) or peer)
+
+
+def network_of(ip: str) -> str:
+    """The block an address belongs to (/24 for IPv4, /48 for IPv6): one home, office or
+    provider's customers, for spotting many signatures from one place."""
+    address = _parse(ip)
+    if address is None:
+        return ip[:64]
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))

@@ -1,0 +1,172 @@
+"""Every route of the URLconf with an address to try it at, for the tests that must cover all.
+
+`example_urls()` walks the URLconf itself, so a route added later is covered without anyone
+listing it; a route whose parameters it cannot fill makes the tests fail until SAMPLES says how.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver
+
+TOKEN = "a-test-token-of-32-characters-00"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    url: str
+
+
+# Values for the named parameters of the project's own routes (the `world` fixture makes them).
+SAMPLES = {
+    "slug": "free-them",
+    "language": "en",
+    "other": "es",
+    "token": TOKEN,
+    "path": "nope.png",
+    "app_label": "statements",
+    "url": "nowhere/",
+    "organisation": "red-estudiantil",
+    "pk": "1",
+}
+
+# Routes that change something when POSTed to, with what a valid POST would send.
+STATE_CHANGING = {
+    "sign",
+    "confirm",
+    "withdraw",
+    "logout",
+    "set_language",
+    "admin:logout",
+    "admin:password_change",
+    "admin:statements_statement_change",
+    "admin:statements_statement_delete",
+    "admin:organisations_organisation_change",
+    "admin:statements_signature_changelist",
+    # Signatures in the dashboard (issue 5)
+    "dashboard:moderation",
+    "dashboard:paper",
+    "dashboard:paper_restart",
+    "dashboard:signature_hide",
+    "dashboard:signature_remove",
+    "dashboard:sources",
+    # Updates
+    "dashboard:update_new",
+    "dashboard:update",
+    "dashboard:update_publish",
+    "dashboard:update_delete",
+    "dashboard:update_mail",
+    # Following a statement's updates without signing
+    "follow",
+    "follow_confirm",
+    # Coalitions
+    "dashboard:partners",
+    "dashboard:partner_remove",
+    "dashboard:source_rename",
+    "dashboard:source_delete",
+    # Organisations, members and invitations in the dashboard.
+    "dashboard:new_organisation",
+    "dashboard:organisation",
+    "dashboard:invite",
+    "dashboard:revoke_invitation",
+    "dashboard:change_role",
+    "dashboard:remove_member",
+    "dashboard:leave",
+    "dashboard:invitation",
+}
+
+# The model whose first row fills a non-admin route's <int:pk>, by route name.
+OBJECT_OF = {
+    "dashboard:signature_hide": "statements.signature",
+    "dashboard:signature_remove": "statements.signature",
+    "dashboard:partner_remove": "statements.partner",
+    "dashboard:update": "updates.update",
+    "dashboard:update_publish": "updates.update",
+    "dashboard:update_delete": "updates.update",
+    "dashboard:update_mail": "updates.update",
+    "dashboard:source_rename": "statements.source",
+    "dashboard:source_delete": "statements.source",
+}
+
+
+def _walk(patterns: list[object], prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{ns}:{pattern.namespace}" if ns and pattern.namespace else ns
+            inner = inner or pattern.namespace or ""
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{ns}:{pattern.name}" if ns else str(pattern.name)
+            yield name, prefix + str(pattern.pattern)
+
+
+def _fill_regex_groups(route: str) -> str:
+    """Replace each (?P<name>...) group, nested parentheses and all, by SAMPLES[name]."""
+    out = []
+    i = 0
+    while i < len(route):
+        if route.startswith("(?P<", i):
+            end = route.index(">", i)
+            name = route[i + 4 : end]
+            depth, j = 0, i
+            while True:
+                if route[j] == "(" and route[j - 1 : j] != "\\":
+                    depth += 1
+                elif route[j] == ")" and route[j - 1 : j] != "\\":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            out.append(SAMPLES[name])
+            i = j + 1
+        else:
+            out.append(route[i])
+            i += 1
+    return "".join(out).replace("^", "").replace("$", "").replace("\\", "")
+
+
+def _object_id(name: str) -> str:
+    """The primary key of the first row of the model an admin URL name (or OBJECT_OF) is
+    about."""
+    if name in OBJECT_OF:
+        app_label, model_name = OBJECT_OF[name].split(".")
+    else:
+        app_label, model_name = name.removeprefix("admin:").split("_", 2)[:2]
+    model = apps.get_model(app_label, model_name)
+    first = model._default_manager.order_by("pk").first()
+    assert first is not None, f"the test world has no {app_label}.{model_name} for {name}"
+    return str(first.pk)
+
+
+def _sample_or_object(name: str) -> Callable[[re.Match[str]], str]:
+    def fill(match: re.Match[str]) -> str:
+        parameter = match.group(1)
+        return _object_id(name) if parameter == "pk" else SAMPLES[parameter]
+
+    return fill
+
+
+def example_urls() -> list[Route]:
+    """One address per route of the URLconf (admin ones need a logged-in superuser)."""
+    routes = []
+    for name, route in _walk(list(get_resolver().url_patterns)):
+        if name == "admin:None":
+            # The admin's catch-all and its bare object URLs (which redirect to /change/).
+            continue
+        if "<" in route and "(?P<" not in route:
+            if name == "admin:view_on_site":
+                continue  # Redirects to the public page of an object; none has one here.
+            if not name.startswith("admin:"):
+                route = re.sub(r"<(?:\w+:)?(\w+)>", _sample_or_object(name), route)
+            else:
+                route = re.sub(r"<(?:\w+:)?\w+>", _object_id(name), route)
+            url = route
+        else:
+            url = _fill_regex_groups(route)
+        routes.append(Route(name=name, url="/" + url))
+    return routes

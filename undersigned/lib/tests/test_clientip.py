@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from undersigned.lib.clientip import client_ip, network_of
+
+SPOOFS = {
+    "HTTP_X_FORWARDED_FOR": "198.51.100.7",
+    "HTTP_X_REAL_IP": "198.51.100.8",
+    "HTTP_FORWARDED": "for=198.51.100.9",
+}
+
+
+def _request(peer: str, **headers: str) -> object:
+    return RequestFactory().get("/", REMOTE_ADDR=peer, **headers)
+
+
+def test_headers_from_an_untrusted_peer_are_ignored(settings: SettingsWrapper) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    assert client_ip(_request("203.0.113.5", **SPOOFS)) == "203.0.113.5"  # type: ignore[arg-type]
+
+
+def test_without_trusted_proxies_the_peer_is_the_client(settings: SettingsWrapper) -> None:
+    settings.TRUSTED_PROXIES = []
+    assert client_ip(_request("127.0.0.1", **SPOOFS)) == "127.0.0.1"  # type: ignore[arg-type]
+
+
+def test_a_trusted_proxy_names_the_client_from_the_right(settings: SettingsWrapper) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    # The client typed in its own X-Forwarded-For; the proxy appended the real address.
+    request = _request("10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5, 10.0.0.2")
+    assert client_ip(request) == "203.0.113.5"  # type: ignore[arg-type]
+
+
+def test_a_trusted_proxy_ignores_x_real_ip_and_forwarded(settings: SettingsWrapper) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    request = _request("10.0.0.1", HTTP_X_REAL_IP="1.2.3.4", HTTP_FORWARDED="for=1.2.3.4")
+    assert client_ip(request) == "10.0.0.1"  # type: ignore[arg-type]
+
+
+def test_ipv4_mapped_addresses_are_plain_ipv4(settings: SettingsWrapper) -> None:
+    settings.TRUSTED_PROXIES = []
+    assert client_ip(_request("::ffff:203.0.113.5")) == "203.0.113.5"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("203.0.113.5", "203.0.113.0/24"),
+        ("2001:db8:1234:5678::1", "2001:db8:1234::/48"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_network_of(address: str, network: str) -> None:
+    assert network_of(address) == network

@@ -1,0 +1,200 @@
+"""Security headers and cookies on every route of the URLconf (issue 4, test 14)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.utils import timezone
+
+from undersigned.accounts.security import enable_two_factor
+from undersigned.audit.models import record
+from undersigned.conftest import PASSWORD, make_signature
+from undersigned.jobs.models import Job
+from undersigned.lib import totp
+from undersigned.lib.tests.routes import TOKEN, Route, example_urls
+from undersigned.lib.tokens import hash_token
+from undersigned.organisations.models import Organisation
+from undersigned.statements import coalition
+from undersigned.statements.models import Signature, SignatureToken, Source, Statement
+from undersigned.updates.models import Follower, FollowerToken, Update, UpdateVersion
+
+# Pages that show or lead to personal data: never kept by a browser or a proxy.
+PERSONAL = {
+    "confirm",
+    "withdraw",
+    "follow_confirm",
+    "manage",
+    "export_csv",
+    "mailbox",
+    "login",
+}
+
+
+@pytest.fixture
+def world(statement: Statement, settings: Any) -> User:
+    """One of every kind of row a route can be about; returns a superuser."""
+    settings.DEMO_MODE = True
+    signature = make_signature(statement, 1, state=Signature.State.PENDING, confirmed_at=None)
+    SignatureToken.objects.create(signature=signature, token_hash=hash_token(TOKEN))
+    Source.objects.create(statement=statement, code="posters")
+    follower = Follower.objects.create(
+        statement=statement, email="f@example.org", email_canonical="f@example.org", language="en"
+    )
+    FollowerToken.objects.create(follower=follower, token_hash=hash_token(TOKEN))
+    Job.objects.create(kind="test.nothing")
+    Group.objects.create(name="Editors")
+    update = Update.objects.create(statement=statement, published_at=timezone.now())
+    UpdateVersion.objects.create(update=update, language="en", title="News", body="<p>x</p>")
+    coalition.add_partner(
+        statement, Organisation.objects.create(name="Partner", slug="partner"), actor=None
+    )
+    admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    record("test.row", actor=admin)
+    secret = totp.new_secret()
+    enable_two_factor(admin, secret, totp.code_at(secret, time.time()))
+    return admin
+
+
+def _logged_in(user: User) -> Client:
+    from undersigned.conftest import _client_for
+
+    return _client_for(user)
+
+
+def _assert_security_headers(route: Route, response: Any) -> None:
+    where = f"{route.name} {route.url} -> {response.status_code}"
+    policy = response.get("Content-Security-Policy", "")
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
+        assert directive in policy, where
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, where
+    assert response["Referrer-Policy"] == "no-referrer", where
+    assert response["X-Content-Type-Options"] == "nosniff", where
+    if response.get("Content-Type", "").startswith("text/html"):
+        assert response["X-Frame-Options"] == "DENY", where
+    cache = response["Cache-Control"]
+    assert "no-store" in cache or cache.startswith("public"), where
+    for cookie in response.cookies.values():
+        assert cookie["httponly"], f"{where}: cookie {cookie.key} readable by scripts"
+        assert cookie["samesite"] in ("Lax", "Strict"), f"{where}: cookie {cookie.key}"
+
+
+def test_every_route_has_an_example(world: User) -> None:
+    names = {route.name for route in example_urls()}
+    assert {"home", "sign", "confirm", "manage", "login", "admin:index"} <= names
+
+
+def test_every_route_sends_the_security_headers_to_anyone(client: Client, world: User) -> None:
+    for route in example_urls():
+        for response in (client.get(route.url), client.head(route.url)):
+            _assert_security_headers(route, response)
+            if route.name in PERSONAL:
+                assert "no-store" in response["Cache-Control"], route
+
+
+def test_every_route_sends_the_security_headers_to_a_superuser(world: User) -> None:
+    client = _logged_in(world)
+    for route in example_urls():
+        response = client.get(route.url)
+        assert response.status_code < 500, route
+        _assert_security_headers(route, response)
+        # Logged in, nothing is public: any page may show what only this person may see.
+        assert "no-store" in response["Cache-Control"], route
+
+
+def test_a_page_from_the_public_cache_has_the_headers_too(
+    client: Client, statement: Statement
+) -> None:
+    first = client.get("/s/free-them/en/")
+    second = client.get("/s/free-them/en/")
+    assert first.content == second.content
+    assert second["Cache-Control"].startswith("public")
+    assert "frame-ancestors 'none'" in second["Content-Security-Policy"]
+    assert second["Referrer-Policy"] == "no-referrer"
+
+
+def test_pages_with_a_form_post_with_their_own_origin(client: Client, statement: Statement) -> None:
+    """The meta tag that lets POSTs carry an Origin the CSRF checks accept."""
+    for url in ("/", "/s/free-them/en/", "/accounts/login/"):
+        assert '<meta name="referrer" content="same-origin">' in client.get(url).content.decode()
+
+
+def test_violations_are_reported_to_this_site_only(client: Client, statement: Statement) -> None:
+    policy = client.get("/s/free-them/en/")["Content-Security-Policy"]
+    assert "report-uri /csp-report/" in policy
+
+
+def test_a_csp_report_is_logged_without_the_page_address(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    report = {
+        "csp-report": {
+            "document-uri": "http://testserver/s/x/confirm/secret-token-here-123456/",
+            "referrer": "http://testserver/s/x/confirm/secret-token-here-123456/",
+            "effective-directive": "script-src-elem",
+            "blocked-uri": "https://evil.example/path/x.js?who=ana@example.net",
+            "script-sample": "alert('ana@example.net')",
+        }
+    }
+    response = client.post(
+        "/csp-report/", json.dumps(report), content_type="application/csp-report"
+    )
+    assert response.status_code == 204
+    assert "script-src-elem blocked https://evil.example" in caplog.text
+    assert "secret-token" not in caplog.text and "ana@" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"not json", b"[1, 2]", b'{"csp-report": "x"}', b"x" * 100_000]
+)
+def test_a_bad_csp_report_is_dropped_quietly(client: Client, body: bytes) -> None:
+    response = client.post("/csp-report/", body, content_type="application/csp-report")
+    assert response.status_code == 204
+
+
+def test_cookies_set_by_posts_are_httponly_and_same_site(client: Client, organiser: User) -> None:
+    responses = [
+        client.post("/i18n/setlang/", {"language": "es", "next": "/"}),
+        client.post("/accounts/login/", {"username": "organiser", "password": PASSWORD}),
+    ]
+    cookies = {name: morsel for r in responses for name, morsel in r.cookies.items()}
+    assert {"django_language", "sessionid", "csrftoken"} <= set(cookies)
+    for name, morsel in cookies.items():
+        assert morsel["httponly"] and morsel["samesite"] == "Lax", name
+
+
+@pytest.fixture
+def https(settings: Any) -> None:
+    """What HTTPS=1 sets (test_deploy checks settings.py sets exactly these)."""
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    settings.LANGUAGE_COOKIE_SECURE = True
+
+
+def test_over_https_every_route_sends_hsts_and_only_secure_cookies(
+    https: None, world: User
+) -> None:
+    for client in (Client(), _logged_in(world)):
+        for route in example_urls():
+            response = client.get(route.url, secure=True)
+            where = (route.name, response.status_code)
+            assert response["Strict-Transport-Security"] == (
+                "max-age=31536000; includeSubDomains"
+            ), where
+            _assert_security_headers(route, response)
+            for cookie in response.cookies.values():
+                assert cookie["secure"], (where, cookie.key)
+    response = Client().post("/i18n/setlang/", {"language": "es"}, secure=True)
+    assert response.cookies["django_language"]["secure"]

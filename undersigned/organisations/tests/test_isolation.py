@@ -1,0 +1,124 @@
+"""A member of one organisation never reads or changes another's (issue 4, test 16).
+
+ORGANISER_URLS lists every organiser address; add each new organiser view to it. Each is tried
+by the staff owner of another organisation, who must get 403 or 404, logged as access.denied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+
+from undersigned.audit.models import AuditLog
+from undersigned.conftest import make_signature
+from undersigned.organisations.models import Membership, Organisation
+from undersigned.statements.models import Statement
+
+# (method, address): {statement} is the other organisation's statement's slug, {statement_id}
+# its primary key, {signature} one of its signatures, {organisation} the organisation's key,
+# {membership} the key of one of its memberships.
+ORGANISER_URLS = [
+    ("get", "/s/{statement}/manage/"),
+    ("get", "/s/{statement}/manage/signatures.csv"),
+    ("post", "/s/{statement}/manage/hide-signatories/"),
+    ("get", "/s/{statement}/manage/watch/"),
+    ("get", "/s/{statement}/manage/watch/?preview=1&by=domain&domain=example.org"),
+    ("post", "/s/{statement}/manage/watch/invalidate/"),
+    ("post", "/s/{statement}/manage/watch/held/"),
+    ("post", "/s/{statement}/manage/watch/pause/"),
+    ("get", "/admin/statements/statement/{statement_id}/change/"),
+    ("post", "/admin/statements/statement/{statement_id}/change/"),
+    ("get", "/admin/statements/statement/{statement_id}/delete/"),
+    ("post", "/admin/statements/statement/{statement_id}/delete/"),
+    ("get", "/admin/statements/statement/{statement_id}/history/"),
+    ("get", "/admin/statements/signature/{signature}/change/"),
+    ("get", "/admin/statements/signature/{signature}/history/"),
+    ("get", "/admin/organisations/organisation/{organisation}/change/"),
+    ("post", "/admin/organisations/organisation/{organisation}/change/"),
+    ("get", "/admin/organisations/organisation/{organisation}/history/"),
+]
+
+# List pages: they answer, but show nothing of the other organisation's.
+ORGANISER_LISTS = [
+    "/admin/statements/statement/",
+    "/admin/statements/statement/?q=free",
+    "/admin/statements/signature/",
+    "/admin/statements/signature/?statement__id__exact={statement_id}",
+    "/admin/organisations/organisation/",
+]
+
+
+@pytest.fixture
+def intruder(outsider: User) -> Client:
+    """Staff owner of organisation "Other", with every permission the admin knows of."""
+    outsider.is_staff = True
+    outsider.save(update_fields=("is_staff",))
+    outsider.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=("statements", "organisations"))
+    )
+    other = Organisation.objects.get(slug="other")
+    Statement.objects.create(
+        organisation=other, slug="their-own", status="open", default_language="en"
+    )
+    from undersigned.conftest import _client_for
+
+    return _client_for(outsider)
+
+
+@pytest.fixture
+def targets(statement: Statement, organiser: User) -> dict[str, Any]:
+    signature = make_signature(
+        statement, 1, name="Secret Signer", email="secret@example.org", organisation_name="Secret"
+    )
+    return {
+        "statement": statement.slug,
+        "statement_id": statement.pk,
+        "signature": signature.pk,
+        "organisation": statement.organisation.pk,
+        "membership": Membership.objects.get(user=organiser).pk,
+    }
+
+
+@pytest.mark.parametrize(("method", "url"), ORGANISER_URLS)
+def test_another_organisations_records_are_refused_and_logged(
+    intruder: Client, targets: dict[str, Any], outsider: User, method: str, url: str
+) -> None:
+    address = url.format(**targets)
+    # What each form would take to change something, were the refusal missing.
+    changes = {"paused": "1", "hidden": "1", "action": "reject", "by": "domain"}
+    data = (
+        {"slug": "stolen", "name": "Stolen", "post": "yes", "domain": "example.org", **changes}
+        if method == "post"
+        else None
+    )
+    response = getattr(intruder, method)(address, data)
+    assert response.status_code in (403, 404), address
+    body = b"".join(response) if response.streaming else response.content
+    assert b"secret@example.org" not in body and b"Secret Signer" not in body
+    assert AuditLog.objects.filter(action="access.denied", actor=outsider).exists(), address
+    statement = Statement.objects.get(slug="free-them")
+    assert not statement.signing_paused and not statement.signatories_hidden
+    assert not statement.signatures.filter(state="rejected").exists()
+    assert Organisation.objects.filter(name="Red Estudiantil").exists()
+
+
+@pytest.mark.parametrize("url", ORGANISER_LISTS)
+def test_lists_show_nothing_of_another_organisation(
+    intruder: Client, targets: dict[str, Any], url: str
+) -> None:
+    response = intruder.get(url.format(**targets), follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    for secret in ("free-them", "Secret Signer", "secret@example.org", "Red Estudiantil"):
+        assert secret not in page, (url, secret)
+
+
+def test_the_organisations_own_member_gets_in(
+    member_client: Client, targets: dict[str, Any]
+) -> None:
+    """The same addresses work for a member: the refusals above are about the organisation."""
+    assert member_client.get("/s/free-them/manage/").status_code == 200
+    assert member_client.get("/s/free-them/manage/signatures.csv").status_code == 200

@@ -1,0 +1,339 @@
+"""Erasure, retention after closing, and hiding a whole signatory list."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+
+from undersigned.audit.models import AuditLog
+from undersigned.conftest import make_signature, sign_data
+from undersigned.jobs.models import Job
+from undersigned.jobs.queue import drain
+from undersigned.mailings.models import DemoMail
+from undersigned.statements import privacy
+from undersigned.statements.actions import confirm_signature, withdraw_signature
+from undersigned.statements.models import ConsentRecord, Signature, SignatureToken, Statement
+from undersigned.statements.queries import signature_count
+
+# What an anonymous row may still hold; any other column must be back to its default.
+_ANONYMOUS_KEEPS = {
+    "id",
+    "statement_id",
+    "language",
+    "kind",
+    "state",
+    "created_at",
+    "confirmed_at",
+    "approved_at",
+    "consent_at",
+    "erased_at",
+    "email_canonical",
+    "display",
+}
+
+
+def _signed_and_confirmed(client: Client, statement: Statement, **overrides: str) -> Signature:
+    client.post("/s/free-them/en/sign/", sign_data(**overrides))
+    signature = Signature.objects.get(email=overrides.get("email", "ana@example.net"))
+    confirm_signature(signature)
+    return signature
+
+
+def _everything_linked_to(signature_id: int) -> dict[str, int]:
+    return {
+        "tokens": SignatureToken.objects.filter(signature_id=signature_id).count(),
+        "jobs": Job.objects.filter(payload__signature=signature_id).count(),
+        "consents": ConsentRecord.objects.filter(signature_id=signature_id).count(),
+        "audit": AuditLog.objects.filter(object_id=signature_id).count(),
+    }
+
+
+def _with_links(client: Client, statement: Statement) -> Signature:
+    """A confirmed organisation's signature with a token, a queued email, a consent record and
+    audit rows: something of every kind that points at a person."""
+    signature = _signed_and_confirmed(
+        client,
+        statement,
+        kind="organisation",
+        organisation_name="Sindicato Unido",
+        organisation_role="Secretaria",
+        postcode="28001",
+        wants_updates="on",
+    )
+    Signature.objects.filter(pk=signature.pk).update(state=Signature.State.CONFIRMED)
+    signature.refresh_from_db()
+    privacy.set_updates(signature, False)
+    client.post("/s/free-them/en/sign/", sign_data())  # queues an "already signed" email
+    assert all(_everything_linked_to(signature.pk).values())
+    return signature
+
+
+def test_erasure_keeping_the_count_leaves_an_anonymous_counted_row(
+    client: Client, statement: Statement
+) -> None:
+    signature = _with_links(client, statement)
+    assert signature_count(statement) == 1
+    privacy.erase_signers(statement, reason="request")
+    row = Signature.objects.values().get()
+    for name, value in row.items():
+        if name not in _ANONYMOUS_KEEPS:
+            field = Signature._meta.get_field(name.removesuffix("_id"))
+            assert value == field.get_default(), name
+    assert "@" not in row["email_canonical"]
+    assert row["display"] == Signature.Display.HIDDEN
+    assert row["erased_at"] is not None
+    # Rounded to the hour: an exact time could be matched against another record.
+    assert row["confirmed_at"].minute == row["confirmed_at"].second == 0
+    assert _everything_linked_to(signature.pk) == {
+        "tokens": 0,
+        "jobs": 0,
+        "consents": 0,
+        "audit": 0,
+    }
+    assert signature_count(statement) == 1
+    page = client.get("/s/free-them/en/signatories/?kind=organisation").content.decode()
+    assert "Sindicato" not in page
+    audit = AuditLog.objects.get(action="signatures.erased")
+    assert audit.data == {"reason": "request", "deleted": 0, "kept_in_count": 1}
+
+
+def test_erasure_without_keeping_the_count_deletes_the_row(
+    client: Client, statement: Statement
+) -> None:
+    statement.keep_count_after_erasure = False
+    statement.save()
+    signature = _with_links(client, statement)
+    privacy.erase_signers(statement, reason="request")
+    assert not Signature.objects.exists()
+    assert signature_count(statement) == 0
+    assert _everything_linked_to(signature.pk) == {
+        "tokens": 0,
+        "jobs": 0,
+        "consents": 0,
+        "audit": 0,
+    }
+
+
+def test_only_confirmed_signatures_stay_in_the_count(statement: Statement) -> None:
+    make_signature(statement, 1)
+    for n, state in enumerate(
+        (Signature.State.PENDING, Signature.State.AWAITING_APPROVAL, Signature.State.REJECTED), 2
+    ):
+        make_signature(statement, n, state=state)
+    privacy.erase_signers(statement, reason="request")
+    assert list(Signature.objects.values_list("state", "name")) == [("confirmed", "")]
+
+
+def test_withdrawing_deletes_everything_even_where_the_count_is_kept(
+    client: Client, statement: Statement, settings: object
+) -> None:
+    settings.DEMO_MODE = True  # type: ignore[attr-defined]
+    settings.EMAIL_BACKEND = "undersigned.mailings.backends.DemoMailboxBackend"  # type: ignore[attr-defined]
+    assert statement.keep_count_after_erasure
+    signature = _with_links(client, statement)
+    drain()
+    assert DemoMail.objects.filter(to__contains="ana@example.net").exists()
+    withdraw_signature(signature)
+    assert not Signature.objects.exists()
+    assert signature_count(statement) == 0
+    assert _everything_linked_to(signature.pk) == {
+        "tokens": 0,
+        "jobs": 0,
+        "consents": 0,
+        "audit": 0,
+    }
+    assert not DemoMail.objects.exists()
+    withdrawn = AuditLog.objects.get(action="signature.withdrawn")
+    assert withdrawn.object_id is None and withdrawn.statement == statement
+
+
+def test_no_audit_row_keeps_a_signers_name_or_email(client: Client, statement: Statement) -> None:
+    signature = _with_links(client, statement)
+    privacy.change_display(signature, Signature.Display.FULL)
+    privacy.hide_signatories(statement)
+    withdraw_signature(signature)
+    text = repr(list(AuditLog.objects.values()))
+    for secret in ("Ana", "ana@example.net", "Sindicato", "Secretaria", "28001"):
+        assert secret not in text
+
+
+def _close(statement: Statement, days_ago: float) -> None:
+    with time_machine.travel(timezone.now() - dt.timedelta(days=days_ago)):
+        statement.status = Statement.Status.CLOSED
+        statement.save()
+
+
+def test_closing_records_when_and_reopening_clears_it(statement: Statement) -> None:
+    assert statement.closed_at is None
+    statement.status = Statement.Status.CLOSED
+    statement.save(update_fields=("status",))
+    statement.refresh_from_db()
+    assert statement.closed_at is not None
+    statement.status = Statement.Status.OPEN
+    statement.save()
+    statement.refresh_from_db()
+    assert statement.closed_at is None
+
+
+def test_retention_erases_signers_of_statements_closed_long_enough(
+    statement: Statement, settings: object
+) -> None:
+    settings.RETENTION_DAYS = 180  # type: ignore[attr-defined]
+    make_signature(statement, 1)
+    make_signature(statement, 2, state=Signature.State.PENDING)
+    _close(statement, 179)
+    assert privacy.erase_closed() == 0
+    assert Signature.objects.filter(name="Person Number1").exists()
+    with time_machine.travel(dt.timedelta(days=1, hours=1)):
+        assert privacy.erase_closed() == 2
+        assert privacy.erase_closed() == 0  # safe to run again
+    assert list(Signature.objects.values_list("name", "email")) == [("", "")]
+    assert signature_count(statement) == 1
+
+
+def test_retention_counts_from_a_passed_deadline(statement: Statement, settings: object) -> None:
+    settings.RETENTION_DAYS = 30  # type: ignore[attr-defined]
+    make_signature(statement, 1)
+    deadline = statement.deadline
+    assert deadline is not None
+    with time_machine.travel(deadline + dt.timedelta(days=29)):
+        assert privacy.erase_closed() == 0
+    with time_machine.travel(deadline + dt.timedelta(days=31)):
+        assert privacy.erase_closed() == 1
+
+
+def test_retention_leaves_open_and_draft_statements_alone(
+    statement: Statement, settings: object
+) -> None:
+    settings.RETENTION_DAYS = 0  # type: ignore[attr-defined]
+    statement.deadline = None
+    statement.save()
+    make_signature(statement, 1)
+    assert privacy.erase_closed() == 0
+    statement.status = Statement.Status.DRAFT
+    statement.deadline = timezone.now() - dt.timedelta(days=400)
+    statement.save()
+    assert privacy.erase_closed() == 0
+    assert Signature.objects.get().name == "Person Number1"
+
+
+def test_the_worker_and_the_command_run_retention(statement: Statement, settings: object) -> None:
+    settings.RETENTION_DAYS = 180  # type: ignore[attr-defined]
+    make_signature(statement, 1)
+    _close(statement, 200)
+    out = io.StringIO()
+    call_command("erase_closed", "--dry-run", stdout=out)
+    assert out.getvalue().split() == ["free-them"]
+    assert Signature.objects.get().name == "Person Number1"
+    call_command("worker", "--once")
+    assert Signature.objects.get().name == ""
+    out = io.StringIO()
+    call_command("erase_closed", stdout=out)
+    assert out.getvalue().startswith("0 signatures erased")
+
+
+def test_retention_erases_in_chunks(
+    statement: Statement, settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(privacy, "CHUNK", 2)
+    statement.keep_count_after_erasure = False
+    statement.save()
+    for n in range(5):
+        make_signature(statement, n)
+    _close(statement, 400)
+    assert privacy.erase_closed() == 5
+    assert not Signature.objects.exists()
+
+
+def _public_names(client: Client) -> str:
+    return (
+        client.get("/s/free-them/en/").content.decode()
+        + client.get("/s/free-them/en/signatories/").content.decode()
+    )
+
+
+def test_the_hide_command_hides_every_name_and_keeps_the_count(
+    client: Client, statement: Statement
+) -> None:
+    make_signature(statement, 1)
+    make_signature(statement, 2, kind="organisation", organisation_name="Sindicato Unido")
+    assert "Person Number1" in _public_names(client)
+    out = io.StringIO()
+    call_command("hide_signatories", "free-them", stdout=out)
+    assert out.getvalue().strip() == "free-them: hidden"
+    page = _public_names(client)
+    assert "Person Number" not in page and "Sindicato" not in page
+    assert signature_count(statement) == 2
+    assert "2 signatures in all" in page
+    assert AuditLog.objects.filter(action="statement.signatories_hidden").count() == 1
+    call_command("hide_signatories", "free-them", stdout=out)  # twice: audited once
+    assert AuditLog.objects.filter(action="statement.signatories_hidden").count() == 1
+    call_command("hide_signatories", "free-them", "--show", stdout=out)
+    assert "Person Number1" in _public_names(client)
+    with pytest.raises(CommandError, match="nope"):
+        call_command("hide_signatories", "nope")
+
+
+HIDE = "/s/free-them/manage/hide-signatories/"
+
+
+@pytest.mark.parametrize("persona", ["organiser", "member"])
+def test_members_hide_the_list_with_one_button(
+    request: pytest.FixtureRequest, statement: Statement, persona: str
+) -> None:
+    make_signature(statement, 1)
+    user: User = request.getfixturevalue(persona)
+    client = Client()
+    client.force_login(user)
+    assert (
+        'action="/s/free-them/manage/hide-signatories/"'
+        in client.get("/s/free-them/manage/").content.decode()
+    )
+    response = client.post(HIDE)
+    assert response.status_code == 302
+    assert response["Location"] == "/s/free-them/manage/"
+    assert Statement.objects.get().signatories_hidden
+    assert "Person Number1" not in _public_names(Client())
+    assert AuditLog.objects.get(action="statement.signatories_hidden").actor == user
+    # The organisers' export is unchanged: every signature, with the signer's own choice.
+    export = b"".join(client.get("/s/free-them/manage/signatures.csv").streaming_content)
+    rows = list(csv.DictReader(io.StringIO(export.decode())))
+    assert [(row["name"], row["display"]) for row in rows] == [("Person Number1", "full")]
+
+
+def test_nobody_else_can_hide_the_list(
+    client: Client, statement: Statement, outsider_client: Client, organiser_client: Client
+) -> None:
+    assert outsider_client.post(HIDE).status_code == 404
+    assert client.post(HIDE).status_code == 302  # to the login page
+    assert "/login/" in client.post(HIDE)["Location"]
+    assert organiser_client.get(HIDE).status_code == 405  # a GET changes nothing
+    assert not Statement.objects.get().signatories_hidden
+    assert not AuditLog.objects.filter(action="statement.signatories_hidden").exists()
+
+
+def test_an_admin_erases_selected_signers_on_request(
+    statement: Statement, organiser: User, client: Client
+) -> None:
+    organiser.is_superuser = organiser.is_staff = True
+    organiser.save()
+    keep = make_signature(statement, 1)
+    gone = make_signature(statement, 2)
+    client.force_login(organiser)
+    response = client.post(
+        "/admin/statements/signature/",
+        {"action": "erase", "_selected_action": [gone.pk]},
+    )
+    assert response.status_code == 302
+    assert set(Signature.objects.values_list("name", flat=True)) == {keep.name, ""}
+    assert signature_count(statement) == 2
+    erased = AuditLog.objects.get(action="signatures.erased")
+    assert erased.actor == organiser and erased.data["reason"] == "request"

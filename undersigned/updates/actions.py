@@ -1,0 +1,173 @@
+"""Changes to followers: each atomic, each audited without personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from undersigned.abuse import limits, quota
+from undersigned.audit.models import AuditLog, record
+from undersigned.jobs.models import Job
+from undersigned.jobs.queue import enqueue
+from undersigned.lib.emails import canonical_email
+from undersigned.lib.tokens import hash_token, new_token
+from undersigned.mailings.models import DemoMail
+from undersigned.statements.forms import FOLLOW_CONSENT_VERSION
+from undersigned.statements.models import Statement
+from undersigned.updates.models import Follower, FollowerToken
+
+CONFIRM_FOLLOWER = "mail.confirm_follower"
+
+
+def follow(statement: Statement, language: str, email: str, *, rate_key: str = "") -> None:
+    """Ask to follow the statement's updates. Returns nothing on purpose: what the caller can
+    observe must not depend on what the address did before.
+
+    A new address gets a pending follower and a confirmation email; a pending one is updated
+    (language, consent, the time left to confirm) and gets another email; one that
+    unsubscribed is pending again and must confirm again. One that follows already is left as
+    it is and gets nothing. Past the client's rate limits (counted with its sign requests) or
+    the address's daily email cap, nothing is written or sent.
+    """
+    canonical = canonical_email(email)
+    # Keyed hashes first: the day's key may have to be written, outside this transaction.
+    email_key = quota.key_for(canonical)
+    token = new_token()
+    now = timezone.now()
+    fields = {
+        "email": email,
+        "language": language,
+        "consent_version": FOLLOW_CONSENT_VERSION,
+        "consent_at": now,
+        # Asking again restarts the time there is to confirm.
+        "created_at": now,
+        "confirmed_at": None,
+        "unsubscribed_at": None,
+    }
+    with transaction.atomic():
+        if rate_key and limits.beyond_limits([rate_key], now)[0]:
+            return
+        found = (
+            Follower.objects.select_for_update()
+            .filter(statement=statement, email_canonical=canonical)
+            .first()
+        )
+        if found is not None and found.is_following:
+            return
+        if not quota.take([email_key])[0]:
+            return
+        if found is None:
+            follower, created = _insert(statement, canonical, fields)
+            if not created and follower.is_following:
+                return
+        else:
+            follower, created = found, False
+        if not created:
+            Follower.objects.filter(pk=follower.pk).update(**fields)
+        FollowerToken.objects.create(
+            follower=follower, token_hash=hash_token(token), created_at=now
+        )
+        enqueue(CONFIRM_FOLLOWER, {"follower": follower.pk, "token": token})
+
+
+def _insert(statement: Statement, canonical: str, fields: dict[str, Any]) -> tuple[Follower, bool]:
+    """A new follower, or (not created) the row another request inserted meanwhile, locked."""
+    try:
+        with transaction.atomic():
+            follower = Follower.objects.create(
+                statement=statement, email_canonical=canonical, **fields
+            )
+            return follower, True
+    except IntegrityError:
+        follower = Follower.objects.select_for_update().get(
+            statement=statement, email_canonical=canonical
+        )
+        return follower, False
+
+
+def follower_for_token(statement: Statement, token: str) -> Follower | None:
+    """The pending follower of this statement a confirmation link names, while it is valid."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.UNCONFIRMED_DAYS)
+    return (
+        Follower.objects.select_related("statement__organisation")
+        .filter(
+            statement=statement,
+            confirmed_at__isnull=True,
+            tokens__token_hash=hash_token(token),
+            tokens__created_at__gte=cutoff,
+        )
+        .first()
+    )
+
+
+def confirm_follower(follower: Follower) -> bool:
+    """Confirm a pending follower: updates are emailed to it from now on. Its links are spent.
+    True if this call confirmed it; confirming twice confirms once."""
+    with transaction.atomic():
+        changed = Follower.objects.filter(pk=follower.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now()
+        )
+        FollowerToken.objects.filter(follower=follower.pk).delete()
+        if changed:
+            record("follower.confirmed", statement=follower.statement, object_id=follower.pk)
+    return bool(changed)
+
+
+def unsubscribe_follower(follower: Follower) -> None:
+    """No more updates, at once; the follower's address is kept only as long as retention
+    keeps the statement's signers (it says they asked to stop)."""
+    with transaction.atomic():
+        changed = Follower.objects.filter(pk=follower.pk, unsubscribed_at__isnull=True).update(
+            unsubscribed_at=timezone.now()
+        )
+        if changed:
+            record("follower.unsubscribed", statement=follower.statement, object_id=follower.pk)
+
+
+def erase(followers: QuerySet[Follower]) -> int:
+    """Delete these followers with everything linked to them: link tokens, queued emails,
+    deliveries, demo mails, and the audit log's link to the row. Followers have no count to
+    keep. Returns how many. Call inside a transaction."""
+    rows = list(followers.values_list("pk", "email"))
+    if not rows:
+        return 0
+    ids = [pk for pk, _email in rows]
+    Job.objects.filter(kind=CONFIRM_FOLLOWER, payload__follower__in=ids).delete()
+    # Demo mode keeps sent emails in the database; they hold the address and the links.
+    DemoMail.objects.filter(to__in={email for _pk, email in rows if email}).delete()
+    AuditLog.objects.filter(action__startswith="follower.", object_id__in=ids).update(
+        object_id=None
+    )
+    # Tokens and deliveries go with the rows (on_delete=CASCADE).
+    Follower.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+def erase_followers(statement: Statement, *, reason: str, actor: object = None) -> int:
+    """Delete every follower of the statement (see erase); audited with the number only."""
+    with transaction.atomic():
+        deleted = erase(Follower.objects.filter(statement=statement))
+        if deleted:
+            record(
+                "followers.erased", actor=actor, statement=statement, reason=reason, deleted=deleted
+            )
+    return deleted
+
+
+def purge_unconfirmed(now: dt.datetime | None = None) -> int:
+    """Delete followers nobody confirmed within UNCONFIRMED_DAYS, and their queued emails: an
+    address someone typed in without its owner's consent is not kept."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.UNCONFIRMED_DAYS)
+    with transaction.atomic():
+        stale = Follower.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff)
+        ids = list(stale.order_by("pk").values_list("pk", flat=True)[:10_000])
+        if not ids:
+            return 0
+        deleted = erase(Follower.objects.filter(pk__in=ids))
+        record("followers.purged_unconfirmed", count=deleted)
+    return deleted

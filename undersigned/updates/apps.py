@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class UpdatesConfig(AppConfig):
+    name = "undersigned.updates"
+    verbose_name = _("Updates")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from undersigned.statements.signals import statement_changed
+
+        # Register the mailing's job and idle work, and the followers' housekeeping.
+        from undersigned.updates import delivery, jobs  # noqa: F401
+        from undersigned.updates.models import Update, UpdateVersion
+
+        # The statement's page shows its latest updates, from the cached statement.
+        for model in (Update, UpdateVersion):
+            post_save.connect(statement_changed, sender=model, dispatch_uid=f"updates-{model}")
+            post_delete.connect(statement_changed, sender=model, dispatch_uid=f"updates-{model}-")
