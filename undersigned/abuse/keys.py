@@ -35,9 +35,11 @@ def _key(day: dt.date) -> bytes:
             day=day, defaults={"key": secrets.token_hex(32)}
         )
         key = bytes.fromhex(row.key)
-        # Only today's key is used; older ones leave memory as they leave the database.
-        _keys.clear()
+        # Today's and yesterday's keys are used (a window that spans midnight reads both);
+        # older ones leave memory as they leave the database.
         _keys[day] = key
+        for old in [known for known in _keys if known < max(_keys) - dt.timedelta(days=1)]:
+            del _keys[old]
     return key
 
 

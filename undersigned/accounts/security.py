@@ -22,10 +22,21 @@ RECOVERY_CODES = 10
 User = AbstractBaseUser | AnonymousUser
 
 
-def _keyed(kind: str, value: str) -> str:
+def _keyed(kind: str, value: str, day: dt.date | None = None) -> str:
     """A keyed hash with the day's key (undersigned.abuse.keys), so the table holds neither
     account names nor addresses, and nobody can tell them once the key is deleted."""
-    return keyed_hash(f"login-throttle:{kind}", value)
+    return keyed_hash(f"login-throttle:{kind}", value, day)
+
+
+def _window_days() -> list[dt.date]:
+    """The UTC days the failure window touches: today, and yesterday while it spans midnight.
+
+    Failures are stored under the key of the day they happened; without yesterday's key the
+    count would start again from nothing at midnight UTC.
+    """
+    now = timezone.now().astimezone(dt.UTC)
+    since = now - dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
+    return sorted({since.date(), now.date()})
 
 
 def client_address(request: HttpRequest) -> str:
@@ -45,12 +56,15 @@ def is_throttled(request: HttpRequest, username: str) -> bool:
 
     Counted the same whether or not the account exists, so the answer tells nothing about it.
     """
-    account, client = _keys(request, username)
+    name, address = username.strip().casefold(), client_address(request)
+    days = _window_days()
+    accounts = [_keyed("account", name, day) for day in days]
+    clients = [_keyed("client", address, day) for day in days]
     since = timezone.now() - dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
     recent = LoginFailure.objects.filter(at__gte=since)
     return (
-        recent.filter(key=account).count() >= settings.LOGIN_FAILURES_PER_ACCOUNT
-        or recent.filter(key=client).count() >= settings.LOGIN_FAILURES_PER_CLIENT
+        recent.filter(key__in=accounts).count() >= settings.LOGIN_FAILURES_PER_ACCOUNT
+        or recent.filter(key__in=clients).count() >= settings.LOGIN_FAILURES_PER_CLIENT
     )
 
 
@@ -68,7 +82,10 @@ def note_failure(request: HttpRequest, username: str, reason: str) -> None:
 
 def forget_failures(username: str) -> None:
     """After a successful login the account starts afresh (the client's count stays)."""
-    LoginFailure.objects.filter(key=_keyed("account", username.strip().casefold())).delete()
+    name = username.strip().casefold()
+    LoginFailure.objects.filter(
+        key__in=[_keyed("account", name, day) for day in _window_days()]
+    ).delete()
 
 
 def _id(user: User) -> int:

@@ -192,6 +192,21 @@ def test_throttling_counts_per_client_across_accounts(
     )
 
 
+def test_failures_keep_counting_across_midnight_utc(organiser: User, settings: Any) -> None:
+    # Failures are stored under each day's key; the window still reads yesterday's.
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    data = {"username": "organiser", "password": "wrong"}
+    with time_machine.travel("2026-11-23 23:59:00+00:00", tick=False) as traveller:
+        for n in range(2):
+            Client(REMOTE_ADDR=f"10.0.2.{n}").post("/accounts/login/", data)
+        traveller.move_to("2026-11-24 00:01:00+00:00")
+        Client(REMOTE_ADDR="10.0.2.9").post("/accounts/login/", data)
+        refused = Client(REMOTE_ADDR="10.0.3.1").post(
+            "/accounts/login/", {"username": "organiser", "password": PASSWORD}
+        )
+    assert "Too many failed attempts" in refused.content.decode()
+
+
 def test_a_refusal_ends_after_the_window(organiser: User, settings: Any) -> None:
     settings.LOGIN_FAILURES_PER_ACCOUNT = 2
     with time_machine.travel("2026-11-23 10:00:00+00:00", tick=False) as traveller:
