@@ -205,6 +205,20 @@ def test_the_export_neutralises_formula_like_cells(statement: Statement, partner
     assert "'=HYPERLINK(1)" in body
 
 
+def test_the_export_reads_in_chunks_and_misses_no_row(
+    statement: Statement, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undersigned.lib import csvexport
+
+    monkeypatch.setattr(csvexport, "CHUNK", 3)
+    for n in range(7):
+        _signer(statement, n, partner, name=f"Signer {n}")
+    owner = _member_of(partner.organisation, "partner-owner", Membership.Role.OWNER)
+    body = b"".join(owner.get(PARTNER_EXPORT).streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["name"] for row in rows] == [f"Signer {n}" for n in range(7)]
+
+
 def test_a_partners_viewer_sees_figures_and_links_but_no_signer(
     statement: Statement, partner: Partner
 ) -> None:

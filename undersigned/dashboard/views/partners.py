@@ -5,9 +5,7 @@ editors and owners the list and its export."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +26,7 @@ from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, partner_for, statement_for
 from undersigned.dashboard.signatures import page_of
 from undersigned.dashboard.views.members import MESSAGES
+from undersigned.lib import csvexport
 from undersigned.lib.csvsafe import neutralise
 from undersigned.organisations import actions as organisation_actions
 from undersigned.organisations.models import Organisation
@@ -275,17 +274,11 @@ def partner_view(request: HttpRequest, slug: str, organisation: str) -> HttpResp
     )
 
 
-_EXPORT_CHUNK = 2000
-
-
 def _partner_rows(partner: Partner) -> Iterator[bytes]:
     """The partner's contacts in chunks, by id: no read stays open during the download."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["name", "email", "language", "agreed_at"])
-    last = 0
-    while True:
-        chunk = list(
+
+    def fetch(last: int, size: int) -> list[tuple[object, ...]]:
+        chunk = (
             coalition.partner_consents(partner)
             .filter(signature_id__gt=last)
             .order_by("signature_id")
@@ -295,18 +288,14 @@ def _partner_rows(partner: Partner) -> Iterator[bytes]:
                 "signature__email",
                 "signature__language",
                 "at",
-            )[:_EXPORT_CHUNK]
+            )[:size]
         )
-        writer.writerows(
-            [neutralise(name), neutralise(email), neutralise(language), at.isoformat()]
-            for _pk, name, email, language, at in chunk
-        )
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-        if len(chunk) < _EXPORT_CHUNK:
-            return
-        last = chunk[-1][0]
+        return [
+            (pk, neutralise(name), neutralise(email), neutralise(language), at.isoformat())
+            for pk, name, email, language, at in chunk
+        ]
+
+    return csvexport.keyset_rows(["name", "email", "language", "agreed_at"], fetch)
 
 
 @login_required
@@ -319,9 +308,6 @@ def partner_export(request: HttpRequest, slug: str, organisation: str) -> Stream
         statement=partner.statement,
         object_id=partner.pk,
     )
-    response = StreamingHttpResponse(_partner_rows(partner), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{partner.statement.slug}-{partner.organisation.slug}.csv"'
+    return csvexport.download(
+        _partner_rows(partner), f"{partner.statement.slug}-{partner.organisation.slug}.csv"
     )
-    response["Cache-Control"] = "no-store"
-    return response

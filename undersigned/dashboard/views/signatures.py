@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
 from undersigned.dashboard.signatures import FilterForm, PaperForm, enter_paper, hide, page_of
+from undersigned.lib import csvexport
 from undersigned.statements import actions, privacy
 from undersigned.statements.forms import PAPER_CONSENT_TEXT
 from undersigned.statements.models import Signature, Statement
@@ -79,12 +80,7 @@ def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         filters=form.filters(),
         searched=bool(form.is_valid() and form.cleaned_data["q"]),
     )
-    response = StreamingHttpResponse(
-        export_rows(statement, rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{statement.slug}-signatures.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csvexport.download(export_rows(statement, rows), f"{statement.slug}-signatures.csv")
 
 
 @login_required

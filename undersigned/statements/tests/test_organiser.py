@@ -176,9 +176,9 @@ def test_export_cells_have_one_format_on_every_database(
 def test_the_export_reads_in_chunks_and_misses_no_row(
     organiser_client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from undersigned.statements.views import organiser
+    from undersigned.lib import csvexport
 
-    monkeypatch.setattr(organiser, "_EXPORT_CHUNK", 3)
+    monkeypatch.setattr(csvexport, "CHUNK", 3)
     for n in range(7):
         make_signature(statement, n)
     rows = _csv(organiser_client.get(EXPORT))

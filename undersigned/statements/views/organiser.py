@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from undersigned.audit.models import record
 from undersigned.dashboard.access import statement_for
+from undersigned.lib import csvexport
 from undersigned.lib.csvsafe import FORMULA_START, SKIPPED_BEFORE_FORMULA
 from undersigned.organisations.models import Membership
 from undersigned.statements import privacy
@@ -95,7 +94,6 @@ _TEXT_COLUMNS = frozenset(
     ("name", "email", "country", "postcode", "organisation_name", "organisation_role")
 )
 _DATETIME_COLUMNS = frozenset(("created_at", "confirmed_at", "consent_at"))
-_EXPORT_CHUNK = 2000
 
 
 def _export_sql(
@@ -161,24 +159,15 @@ def export_rows(statement: Statement, rows: QuerySet[Signature] | None = None) -
     """The CSV in chunks of a few thousand rows: memory stays flat however many signed. Only
     the statement's confirmed-by-email signatures among `rows` (a filter on signatures alone)
     if given."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([header for _field, header in EXPORT_COLUMNS])
     sql, params = _export_sql(statement.pk, where_of(rows) if rows is not None else ("", []))
-    last = 0
-    # One short query per chunk, from where the last ended: no read stays open while a slow
-    # client downloads (on SQLite a long read keeps the WAL from being checkpointed).
-    while True:
+
+    def fetch(last: int, size: int) -> list[tuple[object, ...]]:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, last, _EXPORT_CHUNK])
-            chunk = cursor.fetchall()
-        writer.writerows(row[1:] for row in chunk)
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-        if len(chunk) < _EXPORT_CHUNK:
-            return
-        last = chunk[-1][0]
+            cursor.execute(sql, [*params, last, size])
+            rows: list[tuple[object, ...]] = cursor.fetchall()
+        return rows
+
+    return csvexport.keyset_rows([header for _field, header in EXPORT_COLUMNS], fetch)
 
 
 @login_required
@@ -186,10 +175,7 @@ def export_rows(statement: Statement, rows: QuerySet[Signature] | None = None) -
 def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     statement = _get_statement_for_member(request, slug, Membership.Role.EDITOR)
     record("signatures.exported", actor=request.user, statement=statement)
-    response = StreamingHttpResponse(export_rows(statement), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{statement.slug}-signatures.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csvexport.download(export_rows(statement), f"{statement.slug}-signatures.csv")
 
 
 @login_required
