@@ -272,6 +272,20 @@ def test_a_source_code_is_not_created_twice(member_client: Client, statement: St
     assert Source.objects.count() == 1
 
 
+def test_a_source_code_taken_by_another_editor_meanwhile_is_a_form_error(
+    member_client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undersigned.dashboard.views import charts as views
+
+    Source.objects.create(statement=statement, code="posters")
+    # As if the other editor's insert landed between this form's check and its insert.
+    monkeypatch.setattr(views.SourceForm, "clean_code", lambda form: form.cleaned_data["code"])
+    response = member_client.post("/dashboard/s/free-them/sources/", {"code": "posters"})
+    assert response.status_code == 400
+    assert "already has a source with this code" in response.content.decode()
+    assert Source.objects.count() == 1
+
+
 def test_viewers_see_the_counts_but_no_form(viewer_client: Client, statement: Statement) -> None:
     source = Source.objects.create(statement=statement, code="posters")
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)

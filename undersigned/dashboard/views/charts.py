@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import RegexValidator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.http import HttpRequest, HttpResponse
@@ -283,10 +283,18 @@ def sources_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
     form = SourceForm(request.POST or None, statement=statement)
     if request.method == "POST" and form.is_valid():
-        source = Source.objects.create(statement=statement, code=form.cleaned_data["code"])
-        record("source.created", actor=request.user, statement=statement, object_id=source.pk)
-        messages.success(request, _("Share links for “%(code)s” created.") % {"code": source.code})
-        return redirect("dashboard:sources", statement.slug)
+        try:
+            with transaction.atomic():
+                source = Source.objects.create(statement=statement, code=form.cleaned_data["code"])
+        except IntegrityError:
+            # Another editor created the same code meanwhile.
+            form.add_error("code", TAKEN)
+        else:
+            record("source.created", actor=request.user, statement=statement, object_id=source.pk)
+            messages.success(
+                request, _("Share links for “%(code)s” created.") % {"code": source.code}
+            )
+            return redirect("dashboard:sources", statement.slug)
     since = timezone.now() - dt.timedelta(hours=HOURS)
     sources = list(
         Source.objects.filter(statement=statement)
