@@ -78,6 +78,25 @@ STATE_CHANGING = {
     "dashboard:remove_member",
     "dashboard:leave",
     "dashboard:invitation",
+    # Statements and their language versions in the dashboard.
+    "dashboard:statement_new",
+    "dashboard:statement_copy",
+    "dashboard:statement_settings",
+    "dashboard:statement_publish",
+    "dashboard:statement_close",
+    "dashboard:statement_reopen",
+    "dashboard:version_new",
+    "dashboard:version",
+    # The signer's own page, the watch page's tools and the hide-all button.
+    "my_signature",
+    "invalidate",
+    "review_held",
+    "pause",
+    "hide_signatories",
+    # Organiser accounts.
+    "login",
+    "two_factor",
+    "account_security",
 }
 
 # The model whose first row fills a non-admin route's <int:pk>, by route name.

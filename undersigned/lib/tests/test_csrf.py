@@ -12,14 +12,19 @@ from undersigned.accounts.signals import VERIFIED
 from undersigned.conftest import PASSWORD, follow_data, sign_data
 from undersigned.lib.tests.routes import STATE_CHANGING, TOKEN, example_urls
 from undersigned.lib.tests.test_headers import world  # noqa: F401 - the shared fixture
-from undersigned.statements.models import Signature, Statement
+from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.updates.models import Follower
 
 
 def _snapshot() -> tuple[Any, ...]:
     return (
-        sorted(Signature.objects.values_list("pk", "state", "name")),
-        sorted(Statement.objects.values_list("pk", "slug", "status")),
+        sorted(Signature.objects.values_list("pk", "state", "name", "display")),
+        sorted(
+            Statement.objects.values_list(
+                "pk", "slug", "status", "signing_paused", "signatories_hidden", "goal"
+            )
+        ),
+        sorted(StatementVersion.objects.values_list("pk", "language", "title", "body")),
         sorted(User.objects.values_list("pk", "password", "is_active")),
         sorted(Follower.objects.values_list("pk", "email", "confirmed_at", "unsubscribed_at")),
     )
