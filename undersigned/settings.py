@@ -143,6 +143,8 @@ PASSWORD_HASHERS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# After logging out, the organiser's own login page, not the Django admin's "logged out" page.
+LOGOUT_REDIRECT_URL = "login"
 # Failed logins (wrong password or code) for one account name before it is refused for a while.
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
 # Failed logins from one client address, whatever the account, before it is refused for a while.

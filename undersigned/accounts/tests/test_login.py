@@ -249,9 +249,11 @@ def test_a_session_ends_after_its_absolute_limit_however_active(
         assert organiser_client.get(MANAGE).status_code == 302
 
 
-def test_logging_out_is_audited(organiser_client: Client) -> None:
-    assert organiser_client.post("/accounts/logout/").status_code < 400
+def test_logging_out_is_audited_and_leads_to_the_login_page(organiser_client: Client) -> None:
+    response = organiser_client.post("/accounts/logout/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
     assert "auth.logout" in _audit_actions()
+    assert organiser_client.get(MANAGE).status_code == 302
 
 
 def test_a_superuser_resets_a_lost_two_factor_in_the_admin(organiser: User) -> None:
