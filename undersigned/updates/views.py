@@ -66,7 +66,9 @@ def update_list(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     activate_for(statement, version)
     updates = published(statement)
     before = request.GET.get("before", "")
-    if before.isdigit():
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), and short enough for
+    # int() and the database.
+    if before.isascii() and before.isdigit() and len(before) <= 18:
         older_than = Update.objects.filter(pk=int(before), statement=statement).first()
         if older_than is not None and older_than.published_at is not None:
             updates = updates.filter(published_at__lte=older_than.published_at).exclude(

@@ -87,6 +87,23 @@ def test_the_list_pages_from_newest_to_oldest(client: Client, statement: Stateme
     assert "News number 05" not in second
 
 
+@pytest.mark.parametrize("before", ["²", "١٢", "9" * 30, "9" * 5000, "-1", "x"])
+def test_a_malformed_page_cursor_shows_the_first_page(
+    client: Client, statement: Statement, before: str
+) -> None:
+    _update(statement, BILINGUAL)
+    response = client.get("/s/free-them/en/updates/", {"before": before})
+    assert response.status_code == 200
+    assert "Strike on Friday" in response.content.decode()
+
+
+@pytest.mark.parametrize("number", ["9" * 19, "9" * 30, "9" * 5000])
+def test_an_update_number_too_long_for_the_database_is_not_found(
+    client: Client, statement: Statement, number: str
+) -> None:
+    assert client.get(f"/s/free-them/en/updates/{number}/").status_code == 404
+
+
 def test_organiser_html_is_sanitised(client: Client, statement: Statement) -> None:
     _update(statement, {"en": ("Title", '<p onclick="x()">Hi<script>alert(1)</script></p>')})
     for url in ("/s/free-them/en/", "/s/free-them/en/updates/", "/s/free-them/en/updates.json"):
