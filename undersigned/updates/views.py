@@ -4,6 +4,7 @@ versions; Atom feeds per statement and per organisation, and a JSON Feed per sta
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,13 @@ from undersigned.updates.models import Follower, Update, UpdateVersion
 
 PAGE_SIZE = 20
 FEED_SIZE = 50
+# What XML 1.0 cannot carry: control characters but tab and line breaks, lone surrogates,
+# U+FFFE and U+FFFF. A form lets them into the text; in a feed they would be a 500 for all.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def published(statement: Statement) -> Any:
@@ -129,10 +137,10 @@ class StatementFeed(Feed):  # type: ignore[type-arg]
         return statement, version
 
     def title(self, obj: tuple[Statement, StatementVersion]) -> str:
-        return obj[1].title
+        return xml_text(obj[1].title)
 
     def subtitle(self, obj: tuple[Statement, StatementVersion]) -> str:
-        return obj[1].summary
+        return xml_text(obj[1].summary)
 
     def link(self, obj: tuple[Statement, StatementVersion]) -> str:
         return reverse("updates", args=(obj[0].slug, obj[1].language))
@@ -141,17 +149,17 @@ class StatementFeed(Feed):  # type: ignore[type-arg]
         return settings.SITE_URL + reverse("updates_atom", args=(obj[0].slug, obj[1].language))
 
     def author_name(self, obj: tuple[Statement, StatementVersion]) -> str:
-        return obj[0].organisation.name
+        return xml_text(obj[0].organisation.name)
 
     def items(self, obj: tuple[Statement, StatementVersion]) -> list[tuple[Update, UpdateVersion]]:
         statement, version = obj
         return in_language(list(published(statement)[:FEED_SIZE]), statement, version.language)
 
     def item_title(self, item: tuple[Update, UpdateVersion]) -> str:
-        return item[1].title
+        return xml_text(item[1].title)
 
     def item_description(self, item: tuple[Update, UpdateVersion]) -> str:
-        return sanitise(item[1].body)
+        return xml_text(sanitise(item[1].body))
 
     def item_link(self, item: tuple[Update, UpdateVersion]) -> str:
         return permalink(item[0], item[1].language)
@@ -179,7 +187,7 @@ class OrganisationFeed(Feed):  # type: ignore[type-arg]
         return get_object_or_404(Organisation, slug=organisation)
 
     def title(self, obj: Organisation) -> str:
-        return obj.name
+        return xml_text(obj.name)
 
     def link(self, obj: Organisation) -> str:
         return "/"
@@ -188,7 +196,7 @@ class OrganisationFeed(Feed):  # type: ignore[type-arg]
         return settings.SITE_URL + reverse("organisation_atom", args=(obj.slug,))
 
     def author_name(self, obj: Organisation) -> str:
-        return obj.name
+        return xml_text(obj.name)
 
     def items(self, obj: Organisation) -> list[tuple[Update, UpdateVersion]]:
         updates = (

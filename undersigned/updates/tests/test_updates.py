@@ -156,6 +156,28 @@ def test_the_organisations_feed_has_every_public_statements_updates(
     assert client.get("/o/nobody/updates.atom").status_code == 404
 
 
+def test_control_characters_in_the_text_do_not_break_the_feeds(
+    member_client: Client, client: Client, statement: Statement
+) -> None:
+    # Characters XML 1.0 cannot carry, pasted into the update and the statement's summary.
+    response = member_client.post(
+        "/dashboard/s/free-them/updates/new/",
+        {"en-title": "Strike", "en-body": "<p>Meet\x01 at\x0b noon\x1f.</p>"},
+    )
+    assert response.status_code == 302
+    update = Update.objects.get()
+    member_client.post(f"/dashboard/s/free-them/updates/{update.pk}/publish/")
+    statement.versions.filter(language="en").update(summary="Release\x0c them.")
+    for url in ("/s/free-them/en/updates.atom", "/o/red-estudiantil/updates.atom"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        feed = feedparser.parse(response.content)
+        assert not feed.bozo, feed.bozo_exception
+        assert "Meet at noon." in feed.entries[0].summary
+    response = client.get("/s/free-them/en/updates.json")
+    assert response.status_code == 200
+
+
 def test_pages_link_to_their_feeds(client: Client, statement: Statement) -> None:
     _update(statement, BILINGUAL)
     page = client.get("/s/free-them/es/").content.decode()
