@@ -280,6 +280,17 @@ def _unsubscribing(token: str) -> tuple[Statement, Any, str] | None:
     return person.statement, person, person.language
 
 
+def _version_of(statement: Statement, language: str) -> StatementVersion | None:
+    """The version in `language`, else the default one, else any: the link must work after
+    the organisers deleted the version someone signed or followed."""
+    versions = list(statement.versions.all())
+    for wanted in (language, statement.default_language):
+        for version in versions:
+            if version.language == wanted:
+                return version
+    return versions[0] if versions else None
+
+
 @csrf_exempt  # RFC 8058: mail programs POST without a cookie or a token; it only unsubscribes
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -291,8 +302,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         return response
     statement, person, language = found
-    version = get_version(statement, language)
-    activate_for(statement, version)
+    version = _version_of(statement, language)
+    if version is not None:
+        activate_for(statement, version)
     done = False
     if request.method == "POST":
         if isinstance(person, Signature):

@@ -152,6 +152,25 @@ def test_one_click_unsubscribe_works_with_a_post_and_no_cookie(
     assert len(smtp_server.messages) == 2
 
 
+def test_the_link_still_unsubscribes_once_the_language_followed_is_gone(
+    client: Client, statement: Statement
+) -> None:
+    signer = make_signature(statement, 1, language="es", wants_updates=True)
+    follower = _follower(statement, "follower@example.org", "es")
+    # The organisers delete the Spanish version after the email went out.
+    statement.versions.filter(language="es").delete()
+    for kind, pk in (("s", signer.pk), ("f", follower.pk)):
+        path = f"/u/{delivery.unsubscribe_token(kind, pk)}/"
+        assert client.get(path).status_code == 200
+        response = client.post(path)
+        assert response.status_code == 200
+        assert "You are unsubscribed" in response.content.decode()
+    signer.refresh_from_db()
+    follower.refresh_from_db()
+    assert not signer.wants_updates
+    assert follower.unsubscribed_at is not None
+
+
 @pytest.mark.parametrize("token", ["nonsense-token", "s1:forged-signature-here", "x1:abcdefghij"])
 def test_a_wrong_unsubscribe_link_is_a_neutral_404(
     client: Client, statement: Statement, token: str
