@@ -291,6 +291,24 @@ def _version_of(statement: Statement, language: str) -> StatementVersion | None:
     return versions[0] if versions else None
 
 
+def _unsubscribe(statement: Statement, person: Signature | Follower) -> None:
+    """No more updates about the statement to this address: from the signature and from
+    the confirmed follower both, as the next update would go to whichever still asks."""
+    if isinstance(person, Signature):
+        privacy.set_updates(person, False)
+    else:
+        unsubscribe_follower(person)
+    canonical = person.email_canonical
+    for signature in Signature.objects.filter(
+        statement=statement, email_canonical=canonical, wants_updates=True
+    ):
+        privacy.set_updates(signature, False)
+    for follower in Follower.objects.following().filter(
+        statement=statement, email_canonical=canonical
+    ):
+        unsubscribe_follower(follower)
+
+
 @csrf_exempt  # RFC 8058: mail programs POST without a cookie or a token; it only unsubscribes
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -307,10 +325,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         activate_for(statement, version)
     done = False
     if request.method == "POST":
-        if isinstance(person, Signature):
-            privacy.set_updates(person, False)
-        else:
-            unsubscribe_follower(person)
+        _unsubscribe(statement, person)
         done = True
     response = render(
         request,

@@ -152,6 +152,32 @@ def test_one_click_unsubscribe_works_with_a_post_and_no_cookie(
     assert len(smtp_server.messages) == 2
 
 
+@pytest.mark.parametrize("link", ["signer", "follower"])
+def test_unsubscribing_stops_the_updates_to_the_address_that_also_follows(
+    smtp_server: SmtpSink, client: Client, statement: Statement, link: str
+) -> None:
+    # The same person signed (asking for updates) and follows: one email each update, from the
+    # signature; an older email's link may name the follower.
+    signer = _signers(statement, 1)[0]
+    follower = _follower(statement, "p0@example.org")
+    delivery.request_mailing(_published(statement), actor=None)
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org"]
+    token = (
+        delivery.unsubscribe_token("s", signer.pk)
+        if link == "signer"
+        else delivery.unsubscribe_token("f", follower.pk)
+    )
+    assert client.post(f"/u/{token}/").status_code == 200
+    delivery.request_mailing(_published(statement), actor=None)
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org"]
+    signer.refresh_from_db()
+    follower.refresh_from_db()
+    assert not signer.wants_updates
+    assert follower.unsubscribed_at is not None
+
+
 def test_the_link_still_unsubscribes_once_the_language_followed_is_gone(
     client: Client, statement: Statement
 ) -> None:
