@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import smtplib
+from collections.abc import Callable
 
 import pytest
 import time_machine
@@ -244,6 +246,81 @@ def test_a_refused_recipient_fails_and_the_others_go(
     failed = Delivery.objects.get(state="failed")
     assert failed.error == "SMTPDataError 550"
     assert UpdateMailing.objects.get().finished_at is not None
+
+
+def _stalling_after_load(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> None:
+    """The next worker to take deliveries stalls once it has read its recipients, and
+    `meanwhile` happens before it goes on."""
+    real = delivery._load
+    stalled: list[bool] = []
+
+    def load(deliveries: list[Delivery]) -> object:
+        found = real(deliveries)
+        if not stalled:
+            stalled.append(True)
+            meanwhile()
+        return found
+
+    monkeypatch.setattr(delivery, "_load", load)
+
+
+def _another_worker_after_the_lease() -> None:
+    later = timezone.now() + delivery._lease() + dt.timedelta(seconds=1)
+    with time_machine.travel(later, tick=True):
+        assert delivery.send_some() == 3
+
+
+@pytest.mark.parametrize("server", ["accepts", "fails"])
+def test_a_worker_whose_lease_ran_out_sends_nothing_another_worker_took(
+    smtp_server: SmtpSink, statement: Statement, monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    _signers(statement, 3)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain(max_jobs=1)  # the recipients' rows only
+
+    def meanwhile() -> None:
+        _another_worker_after_the_lease()
+        if server == "fails":
+            # The stalled worker's connection breaks: it must not put them back as unsent.
+            monkeypatch.setattr(delivery, "_start", _broken)
+
+    _stalling_after_load(monkeypatch, meanwhile)
+    delivery.send_some()
+    monkeypatch.undo()
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org", "p1@example.org", "p2@example.org"]
+    assert delivery.progress(UpdateMailing.objects.get())["sent"] == 3
+
+
+def _broken(*args: object) -> None:
+    raise smtplib.SMTPServerDisconnected("gone")
+
+
+def test_a_worker_whose_lease_ran_out_sends_nothing_twice_without_smtp(
+    statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _signers(statement, 3)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain(max_jobs=1)
+    _stalling_after_load(monkeypatch, _another_worker_after_the_lease)
+    delivery.send_some()
+    assert sorted(m.to[0] for m in mail.outbox) == [f"p{n}@example.org" for n in range(3)]
+
+
+def test_one_erased_while_their_email_is_being_sent_gets_nothing(
+    smtp_server: SmtpSink, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undersigned.statements import privacy
+
+    signers = _signers(statement, 3)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain(max_jobs=1)
+    _stalling_after_load(
+        monkeypatch,
+        lambda: privacy.withdraw(signers[1]),
+    )
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org", "p2@example.org"]
 
 
 def test_the_organisations_rate_limit_paces_the_sending(
