@@ -41,7 +41,7 @@ from django.utils.crypto import salted_hmac
 
 from undersigned.abuse.counters import numbers
 from undersigned.abuse.models import RateCounter
-from undersigned.jobs.queue import handler, idle_work
+from undersigned.jobs.queue import handler, idle_work, refused_for_good
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.languages import ui_language
 from undersigned.mailings.emails import _header_text, _sender
@@ -558,7 +558,7 @@ def _send_smtp(group: list[tuple[Delivery, _Outgoing]]) -> None:
         try:
             _start(backend, outgoing)
         except smtplib.SMTPRecipientsRefused as exc:
-            _failed(delivery, exc, permanent=True)
+            _failed(delivery, exc, permanent=refused_for_good(exc))
             _reset(backend)
             continue
         except Exception as exc:  # noqa: BLE001 - anything else is retried

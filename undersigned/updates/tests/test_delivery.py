@@ -248,6 +248,39 @@ def test_a_refused_recipient_fails_and_the_others_go(
     assert UpdateMailing.objects.get().finished_at is not None
 
 
+@pytest.mark.parametrize(
+    ("reply", "state"), [("450 Try again later", "queued"), ("550 No", "failed")]
+)
+def test_a_recipient_refused_for_now_is_retried_and_for_good_is_not(
+    smtp_server: SmtpSink,
+    statement: Statement,
+    monkeypatch: pytest.MonkeyPatch,
+    reply: str,
+    state: str,
+) -> None:
+    _signers(statement, 3)
+
+    async def refuse_p1(
+        self: SmtpSink,
+        server: object,
+        session: object,
+        envelope: object,
+        address: str,
+        options: object,
+    ) -> str:
+        if address == "p1@example.org":
+            return reply
+        envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
+        return "250 OK"
+
+    monkeypatch.setattr(SmtpSink, "handle_RCPT", refuse_p1, raising=False)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org", "p2@example.org"]
+    refused = Delivery.objects.get(signature__email="p1@example.org")
+    assert (refused.state, refused.attempts) == (state, 1)
+
+
 def _stalling_after_load(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> None:
     """The next worker to take deliveries stalls once it has read its recipients, and
     `meanwhile` happens before it goes on."""
