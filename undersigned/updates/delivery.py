@@ -355,25 +355,38 @@ def _update_of(mailing_id: int) -> Update:
 
 
 def _claim(limit: int) -> list[Delivery]:
-    """Lease up to `limit` due deliveries of one mailing, within its organisation's rate."""
+    """Lease up to `limit` due deliveries of one mailing, within its organisation's rate. A
+    mailing whose organisation is at its rate waits; the next organisation's goes on."""
     now = timezone.now()
     due = Q(state=Delivery.State.QUEUED) & (Q(run_after__isnull=True) | Q(run_after__lte=now))
     free = Q(locked_until__isnull=True) | Q(locked_until__lte=now)
-    ids: list[int] = []
-    for mailing_id in UpdateMailing.objects.filter(
-        prepared_at__isnull=False, finished_at__isnull=True
-    ).values_list("pk", flat=True):
+    limited: set[int] = set()
+    for mailing_id in (
+        UpdateMailing.objects.filter(prepared_at__isnull=False, finished_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ):
         ids = list(
             Delivery.objects.filter(due & free, mailing_id=mailing_id)
             .order_by("id")
             .values_list("pk", flat=True)[:limit]
         )
-        if ids:
-            break
-        _finish_mailings({mailing_id})
-    if not ids:
-        return []
-    organisation_id = _update_of(mailing_id).statement.organisation_id
+        if not ids:
+            _finish_mailings({mailing_id})
+            continue
+        organisation_id = _update_of(mailing_id).statement.organisation_id
+        if organisation_id in limited:
+            continue
+        claimed = _take(ids, organisation_id, now)
+        if claimed is not None:
+            return claimed
+        limited.add(organisation_id)
+    return []
+
+
+def _take(ids: list[int], organisation_id: int, now: dt.datetime) -> list[Delivery] | None:
+    """Lease those of `ids` the organisation's rate allows and no other worker took; None if
+    the rate allows none."""
     with transaction.atomic():
         window = int(now.timestamp()) // 60 * 60
         counted = numbers(
@@ -383,7 +396,7 @@ def _claim(limit: int) -> list[Delivery]:
             pk for pk, n in zip(ids, counted, strict=True) if n <= settings.UPDATE_EMAILS_PER_MINUTE
         ]
         if not allowed:
-            return []
+            return None
         table = connection.ops.quote_name(Delivery._meta.db_table)
         adapt = connection.ops.adapt_datetimefield_value
         lease = now + _lease()

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from undersigned.conftest import SmtpSink, make_signature, text_body
 from undersigned.jobs.queue import drain
-from undersigned.statements.models import ConsentRecord, Signature, Statement
+from undersigned.organisations.models import Organisation
+from undersigned.statements.models import ConsentRecord, Signature, Statement, StatementVersion
 from undersigned.updates import delivery
 from undersigned.updates.models import Delivery, Follower, Update, UpdateMailing, UpdateVersion
 
@@ -368,6 +369,33 @@ def test_the_organisations_rate_limit_paces_the_sending(
         drain()
     assert len(smtp_server.messages) == 5
     assert Delivery.objects.filter(state="queued").count() == 7
+
+
+def test_one_organisation_at_its_rate_limit_does_not_hold_up_another(
+    smtp_server: SmtpSink, statement: Statement, settings: object
+) -> None:
+    settings.UPDATE_EMAILS_PER_MINUTE = 5  # type: ignore[attr-defined]
+    other = Statement.objects.create(
+        organisation=Organisation.objects.create(name="Otra", slug="otra"),
+        slug="other",
+        status=Statement.Status.OPEN,
+        default_language="en",
+    )
+    StatementVersion.objects.create(
+        statement=other, language="en", title="Other", summary="", body="<p>x</p>", demands=""
+    )
+    _signers(statement, 12)
+    make_signature(other, 50, wants_updates=True)
+    make_signature(other, 51, wants_updates=True)
+    # The first organisation asked first, for more than its minute allows.
+    delivery.request_mailing(_published(statement), actor=None)
+    delivery.request_mailing(_published(other, {"en": ("Hi", "<p>x</p>")}), actor=None)
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    with time_machine.travel(start, tick=True):
+        drain()
+    sent = _recipients(smtp_server)
+    assert "p50@example.org" in sent and "p51@example.org" in sent
+    assert len(sent) == 7
 
 
 def test_without_smtp_each_is_sent_in_the_transaction_that_records_it(
