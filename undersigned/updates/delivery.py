@@ -431,9 +431,19 @@ def _held(delivery: Delivery) -> Q:
     return Q(pk=delivery.pk, state=Delivery.State.QUEUED, locked_until=delivery.locked_until)
 
 
+def _wanted() -> Q:
+    """Deliveries to someone who still asks for the updates (bounces aside: see _load)."""
+    return Q(
+        signature__in=Signature.objects.filter(
+            state=Signature.State.CONFIRMED, erased_at__isnull=True, wants_updates=True
+        ).values("pk")
+    ) | Q(follower__in=Follower.objects.following().values("pk"))
+
+
 def _record_sent(deliveries: Sequence[Delivery]) -> set[int]:
-    """Record as sent those of `deliveries` this worker still holds, in one statement; return
-    their ids. Only those may be sent."""
+    """Record as sent those of `deliveries` this worker still holds and whose person still
+    asks for the updates, in one transaction; return their ids. Only those may be sent. Those
+    unsubscribed since _load read them are skipped."""
     if not deliveries:
         return set()
     table = connection.ops.quote_name(Delivery._meta.db_table)
@@ -443,16 +453,24 @@ def _record_sent(deliveries: Sequence[Delivery]) -> set[int]:
     with transaction.atomic(), connection.cursor() as cursor:
         for lease in leases:
             ids = [d.pk for d in deliveries if d.locked_until == lease]
+            held = Delivery.objects.filter(
+                pk__in=ids, state=Delivery.State.QUEUED, locked_until=lease
+            )
+            held.exclude(_wanted()).update(state=Delivery.State.SKIPPED, locked_until=None)
+            wanted, params = (
+                Delivery.objects.filter(_wanted(), pk__in=ids).values("pk").query.sql_with_params()
+            )
             cursor.execute(
                 f"UPDATE {table} SET state = %s, sent_at = %s, locked_until = NULL "  # noqa: S608
                 f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s "
-                "AND locked_until = %s RETURNING id",
+                f"AND locked_until = %s AND id IN ({wanted}) RETURNING id",
                 [
                     Delivery.State.SENT,
                     adapt(timezone.now()),
                     *ids,
                     Delivery.State.QUEUED,
                     adapt(lease),
+                    *params,
                 ],
             )
             recorded.update(row[0] for row in cursor.fetchall())
@@ -647,10 +665,7 @@ def _send_other(group: list[tuple[Delivery, EmailMultiAlternatives]]) -> None:
         message.connection = backend
         try:
             with transaction.atomic():
-                taken = Delivery.objects.filter(_held(delivery)).update(
-                    state=Delivery.State.SENT, sent_at=timezone.now(), locked_until=None
-                )
-                if taken:
+                if _record_sent([delivery]):
                     message.send()
         except Exception as exc:  # noqa: BLE001 - recorded and retried
             _failed(delivery, exc, permanent=False)

@@ -357,6 +357,30 @@ def test_one_erased_while_their_email_is_being_sent_gets_nothing(
     assert _recipients(smtp_server) == ["p0@example.org", "p2@example.org"]
 
 
+def test_one_who_unsubscribes_while_their_email_is_being_sent_gets_nothing(
+    smtp_server: SmtpSink, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signers = _signers(statement, 2)
+    follower = _follower(statement, "follower@example.org")
+    delivery.request_mailing(_published(statement), actor=None)
+    drain(max_jobs=1)
+
+    def unsubscribe() -> None:
+        client = Client()
+        for kind, pk in (("s", signers[1].pk), ("f", follower.pk)):
+            client.post(f"/u/{delivery.unsubscribe_token(kind, pk)}/")
+
+    _stalling_after_load(monkeypatch, unsubscribe)
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org"]
+    assert delivery.progress(UpdateMailing.objects.get()) == {
+        "queued": 0,
+        "sent": 1,
+        "failed": 0,
+        "skipped": 2,
+    }
+
+
 def test_the_organisations_rate_limit_paces_the_sending(
     smtp_server: SmtpSink, statement: Statement, settings: object
 ) -> None:
