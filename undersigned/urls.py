@@ -46,7 +46,9 @@ urlpatterns = [
     ),
     re_path(rf"^s/{SLUG}/{LANG}/signatories/$", public.signatories, name="signatories"),
     re_path(rf"^s/{SLUG}/{LANG}/updates/$", updates.update_list, name="updates"),
-    re_path(rf"^s/{SLUG}/{LANG}/updates/(?P<pk>[0-9]+)/$", updates.update_detail, name="update"),
+    re_path(
+        rf"^s/{SLUG}/{LANG}/updates/(?P<pk>[0-9]{{1,18}})/$", updates.update_detail, name="update"
+    ),
     re_path(rf"^s/{SLUG}/{LANG}/updates\.atom$", updates.statement_atom, name="updates_atom"),
     re_path(rf"^s/{SLUG}/{LANG}/updates\.json$", updates.statement_json, name="updates_json"),
     re_path(

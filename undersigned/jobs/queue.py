@@ -150,10 +150,20 @@ def run_job(job: Job, *, delete: bool = True) -> bool:
     return True
 
 
+def refused_for_good(exc: BaseException) -> bool:
+    """Every recipient refused with a 5xx reply. A 4xx one (greylisting, a full mailbox, too
+    many messages at once) is for now: tried again later."""
+    return isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
+        500 <= code < 600 for code, _reply in exc.recipients.values()
+    )
+
+
 def _reschedule(job: Job, exc: BaseException) -> None:
     attempts = job.attempts + 1
-    permanent = attempts >= settings.JOB_MAX_ATTEMPTS or isinstance(
-        exc, LookupError | smtplib.SMTPRecipientsRefused
+    permanent = (
+        attempts >= settings.JOB_MAX_ATTEMPTS
+        or isinstance(exc, LookupError)
+        or refused_for_good(exc)
     )
     log.warning("job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, _describe(exc))
     Job.objects.filter(pk=job.pk).update(

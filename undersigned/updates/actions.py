@@ -52,6 +52,8 @@ def follow(statement: Statement, language: str, email: str, *, rate_key: str = "
     with transaction.atomic():
         if rate_key and limits.beyond_limits([rate_key], now)[0]:
             return
+        # The follower's row is locked (or inserted) before the address's quota row, whichever
+        # way: two requests taking them in opposite orders deadlock on PostgreSQL.
         found = (
             Follower.objects.select_for_update()
             .filter(statement=statement, email_canonical=canonical)
@@ -59,14 +61,17 @@ def follow(statement: Statement, language: str, email: str, *, rate_key: str = "
         )
         if found is not None and found.is_following:
             return
-        if not quota.take([email_key])[0]:
-            return
+        before_insert = transaction.savepoint()
         if found is None:
             follower, created = _insert(statement, canonical, fields)
             if not created and follower.is_following:
                 return
         else:
             follower, created = found, False
+        if not quota.take([email_key])[0]:
+            # Nothing stored past the cap: not even a new row.
+            transaction.savepoint_rollback(before_insert)
+            return
         if not created:
             Follower.objects.filter(pk=follower.pk).update(**fields)
         FollowerToken.objects.create(

@@ -43,7 +43,8 @@ def bounce_hook(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "unauthorised"}, status=401)
     try:
         report = BounceReport.model_validate(json.loads(request.body), strict=True)
-    except (ValueError, pydantic.ValidationError):
+    # RecursionError: arrays or objects nested deeper than the parser goes.
+    except (ValueError, RecursionError, pydantic.ValidationError):
         return JsonResponse(
             {"error": f'expected {{"addresses": [...]}} with at most {MOST} addresses'},
             status=400,

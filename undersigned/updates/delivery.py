@@ -9,10 +9,12 @@ ended by a line holding a single dot (RFC 5321 §4.1.1.4); a connection that dro
 line sends nothing. So each group of messages is written to its connections up to, not
 including, that line; then the group is recorded as sent in one transaction; then the dots go.
 A worker killed before the commit sends none of the group, and the deliveries are taken again
-once their lease runs out; one killed after it has written the dots has sent them all. The one
-gap is a crash between the commit and the last dot's write, a few writes to local sockets
-(every dot is written before any answer is read). A message the server refuses at the dot is
-put back as not sent.
+once their lease runs out; one killed after it has written the dots has sent them all. The
+commit records only the deliveries the worker still holds (a slow worker's lease may have run
+out and another worker taken them, or the person been erased): the others' messages are left
+unfinished. The one gap is a crash between the commit and the last dot's write, a few writes
+to local sockets (every dot is written before any answer is read). A message the server
+refuses at the dot is put back as not sent.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from django.utils.crypto import salted_hmac
 
 from undersigned.abuse.counters import numbers
 from undersigned.abuse.models import RateCounter
-from undersigned.jobs.queue import handler, idle_work
+from undersigned.jobs.queue import handler, idle_work, refused_for_good
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.languages import ui_language
 from undersigned.mailings.emails import _header_text, _sender
@@ -353,25 +355,38 @@ def _update_of(mailing_id: int) -> Update:
 
 
 def _claim(limit: int) -> list[Delivery]:
-    """Lease up to `limit` due deliveries of one mailing, within its organisation's rate."""
+    """Lease up to `limit` due deliveries of one mailing, within its organisation's rate. A
+    mailing whose organisation is at its rate waits; the next organisation's goes on."""
     now = timezone.now()
     due = Q(state=Delivery.State.QUEUED) & (Q(run_after__isnull=True) | Q(run_after__lte=now))
     free = Q(locked_until__isnull=True) | Q(locked_until__lte=now)
-    ids: list[int] = []
-    for mailing_id in UpdateMailing.objects.filter(
-        prepared_at__isnull=False, finished_at__isnull=True
-    ).values_list("pk", flat=True):
+    limited: set[int] = set()
+    for mailing_id in (
+        UpdateMailing.objects.filter(prepared_at__isnull=False, finished_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ):
         ids = list(
             Delivery.objects.filter(due & free, mailing_id=mailing_id)
             .order_by("id")
             .values_list("pk", flat=True)[:limit]
         )
-        if ids:
-            break
-        _finish_mailings({mailing_id})
-    if not ids:
-        return []
-    organisation_id = _update_of(mailing_id).statement.organisation_id
+        if not ids:
+            _finish_mailings({mailing_id})
+            continue
+        organisation_id = _update_of(mailing_id).statement.organisation_id
+        if organisation_id in limited:
+            continue
+        claimed = _take(ids, organisation_id, now)
+        if claimed is not None:
+            return claimed
+        limited.add(organisation_id)
+    return []
+
+
+def _take(ids: list[int], organisation_id: int, now: dt.datetime) -> list[Delivery] | None:
+    """Lease those of `ids` the organisation's rate allows and no other worker took; None if
+    the rate allows none."""
     with transaction.atomic():
         window = int(now.timestamp()) // 60 * 60
         counted = numbers(
@@ -381,9 +396,10 @@ def _claim(limit: int) -> list[Delivery]:
             pk for pk, n in zip(ids, counted, strict=True) if n <= settings.UPDATE_EMAILS_PER_MINUTE
         ]
         if not allowed:
-            return []
+            return None
         table = connection.ops.quote_name(Delivery._meta.db_table)
         adapt = connection.ops.adapt_datetimefield_value
+        lease = now + _lease()
         with connection.cursor() as cursor:
             # Conditional: only those still free; another worker may have taken some first.
             cursor.execute(
@@ -391,9 +407,10 @@ def _claim(limit: int) -> list[Delivery]:
                 f"WHERE id IN ({', '.join(['%s'] * len(allowed))}) AND state = %s "
                 "AND (locked_until IS NULL OR locked_until <= %s) "
                 "RETURNING id, mailing_id, signature_id, follower_id, attempts",
-                [adapt(now + _lease()), *allowed, Delivery.State.QUEUED, adapt(now)],
+                [adapt(lease), *allowed, Delivery.State.QUEUED, adapt(now)],
             )
             rows = cursor.fetchall()
+    # The lease is also what says, later, that a delivery is still this worker's.
     return [
         Delivery(
             pk=pk,
@@ -402,9 +419,62 @@ def _claim(limit: int) -> list[Delivery]:
             follower_id=follower,
             attempts=attempts,
             state=Delivery.State.QUEUED,
+            locked_until=lease,
         )
         for pk, mailing, signature, follower, attempts in sorted(rows)
     ]
+
+
+def _held(delivery: Delivery) -> Q:
+    """Still leased to the worker that has `delivery`: queued, with the same lease. One whose
+    lease ran out may have been taken (and sent) by another worker; one erased is gone."""
+    return Q(pk=delivery.pk, state=Delivery.State.QUEUED, locked_until=delivery.locked_until)
+
+
+def _wanted() -> Q:
+    """Deliveries to someone who still asks for the updates (bounces aside: see _load)."""
+    return Q(
+        signature__in=Signature.objects.filter(
+            state=Signature.State.CONFIRMED, erased_at__isnull=True, wants_updates=True
+        ).values("pk")
+    ) | Q(follower__in=Follower.objects.following().values("pk"))
+
+
+def _record_sent(deliveries: Sequence[Delivery]) -> set[int]:
+    """Record as sent those of `deliveries` this worker still holds and whose person still
+    asks for the updates, in one transaction; return their ids. Only those may be sent. Those
+    unsubscribed since _load read them are skipped."""
+    if not deliveries:
+        return set()
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    recorded: set[int] = set()
+    leases = {delivery.locked_until for delivery in deliveries}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for lease in leases:
+            ids = [d.pk for d in deliveries if d.locked_until == lease]
+            held = Delivery.objects.filter(
+                pk__in=ids, state=Delivery.State.QUEUED, locked_until=lease
+            )
+            held.exclude(_wanted()).update(state=Delivery.State.SKIPPED, locked_until=None)
+            wanted, params = (
+                Delivery.objects.filter(_wanted(), pk__in=ids).values("pk").query.sql_with_params()
+            )
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, sent_at = %s, locked_until = NULL "  # noqa: S608
+                f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s "
+                f"AND locked_until = %s AND id IN ({wanted}) RETURNING id",
+                [
+                    Delivery.State.SENT,
+                    adapt(timezone.now()),
+                    *ids,
+                    Delivery.State.QUEUED,
+                    adapt(lease),
+                    *params,
+                ],
+            )
+            recorded.update(row[0] for row in cursor.fetchall())
+    return recorded
 
 
 def _load(deliveries: Sequence[Delivery]) -> tuple[list[tuple[Delivery, str, str, str]], list[int]]:
@@ -450,11 +520,17 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
 
 
-def _failed(delivery: Delivery, exc: BaseException, *, permanent: bool) -> None:
+def _failed(
+    delivery: Delivery, exc: BaseException, *, permanent: bool, recorded: bool = False
+) -> None:
+    """Put the delivery back to be tried later, or give up on it. Before it was recorded as
+    sent, only while this worker holds it (another may have sent it since); after, it is
+    this worker's anyway."""
     attempts = delivery.attempts + 1
     give_up = permanent or attempts >= MAX_ATTEMPTS
     log.warning("delivery %s failed, attempt %s: %s", delivery.pk, attempts, _describe(exc))
-    Delivery.objects.filter(pk=delivery.pk).update(
+    mine = Q(pk=delivery.pk, state=Delivery.State.SENT) if recorded else _held(delivery)
+    Delivery.objects.filter(mine).update(
         state=Delivery.State.FAILED if give_up else Delivery.State.QUEUED,
         attempts=attempts,
         error=_describe(exc),
@@ -513,7 +589,7 @@ def _send_smtp(group: list[tuple[Delivery, _Outgoing]]) -> None:
         try:
             _start(backend, outgoing)
         except smtplib.SMTPRecipientsRefused as exc:
-            _failed(delivery, exc, permanent=True)
+            _failed(delivery, exc, permanent=refused_for_good(exc))
             _reset(backend)
             continue
         except Exception as exc:  # noqa: BLE001 - anything else is retried
@@ -524,17 +600,19 @@ def _send_smtp(group: list[tuple[Delivery, _Outgoing]]) -> None:
     if not started:
         return
     # Recorded as sent before the dots go: see the module's docstring.
-    Delivery.objects.filter(pk__in=[d.pk for d, _b in started]).update(
-        state=Delivery.State.SENT, sent_at=timezone.now(), locked_until=None
-    )
+    recorded = _record_sent([d for d, _b in started])
     # Every dot first, the answers after: the time between the commit and the last dot is
     # a few writes to sockets, not a round trip per message.
     ended: list[tuple[Delivery, Any]] = []
     for delivery, backend in started:
+        if delivery.pk not in recorded:
+            # No longer this worker's: the message is left unfinished, so never delivered.
+            _abandon(backend)
+            continue
         try:
             _end(backend)
         except Exception as exc:  # noqa: BLE001 - the connection broke: retried
-            _failed(delivery, exc, permanent=False)
+            _failed(delivery, exc, permanent=False, recorded=True)
             _drop(backend)
             continue
         ended.append((delivery, backend))
@@ -542,7 +620,7 @@ def _send_smtp(group: list[tuple[Delivery, _Outgoing]]) -> None:
         try:
             _answer(backend)
         except smtplib.SMTPDataError as exc:
-            _failed(delivery, exc, permanent=500 <= exc.smtp_code < 600)
+            _failed(delivery, exc, permanent=500 <= exc.smtp_code < 600, recorded=True)
             _reset(backend)
             continue
         except Exception as exc:  # noqa: BLE001 - no answer to a whole message
@@ -562,6 +640,16 @@ def _reset(backend: Any) -> None:
         _drop(backend)
 
 
+def _abandon(backend: Any) -> None:
+    """Close a connection in the middle of a message without a word more: QUIT would be
+    taken as part of the message's text."""
+    try:
+        backend.connection.close()
+    except Exception:  # noqa: BLE001, S110
+        pass
+    backend.connection = None
+
+
 def _drop(backend: Any) -> None:
     try:
         backend.close()
@@ -577,10 +665,8 @@ def _send_other(group: list[tuple[Delivery, EmailMultiAlternatives]]) -> None:
         message.connection = backend
         try:
             with transaction.atomic():
-                Delivery.objects.filter(pk=delivery.pk).update(
-                    state=Delivery.State.SENT, sent_at=timezone.now(), locked_until=None
-                )
-                message.send()
+                if _record_sent([delivery]):
+                    message.send()
         except Exception as exc:  # noqa: BLE001 - recorded and retried
             _failed(delivery, exc, permanent=False)
 
@@ -594,9 +680,10 @@ def send_some(limit: int = GROUP * ROUNDS) -> int:
         return 0
     sending, skipped = _load(deliveries)
     if skipped:
-        Delivery.objects.filter(pk__in=skipped).update(
-            state=Delivery.State.SKIPPED, locked_until=None
-        )
+        # One claim, one lease: those still held by this worker.
+        Delivery.objects.filter(
+            pk__in=skipped, state=Delivery.State.QUEUED, locked_until=deliveries[0].locked_until
+        ).update(state=Delivery.State.SKIPPED, locked_until=None)
     smtp = settings.EMAIL_BACKEND == SMTP_BACKEND
     group: list[tuple[Delivery, Any]] = []
     for delivery, email, language, token in sending:

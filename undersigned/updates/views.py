@@ -4,6 +4,7 @@ versions; Atom feeds per statement and per organisation, and a JSON Feed per sta
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,13 @@ from undersigned.updates.models import Follower, Update, UpdateVersion
 
 PAGE_SIZE = 20
 FEED_SIZE = 50
+# What XML 1.0 cannot carry: control characters but tab and line breaks, lone surrogates,
+# U+FFFE and U+FFFF. A form lets them into the text; in a feed they would be a 500 for all.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def published(statement: Statement) -> Any:
@@ -66,7 +74,9 @@ def update_list(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     activate_for(statement, version)
     updates = published(statement)
     before = request.GET.get("before", "")
-    if before.isdigit():
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), and short enough for
+    # int() and the database.
+    if before.isascii() and before.isdigit() and len(before) <= 18:
         older_than = Update.objects.filter(pk=int(before), statement=statement).first()
         if older_than is not None and older_than.published_at is not None:
             updates = updates.filter(published_at__lte=older_than.published_at).exclude(
@@ -127,10 +137,10 @@ class StatementFeed(Feed):  # type: ignore[type-arg]
         return statement, version
 
     def title(self, obj: tuple[Statement, StatementVersion]) -> str:
-        return obj[1].title
+        return xml_text(obj[1].title)
 
     def subtitle(self, obj: tuple[Statement, StatementVersion]) -> str:
-        return obj[1].summary
+        return xml_text(obj[1].summary)
 
     def link(self, obj: tuple[Statement, StatementVersion]) -> str:
         return reverse("updates", args=(obj[0].slug, obj[1].language))
@@ -139,17 +149,17 @@ class StatementFeed(Feed):  # type: ignore[type-arg]
         return settings.SITE_URL + reverse("updates_atom", args=(obj[0].slug, obj[1].language))
 
     def author_name(self, obj: tuple[Statement, StatementVersion]) -> str:
-        return obj[0].organisation.name
+        return xml_text(obj[0].organisation.name)
 
     def items(self, obj: tuple[Statement, StatementVersion]) -> list[tuple[Update, UpdateVersion]]:
         statement, version = obj
         return in_language(list(published(statement)[:FEED_SIZE]), statement, version.language)
 
     def item_title(self, item: tuple[Update, UpdateVersion]) -> str:
-        return item[1].title
+        return xml_text(item[1].title)
 
     def item_description(self, item: tuple[Update, UpdateVersion]) -> str:
-        return sanitise(item[1].body)
+        return xml_text(sanitise(item[1].body))
 
     def item_link(self, item: tuple[Update, UpdateVersion]) -> str:
         return permalink(item[0], item[1].language)
@@ -177,7 +187,7 @@ class OrganisationFeed(Feed):  # type: ignore[type-arg]
         return get_object_or_404(Organisation, slug=organisation)
 
     def title(self, obj: Organisation) -> str:
-        return obj.name
+        return xml_text(obj.name)
 
     def link(self, obj: Organisation) -> str:
         return "/"
@@ -186,7 +196,7 @@ class OrganisationFeed(Feed):  # type: ignore[type-arg]
         return settings.SITE_URL + reverse("organisation_atom", args=(obj.slug,))
 
     def author_name(self, obj: Organisation) -> str:
-        return obj.name
+        return xml_text(obj.name)
 
     def items(self, obj: Organisation) -> list[tuple[Update, UpdateVersion]]:
         updates = (
@@ -270,6 +280,35 @@ def _unsubscribing(token: str) -> tuple[Statement, Any, str] | None:
     return person.statement, person, person.language
 
 
+def _version_of(statement: Statement, language: str) -> StatementVersion | None:
+    """The version in `language`, else the default one, else any: the link must work after
+    the organisers deleted the version someone signed or followed."""
+    versions = list(statement.versions.all())
+    for wanted in (language, statement.default_language):
+        for version in versions:
+            if version.language == wanted:
+                return version
+    return versions[0] if versions else None
+
+
+def _unsubscribe(statement: Statement, person: Signature | Follower) -> None:
+    """No more updates about the statement to this address: from the signature and from
+    the confirmed follower both, as the next update would go to whichever still asks."""
+    if isinstance(person, Signature):
+        privacy.set_updates(person, False)
+    else:
+        unsubscribe_follower(person)
+    canonical = person.email_canonical
+    for signature in Signature.objects.filter(
+        statement=statement, email_canonical=canonical, wants_updates=True
+    ):
+        privacy.set_updates(signature, False)
+    for follower in Follower.objects.following().filter(
+        statement=statement, email_canonical=canonical
+    ):
+        unsubscribe_follower(follower)
+
+
 @csrf_exempt  # RFC 8058: mail programs POST without a cookie or a token; it only unsubscribes
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -281,14 +320,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         return response
     statement, person, language = found
-    version = get_version(statement, language)
-    activate_for(statement, version)
+    version = _version_of(statement, language)
+    if version is not None:
+        activate_for(statement, version)
     done = False
     if request.method == "POST":
-        if isinstance(person, Signature):
-            privacy.set_updates(person, False)
-        else:
-            unsubscribe_follower(person)
+        _unsubscribe(statement, person)
         done = True
     response = render(
         request,

@@ -57,6 +57,22 @@ def test_a_failed_send_is_retried_later_without_the_message_text(
     assert Job.objects.get().attempts == 1
 
 
+@pytest.mark.parametrize(("code", "for_good"), [(450, False), (452, False), (550, True)])
+def test_a_recipient_refused_for_now_is_tried_again_and_for_good_is_not(
+    client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch, code: int, for_good: bool
+) -> None:
+    client.post("/s/free-them/es/sign/", sign_data())
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise smtplib.SMTPRecipientsRefused({"ana@example.net": (code, b"not now")})
+
+    monkeypatch.setattr("undersigned.mailings.emails.confirm_signature", refuse)
+    assert queue.drain() == 0
+    job = Job.objects.get()
+    assert (job.failed_at is not None) is for_good
+    assert job.attempts == 1
+
+
 def test_a_job_gives_up_after_its_attempts_and_forgets_its_token(
     client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:

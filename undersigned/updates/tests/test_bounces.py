@@ -66,6 +66,9 @@ def test_the_hook_refuses_a_wrong_token(client: Client, hook_on: str, token: str
         {"addresses": [1, 2]},
         {"addresses": ["a@example.org"], "extra": True},
         {"addresses": ["a@example.org"] * 1001},
+        # Nested deeper than the JSON parser recurses.
+        "[" * 100_000,
+        '{"addresses": ' + "[" * 100_000,
     ],
 )
 def test_the_hook_answers_bad_input_with_a_400(client: Client, hook_on: str, body: object) -> None:

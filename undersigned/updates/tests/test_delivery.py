@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import smtplib
+from collections.abc import Callable
 
 import pytest
 import time_machine
@@ -14,7 +16,8 @@ from django.utils import timezone
 
 from undersigned.conftest import SmtpSink, make_signature, text_body
 from undersigned.jobs.queue import drain
-from undersigned.statements.models import ConsentRecord, Signature, Statement
+from undersigned.organisations.models import Organisation
+from undersigned.statements.models import ConsentRecord, Signature, Statement, StatementVersion
 from undersigned.updates import delivery
 from undersigned.updates.models import Delivery, Follower, Update, UpdateMailing, UpdateVersion
 
@@ -152,6 +155,51 @@ def test_one_click_unsubscribe_works_with_a_post_and_no_cookie(
     assert len(smtp_server.messages) == 2
 
 
+@pytest.mark.parametrize("link", ["signer", "follower"])
+def test_unsubscribing_stops_the_updates_to_the_address_that_also_follows(
+    smtp_server: SmtpSink, client: Client, statement: Statement, link: str
+) -> None:
+    # The same person signed (asking for updates) and follows: one email each update, from the
+    # signature; an older email's link may name the follower.
+    signer = _signers(statement, 1)[0]
+    follower = _follower(statement, "p0@example.org")
+    delivery.request_mailing(_published(statement), actor=None)
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org"]
+    token = (
+        delivery.unsubscribe_token("s", signer.pk)
+        if link == "signer"
+        else delivery.unsubscribe_token("f", follower.pk)
+    )
+    assert client.post(f"/u/{token}/").status_code == 200
+    delivery.request_mailing(_published(statement), actor=None)
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org"]
+    signer.refresh_from_db()
+    follower.refresh_from_db()
+    assert not signer.wants_updates
+    assert follower.unsubscribed_at is not None
+
+
+def test_the_link_still_unsubscribes_once_the_language_followed_is_gone(
+    client: Client, statement: Statement
+) -> None:
+    signer = make_signature(statement, 1, language="es", wants_updates=True)
+    follower = _follower(statement, "follower@example.org", "es")
+    # The organisers delete the Spanish version after the email went out.
+    statement.versions.filter(language="es").delete()
+    for kind, pk in (("s", signer.pk), ("f", follower.pk)):
+        path = f"/u/{delivery.unsubscribe_token(kind, pk)}/"
+        assert client.get(path).status_code == 200
+        response = client.post(path)
+        assert response.status_code == 200
+        assert "You are unsubscribed" in response.content.decode()
+    signer.refresh_from_db()
+    follower.refresh_from_db()
+    assert not signer.wants_updates
+    assert follower.unsubscribed_at is not None
+
+
 @pytest.mark.parametrize("token", ["nonsense-token", "s1:forged-signature-here", "x1:abcdefghij"])
 def test_a_wrong_unsubscribe_link_is_a_neutral_404(
     client: Client, statement: Statement, token: str
@@ -201,6 +249,138 @@ def test_a_refused_recipient_fails_and_the_others_go(
     assert UpdateMailing.objects.get().finished_at is not None
 
 
+@pytest.mark.parametrize(
+    ("reply", "state"), [("450 Try again later", "queued"), ("550 No", "failed")]
+)
+def test_a_recipient_refused_for_now_is_retried_and_for_good_is_not(
+    smtp_server: SmtpSink,
+    statement: Statement,
+    monkeypatch: pytest.MonkeyPatch,
+    reply: str,
+    state: str,
+) -> None:
+    _signers(statement, 3)
+
+    async def refuse_p1(
+        self: SmtpSink,
+        server: object,
+        session: object,
+        envelope: object,
+        address: str,
+        options: object,
+    ) -> str:
+        if address == "p1@example.org":
+            return reply
+        envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
+        return "250 OK"
+
+    monkeypatch.setattr(SmtpSink, "handle_RCPT", refuse_p1, raising=False)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org", "p2@example.org"]
+    refused = Delivery.objects.get(signature__email="p1@example.org")
+    assert (refused.state, refused.attempts) == (state, 1)
+
+
+def _stalling_after_load(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> None:
+    """The next worker to take deliveries stalls once it has read its recipients, and
+    `meanwhile` happens before it goes on."""
+    real = delivery._load
+    stalled: list[bool] = []
+
+    def load(deliveries: list[Delivery]) -> object:
+        found = real(deliveries)
+        if not stalled:
+            stalled.append(True)
+            meanwhile()
+        return found
+
+    monkeypatch.setattr(delivery, "_load", load)
+
+
+def _another_worker_after_the_lease() -> None:
+    later = timezone.now() + delivery._lease() + dt.timedelta(seconds=1)
+    with time_machine.travel(later, tick=True):
+        assert delivery.send_some() == 3
+
+
+@pytest.mark.parametrize("server", ["accepts", "fails"])
+def test_a_worker_whose_lease_ran_out_sends_nothing_another_worker_took(
+    smtp_server: SmtpSink, statement: Statement, monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    _signers(statement, 3)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain(max_jobs=1)  # the recipients' rows only
+
+    def meanwhile() -> None:
+        _another_worker_after_the_lease()
+        if server == "fails":
+            # The stalled worker's connection breaks: it must not put them back as unsent.
+            monkeypatch.setattr(delivery, "_start", _broken)
+
+    _stalling_after_load(monkeypatch, meanwhile)
+    delivery.send_some()
+    monkeypatch.undo()
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org", "p1@example.org", "p2@example.org"]
+    assert delivery.progress(UpdateMailing.objects.get())["sent"] == 3
+
+
+def _broken(*args: object) -> None:
+    raise smtplib.SMTPServerDisconnected("gone")
+
+
+def test_a_worker_whose_lease_ran_out_sends_nothing_twice_without_smtp(
+    statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _signers(statement, 3)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain(max_jobs=1)
+    _stalling_after_load(monkeypatch, _another_worker_after_the_lease)
+    delivery.send_some()
+    assert sorted(m.to[0] for m in mail.outbox) == [f"p{n}@example.org" for n in range(3)]
+
+
+def test_one_erased_while_their_email_is_being_sent_gets_nothing(
+    smtp_server: SmtpSink, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undersigned.statements import privacy
+
+    signers = _signers(statement, 3)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain(max_jobs=1)
+    _stalling_after_load(
+        monkeypatch,
+        lambda: privacy.withdraw(signers[1]),
+    )
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org", "p2@example.org"]
+
+
+def test_one_who_unsubscribes_while_their_email_is_being_sent_gets_nothing(
+    smtp_server: SmtpSink, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signers = _signers(statement, 2)
+    follower = _follower(statement, "follower@example.org")
+    delivery.request_mailing(_published(statement), actor=None)
+    drain(max_jobs=1)
+
+    def unsubscribe() -> None:
+        client = Client()
+        for kind, pk in (("s", signers[1].pk), ("f", follower.pk)):
+            client.post(f"/u/{delivery.unsubscribe_token(kind, pk)}/")
+
+    _stalling_after_load(monkeypatch, unsubscribe)
+    drain()
+    assert _recipients(smtp_server) == ["p0@example.org"]
+    assert delivery.progress(UpdateMailing.objects.get()) == {
+        "queued": 0,
+        "sent": 1,
+        "failed": 0,
+        "skipped": 2,
+    }
+
+
 def test_the_organisations_rate_limit_paces_the_sending(
     smtp_server: SmtpSink, statement: Statement, settings: object
 ) -> None:
@@ -213,6 +393,33 @@ def test_the_organisations_rate_limit_paces_the_sending(
         drain()
     assert len(smtp_server.messages) == 5
     assert Delivery.objects.filter(state="queued").count() == 7
+
+
+def test_one_organisation_at_its_rate_limit_does_not_hold_up_another(
+    smtp_server: SmtpSink, statement: Statement, settings: object
+) -> None:
+    settings.UPDATE_EMAILS_PER_MINUTE = 5  # type: ignore[attr-defined]
+    other = Statement.objects.create(
+        organisation=Organisation.objects.create(name="Otra", slug="otra"),
+        slug="other",
+        status=Statement.Status.OPEN,
+        default_language="en",
+    )
+    StatementVersion.objects.create(
+        statement=other, language="en", title="Other", summary="", body="<p>x</p>", demands=""
+    )
+    _signers(statement, 12)
+    make_signature(other, 50, wants_updates=True)
+    make_signature(other, 51, wants_updates=True)
+    # The first organisation asked first, for more than its minute allows.
+    delivery.request_mailing(_published(statement), actor=None)
+    delivery.request_mailing(_published(other, {"en": ("Hi", "<p>x</p>")}), actor=None)
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    with time_machine.travel(start, tick=True):
+        drain()
+    sent = _recipients(smtp_server)
+    assert "p50@example.org" in sent and "p51@example.org" in sent
+    assert len(sent) == 7
 
 
 def test_without_smtp_each_is_sent_in_the_transaction_that_records_it(

@@ -87,6 +87,23 @@ def test_the_list_pages_from_newest_to_oldest(client: Client, statement: Stateme
     assert "News number 05" not in second
 
 
+@pytest.mark.parametrize("before", ["²", "١٢", "9" * 30, "9" * 5000, "-1", "x"])
+def test_a_malformed_page_cursor_shows_the_first_page(
+    client: Client, statement: Statement, before: str
+) -> None:
+    _update(statement, BILINGUAL)
+    response = client.get("/s/free-them/en/updates/", {"before": before})
+    assert response.status_code == 200
+    assert "Strike on Friday" in response.content.decode()
+
+
+@pytest.mark.parametrize("number", ["9" * 19, "9" * 30, "9" * 5000])
+def test_an_update_number_too_long_for_the_database_is_not_found(
+    client: Client, statement: Statement, number: str
+) -> None:
+    assert client.get(f"/s/free-them/en/updates/{number}/").status_code == 404
+
+
 def test_organiser_html_is_sanitised(client: Client, statement: Statement) -> None:
     _update(statement, {"en": ("Title", '<p onclick="x()">Hi<script>alert(1)</script></p>')})
     for url in ("/s/free-them/en/", "/s/free-them/en/updates/", "/s/free-them/en/updates.json"):
@@ -137,6 +154,28 @@ def test_the_organisations_feed_has_every_public_statements_updates(
     assert not feed.bozo, feed.bozo_exception
     assert [entry.title for entry in feed.entries] == ["Strike on Friday"]
     assert client.get("/o/nobody/updates.atom").status_code == 404
+
+
+def test_control_characters_in_the_text_do_not_break_the_feeds(
+    member_client: Client, client: Client, statement: Statement
+) -> None:
+    # Characters XML 1.0 cannot carry, pasted into the update and the statement's summary.
+    response = member_client.post(
+        "/dashboard/s/free-them/updates/new/",
+        {"en-title": "Strike", "en-body": "<p>Meet\x01 at\x0b noon\x1f.</p>"},
+    )
+    assert response.status_code == 302
+    update = Update.objects.get()
+    member_client.post(f"/dashboard/s/free-them/updates/{update.pk}/publish/")
+    statement.versions.filter(language="en").update(summary="Release\x0c them.")
+    for url in ("/s/free-them/en/updates.atom", "/o/red-estudiantil/updates.atom"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        feed = feedparser.parse(response.content)
+        assert not feed.bozo, feed.bozo_exception
+        assert "Meet at noon." in feed.entries[0].summary
+    response = client.get("/s/free-them/en/updates.json")
+    assert response.status_code == 200
 
 
 def test_pages_link_to_their_feeds(client: Client, statement: Statement) -> None:
