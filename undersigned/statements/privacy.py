@@ -25,7 +25,7 @@ from undersigned.statements.models import (
     Statement,
 )
 from undersigned.statements.queries import forget_cached
-from undersigned.updates.actions import erase_followers
+from undersigned.updates.actions import erase_followers, unsubscribe_follower
 from undersigned.updates.models import Delivery, Follower
 
 # What an anonymous counted row keeps: enough for the count, the signatures-per-day table and
@@ -232,6 +232,19 @@ def set_updates(signature: Signature, wanted: bool) -> None:
             given=wanted,
             version=CONSENT_VERSION if wanted else "",
         )
+
+
+def stop_updates(statement: Statement, email_canonical: str) -> None:
+    """No more updates about the statement to this address: from its signatures and from its
+    confirmed following both, as the next update would go to whichever still asks."""
+    for signature in Signature.objects.filter(
+        statement=statement, email_canonical=email_canonical, wants_updates=True
+    ):
+        set_updates(signature, False)
+    for follower in Follower.objects.following().filter(
+        statement=statement, email_canonical=email_canonical
+    ):
+        unsubscribe_follower(follower)
 
 
 def _plain(value: Any) -> Any:

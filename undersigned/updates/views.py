@@ -292,21 +292,11 @@ def _version_of(statement: Statement, language: str) -> StatementVersion | None:
 
 
 def _unsubscribe(statement: Statement, person: Signature | Follower) -> None:
-    """No more updates about the statement to this address: from the signature and from
-    the confirmed follower both, as the next update would go to whichever still asks."""
     if isinstance(person, Signature):
         privacy.set_updates(person, False)
     else:
         unsubscribe_follower(person)
-    canonical = person.email_canonical
-    for signature in Signature.objects.filter(
-        statement=statement, email_canonical=canonical, wants_updates=True
-    ):
-        privacy.set_updates(signature, False)
-    for follower in Follower.objects.following().filter(
-        statement=statement, email_canonical=canonical
-    ):
-        unsubscribe_follower(follower)
+    privacy.stop_updates(statement, person.email_canonical)
 
 
 @csrf_exempt  # RFC 8058: mail programs POST without a cookie or a token; it only unsubscribes

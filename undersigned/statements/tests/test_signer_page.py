@@ -126,6 +126,31 @@ def test_unsubscribing_is_recorded_as_a_withdrawn_consent(
     assert list(ConsentRecord.objects.values_list("given", flat=True)) == [True, False, True]
 
 
+def test_stopping_updates_also_ends_a_following_with_the_same_address(
+    client: Client, statement: Statement
+) -> None:
+    from django.utils import timezone
+
+    from undersigned.lib.emails import canonical_email
+    from undersigned.updates.models import Follower
+
+    links = _signed(client, wants_updates="on")
+    signature = Signature.objects.get()
+    follower = Follower.objects.create(
+        statement=statement,
+        email=signature.email,
+        email_canonical=canonical_email(signature.email),
+        language="en",
+        consent_version="v",
+        confirmed_at=timezone.now(),
+    )
+    client.post(links["signature"], {"action": "unsubscribe"})
+    follower.refresh_from_db()
+    # Otherwise the next update would reach them as a follower.
+    assert follower.unsubscribed_at is not None
+    assert not Follower.objects.following().exists()
+
+
 def test_withdrawing_from_the_page_is_one_button(client: Client, statement: Statement) -> None:
     links = _signed(client)
     page = client.get(links["signature"]).content.decode()

@@ -33,8 +33,13 @@ def my_signature(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             if form.is_valid():
                 privacy.change_display(signature, form.cleaned_data["display"])
                 return _back(slug, token, action)
-        elif action in ("subscribe", "unsubscribe"):
-            privacy.set_updates(signature, action == "subscribe")
+        elif action == "subscribe":
+            privacy.set_updates(signature, True)
+            return _back(slug, token, action)
+        elif action == "unsubscribe":
+            # Also a following of the statement with the same address: "no more updates".
+            privacy.set_updates(signature, False)
+            privacy.stop_updates(statement, signature.email_canonical)
             return _back(slug, token, action)
         elif action in ("partner-subscribe", "partner-unsubscribe"):
             partner = _partners_of(signature).get(request.POST.get("partner", ""))
