@@ -57,6 +57,9 @@ GROUP = 10
 ROUNDS = 4
 # Tries of one delivery before it is marked failed.
 MAX_ATTEMPTS = 5
+# While the mail server cannot be reached at all, nothing is wrong with the delivery itself:
+# it waits longer (backoff 30 s doubling up to an hour: about a day in all) before giving up.
+MAX_ATTEMPTS_UNREACHABLE = 30
 _UNSUBSCRIBE_SALT = "undersigned.updates.unsubscribe"
 # Placeholders in a message rendered once per language, replaced for each recipient.
 _TO = "recipient@placeholder.invalid"
@@ -521,13 +524,18 @@ def _describe(exc: BaseException) -> str:
 
 
 def _failed(
-    delivery: Delivery, exc: BaseException, *, permanent: bool, recorded: bool = False
+    delivery: Delivery,
+    exc: BaseException,
+    *,
+    permanent: bool,
+    recorded: bool = False,
+    unreachable: bool = False,
 ) -> None:
     """Put the delivery back to be tried later, or give up on it. Before it was recorded as
     sent, only while this worker holds it (another may have sent it since); after, it is
-    this worker's anyway."""
+    this worker's anyway. `unreachable`: the mail server could not be reached at all."""
     attempts = delivery.attempts + 1
-    give_up = permanent or attempts >= MAX_ATTEMPTS
+    give_up = permanent or attempts >= (MAX_ATTEMPTS_UNREACHABLE if unreachable else MAX_ATTEMPTS)
     log.warning("delivery %s failed, attempt %s: %s", delivery.pk, attempts, _describe(exc))
     mine = Q(pk=delivery.pk, state=Delivery.State.SENT) if recorded else _held(delivery)
     Delivery.objects.filter(mine).update(
@@ -578,13 +586,13 @@ def _send_smtp(group: list[tuple[Delivery, _Outgoing]]) -> None:
     for delivery, outgoing in group:
         if unreachable is not None:
             # One try to reach the server per group: the rest are retried with it.
-            _failed(delivery, unreachable, permanent=False)
+            _failed(delivery, unreachable, permanent=False, unreachable=True)
             continue
         try:
             backend = _connection()
         except Exception as exc:  # noqa: BLE001 - the server is down: retried later
             unreachable = exc
-            _failed(delivery, exc, permanent=False)
+            _failed(delivery, exc, permanent=False, unreachable=True)
             continue
         try:
             _start(backend, outgoing)

@@ -449,6 +449,29 @@ def test_while_the_mail_server_is_down_deliveries_wait_for_a_retry(
     assert UpdateMailing.objects.get().finished_at is None
 
 
+def test_an_outage_longer_than_a_few_retries_does_not_fail_the_mailing(
+    statement: Statement, settings: object
+) -> None:
+    from undersigned.conftest import free_port
+
+    settings.EMAIL_BACKEND = delivery.SMTP_BACKEND  # type: ignore[attr-defined]
+    settings.EMAIL_HOST = "127.0.0.1"  # type: ignore[attr-defined]
+    settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]  # nothing listens there
+    _signers(statement, 2)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain()  # prepares the mailing; its first try finds no server
+    # Past the tries a refusing server gets, the deliveries still wait for the server to return.
+    Delivery.objects.update(attempts=delivery.MAX_ATTEMPTS, run_after=timezone.now())
+    drain()
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"queued"}
+    # After about a day without a server they are given up.
+    Delivery.objects.update(
+        attempts=delivery.MAX_ATTEMPTS_UNREACHABLE - 1, run_after=timezone.now()
+    )
+    drain()
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"failed"}
+
+
 def test_erasing_a_signer_deletes_the_record_of_what_was_emailed_to_them(
     statement: Statement,
 ) -> None:
