@@ -434,13 +434,22 @@ def _held(delivery: Delivery) -> Q:
     return Q(pk=delivery.pk, state=Delivery.State.QUEUED, locked_until=delivery.locked_until)
 
 
-def _wanted() -> Q:
-    """Deliveries to someone who still asks for the updates (bounces aside: see _load)."""
-    return Q(
-        signature__in=Signature.objects.filter(
-            state=Signature.State.CONFIRMED, erased_at__isnull=True, wants_updates=True
-        ).values("pk")
-    ) | Q(follower__in=Follower.objects.following().values("pk"))
+def _wanted(ids: list[int]) -> set[int]:
+    """Those of the deliveries `ids` to someone who still asks for the updates (bounces aside:
+    see _load). By the deliveries' own rows and joins, so it costs the same however many
+    signed."""
+    return set(
+        Delivery.objects.filter(pk__in=ids)
+        .filter(
+            Q(
+                signature__state=Signature.State.CONFIRMED,
+                signature__erased_at__isnull=True,
+                signature__wants_updates=True,
+            )
+            | Q(follower__confirmed_at__isnull=False, follower__unsubscribed_at__isnull=True)
+        )
+        .values_list("pk", flat=True)
+    )
 
 
 def _record_sent(deliveries: Sequence[Delivery]) -> set[int]:
@@ -456,24 +465,24 @@ def _record_sent(deliveries: Sequence[Delivery]) -> set[int]:
     with transaction.atomic(), connection.cursor() as cursor:
         for lease in leases:
             ids = [d.pk for d in deliveries if d.locked_until == lease]
-            held = Delivery.objects.filter(
-                pk__in=ids, state=Delivery.State.QUEUED, locked_until=lease
-            )
-            held.exclude(_wanted()).update(state=Delivery.State.SKIPPED, locked_until=None)
-            wanted, params = (
-                Delivery.objects.filter(_wanted(), pk__in=ids).values("pk").query.sql_with_params()
-            )
+            wanted = _wanted(ids)
+            Delivery.objects.filter(
+                pk__in=[pk for pk in ids if pk not in wanted],
+                state=Delivery.State.QUEUED,
+                locked_until=lease,
+            ).update(state=Delivery.State.SKIPPED, locked_until=None)
+            if not wanted:
+                continue
             cursor.execute(
                 f"UPDATE {table} SET state = %s, sent_at = %s, locked_until = NULL "  # noqa: S608
-                f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s "
-                f"AND locked_until = %s AND id IN ({wanted}) RETURNING id",
+                f"WHERE id IN ({', '.join(['%s'] * len(wanted))}) AND state = %s "
+                "AND locked_until = %s RETURNING id",
                 [
                     Delivery.State.SENT,
                     adapt(timezone.now()),
-                    *ids,
+                    *sorted(wanted),
                     Delivery.State.QUEUED,
                     adapt(lease),
-                    *params,
                 ],
             )
             recorded.update(row[0] for row in cursor.fetchall())
