@@ -434,22 +434,20 @@ def _held(delivery: Delivery) -> Q:
     return Q(pk=delivery.pk, state=Delivery.State.QUEUED, locked_until=delivery.locked_until)
 
 
-def _wanted(ids: list[int]) -> set[int]:
-    """Those of the deliveries `ids` to someone who still asks for the updates (bounces aside:
-    see _load). By the deliveries' own rows and joins, so it costs the same however many
-    signed."""
-    return set(
-        Delivery.objects.filter(pk__in=ids)
-        .filter(
-            Q(
-                signature__state=Signature.State.CONFIRMED,
-                signature__erased_at__isnull=True,
-                signature__wants_updates=True,
-            )
-            | Q(follower__confirmed_at__isnull=False, follower__unsubscribed_at__isnull=True)
-        )
-        .values_list("pk", flat=True)
+def _still_wanted_sql() -> tuple[str, list[str]]:
+    """A condition on a delivery row: its person still asks for the updates (bounces aside:
+    see _load). Correlated by the row's own keys, so it costs the same however many signed."""
+    quote = connection.ops.quote_name
+    delivery = quote(Delivery._meta.db_table)
+    signature = quote(Signature._meta.db_table)
+    follower = quote(Follower._meta.db_table)
+    sql = (
+        f"(EXISTS (SELECT 1 FROM {signature} s WHERE s.id = {delivery}.signature_id "  # noqa: S608
+        "AND s.state = %s AND s.erased_at IS NULL AND s.wants_updates) "
+        f"OR EXISTS (SELECT 1 FROM {follower} f WHERE f.id = {delivery}.follower_id "
+        "AND f.confirmed_at IS NOT NULL AND f.unsubscribed_at IS NULL))"
     )
+    return sql, [Signature.State.CONFIRMED]
 
 
 def _record_sent(deliveries: Sequence[Delivery]) -> set[int]:
@@ -460,32 +458,34 @@ def _record_sent(deliveries: Sequence[Delivery]) -> set[int]:
         return set()
     table = connection.ops.quote_name(Delivery._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
+    wanted, wanted_params = _still_wanted_sql()
     recorded: set[int] = set()
     leases = {delivery.locked_until for delivery in deliveries}
     with transaction.atomic(), connection.cursor() as cursor:
         for lease in leases:
             ids = [d.pk for d in deliveries if d.locked_until == lease]
-            wanted = _wanted(ids)
-            Delivery.objects.filter(
-                pk__in=[pk for pk in ids if pk not in wanted],
-                state=Delivery.State.QUEUED,
-                locked_until=lease,
-            ).update(state=Delivery.State.SKIPPED, locked_until=None)
-            if not wanted:
-                continue
             cursor.execute(
                 f"UPDATE {table} SET state = %s, sent_at = %s, locked_until = NULL "  # noqa: S608
-                f"WHERE id IN ({', '.join(['%s'] * len(wanted))}) AND state = %s "
-                "AND locked_until = %s RETURNING id",
+                f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND state = %s "
+                f"AND locked_until = %s AND {wanted} RETURNING id",
                 [
                     Delivery.State.SENT,
                     adapt(timezone.now()),
-                    *sorted(wanted),
+                    *ids,
                     Delivery.State.QUEUED,
                     adapt(lease),
+                    *wanted_params,
                 ],
             )
-            recorded.update(row[0] for row in cursor.fetchall())
+            sent = {row[0] for row in cursor.fetchall()}
+            recorded |= sent
+            if len(sent) < len(ids):
+                # Those still held but not recorded no longer want the updates.
+                Delivery.objects.filter(
+                    pk__in=[pk for pk in ids if pk not in sent],
+                    state=Delivery.State.QUEUED,
+                    locked_until=lease,
+                ).update(state=Delivery.State.SKIPPED, locked_until=None)
     return recorded
 
 
