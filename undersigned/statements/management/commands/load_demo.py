@@ -32,5 +32,5 @@ class Command(BaseCommand):
             )
             self.stdout.write(
                 "Demo organiser login: organiser / demo-organiser "
-                f"at {settings.SITE_URL}/s/{statement.slug}/manage/"
+                f"at {settings.SITE_URL}/dashboard/s/{statement.slug}/"
             )
