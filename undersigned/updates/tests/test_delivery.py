@@ -432,14 +432,19 @@ def test_without_smtp_each_is_sent_in_the_transaction_that_records_it(
     assert mail.outbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
-def test_while_the_mail_server_is_down_deliveries_wait_for_a_retry(
-    statement: Statement, settings: object
-) -> None:
+@pytest.fixture
+def mail_server_down(settings: object) -> None:
+    """SMTP to a loopback port nothing listens on."""
     from undersigned.conftest import free_port
 
     settings.EMAIL_BACKEND = delivery.SMTP_BACKEND  # type: ignore[attr-defined]
     settings.EMAIL_HOST = "127.0.0.1"  # type: ignore[attr-defined]
-    settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]  # nothing listens there
+    settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]
+
+
+def test_while_the_mail_server_is_down_deliveries_wait_for_a_retry(
+    statement: Statement, mail_server_down: None
+) -> None:
     _signers(statement, 3)
     delivery.request_mailing(_published(statement), actor=None)
     drain()
@@ -450,13 +455,8 @@ def test_while_the_mail_server_is_down_deliveries_wait_for_a_retry(
 
 
 def test_an_outage_longer_than_a_few_retries_does_not_fail_the_mailing(
-    statement: Statement, settings: object
+    statement: Statement, mail_server_down: None
 ) -> None:
-    from undersigned.conftest import free_port
-
-    settings.EMAIL_BACKEND = delivery.SMTP_BACKEND  # type: ignore[attr-defined]
-    settings.EMAIL_HOST = "127.0.0.1"  # type: ignore[attr-defined]
-    settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]  # nothing listens there
     _signers(statement, 2)
     delivery.request_mailing(_published(statement), actor=None)
     drain()  # prepares the mailing; its first try finds no server
