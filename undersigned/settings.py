@@ -251,7 +251,8 @@ WORKER_PROCESSES = env_int("WORKER_PROCESSES", 2)
 # Threads per worker process, each sending over its own SMTP connection.
 WORKER_THREADS = env_int("WORKER_THREADS", 4)
 
-# How many times the worker tries a job (an email) before giving up on it.
+# How many times the worker tries a job (an email) before giving up on it; while the mail
+# server cannot be reached at all, it keeps trying for about a day (32 tries) instead.
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 
 # Days after which a signature or a follower nobody confirmed is deleted, with its email

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from typing import Any
@@ -158,13 +159,25 @@ def refused_for_good(exc: BaseException) -> bool:
     )
 
 
+# The mail server could not be reached, or went away: nothing is wrong with the job itself.
+UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
+# Tries while the mail server is unreachable: backoff doubling from 5 s up to an hour, about a
+# day in all, so a signer's confirmation email outlives a mail server's maintenance.
+UNREACHABLE_ATTEMPTS = 32
+
+
 def _reschedule(job: Job, exc: BaseException) -> None:
     attempts = job.attempts + 1
-    permanent = (
-        attempts >= settings.JOB_MAX_ATTEMPTS
-        or isinstance(exc, LookupError)
-        or refused_for_good(exc)
-    )
+    limit = settings.JOB_MAX_ATTEMPTS
+    if isinstance(exc, UNREACHABLE):
+        limit = max(limit, UNREACHABLE_ATTEMPTS)
+    permanent = attempts >= limit or isinstance(exc, LookupError) or refused_for_good(exc)
     log.warning("job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, _describe(exc))
     Job.objects.filter(pk=job.pk).update(
         attempts=attempts,

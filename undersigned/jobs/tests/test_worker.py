@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 from typing import Any
 
@@ -91,6 +92,29 @@ def test_a_job_gives_up_after_its_attempts_and_forgets_its_token(
     Job.objects.update(run_after=timezone.now())
     assert queue.drain() == 0
     assert Job.objects.get().attempts == 2
+
+
+def test_while_the_mail_server_is_unreachable_a_job_waits_about_a_day(
+    client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.JOB_MAX_ATTEMPTS = 2
+    client.post("/s/free-them/es/sign/", sign_data())
+    monkeypatch.setattr(
+        "undersigned.mailings.emails.confirm_signature",
+        lambda *a: (_ for _ in ()).throw(ConnectionRefusedError("refused")),
+    )
+    for _ in range(2):
+        Job.objects.update(run_after=timezone.now())
+        queue.drain()
+    # Past the tries a failing job gets, the confirmation email still waits for the server.
+    job = Job.objects.get()
+    assert (job.attempts, job.failed_at) == (2, None)
+    assert "token" in job.payload
+    # Backoff grows to an hour between tries; after about a day it is given up.
+    assert queue._backoff(queue.UNREACHABLE_ATTEMPTS) == dt.timedelta(hours=1)
+    Job.objects.update(attempts=queue.UNREACHABLE_ATTEMPTS - 1, run_after=timezone.now())
+    queue.drain()
+    assert Job.objects.get().failed_at is not None
 
 
 def test_a_job_held_by_a_live_worker_is_not_run_twice(client: Client, statement: Statement) -> None:
