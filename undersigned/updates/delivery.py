@@ -44,13 +44,12 @@ from undersigned.abuse.models import RateCounter
 from undersigned.jobs.queue import handler, idle_work, refused_for_good
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.languages import ui_language
-from undersigned.mailings.emails import _header_text, _sender
+from undersigned.mailings.emails import SMTP_BACKEND, _header_text, _sender
 from undersigned.statements.models import Signature
 from undersigned.updates.models import Bounce, Delivery, Follower, Update, UpdateMailing
 
 log = logging.getLogger(__name__)
 
-SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 # Messages held open together, one per SMTP connection, and recorded as sent in one commit.
 GROUP = 10
 # Groups a worker takes at once (one lease, one look at who still wants them).

@@ -1,0 +1,144 @@
+"""Signer emails are rendered once per statement and language and filled in for each signer:
+what arrives must be what rendering each message whole would have sent."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from undersigned.conftest import SmtpSink, sign_data
+from undersigned.jobs.models import Job
+from undersigned.mailings import emails
+from undersigned.statements.models import Signature, Statement
+from undersigned.statements.queries import forget_all_cached, statement_by_id
+
+NAMES = [
+    "Ana García",
+    "Zoë <script>alert(1)</script> & \"Co\" 'x'",
+    "李小龙",
+    "نور الهدى",
+    "Ana " + emails._NAME_TEXT + " " + emails._NAME_HTML + " " + emails._TOKEN,
+    "x" * 100,
+]
+
+
+def _parse(data: bytes) -> EmailMessage:
+    message = message_from_bytes(data, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _parts(message: EmailMessage) -> dict[str, Any]:
+    """What a reader sees: the headers that say who and what, and each part's decoded text."""
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    return {
+        "from": str(message["From"]),
+        "to": str(message["To"]),
+        "subject": str(message["Subject"]),
+        # Line ends are the transport's: CRLF on the wire, LF once received.
+        "text": text.get_content().replace("\r\n", "\n"),
+        "html": html.get_content().replace("\r\n", "\n"),
+        "content-type": message.get_content_type(),
+    }
+
+
+def _whole(kind: str, signature: Signature, token: str) -> EmailMessage:
+    """The message as rendered whole, the way every email was before being prepared."""
+    signature.statement = statement_by_id(signature.statement_id)  # type: ignore[assignment]
+    message = emails._message(
+        kind,
+        signature.email,
+        signature.statement.organisation.name,
+        emails._signature_context(signature, token),
+        emails.ui_language(signature.language, signature.statement.default_language),
+    )
+    return _parse(message.message().as_bytes(linesep="\r\n"))
+
+
+def _sign_and_send(client: Client, smtp_server: SmtpSink, language: str, **data: Any) -> str:
+    """Sign, send the queued email, and return the token it carried."""
+    response = client.post(f"/s/free-them/{language}/sign/", sign_data(**data))
+    assert response.status_code == 302
+    token = Job.objects.get().payload["token"]
+    call_command("worker", "--once")
+    return str(token)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_prepared_confirmation_is_the_message_rendered_whole(
+    client: Client, statement: Statement, smtp_server: SmtpSink, name: str, language: str
+) -> None:
+    token = _sign_and_send(client, smtp_server, language, name=name, email="ana@example.net")
+    (received,) = smtp_server.messages
+    sent = _parse(received.as_bytes())
+    signature = Signature.objects.get()
+    assert signature.name == name
+    assert _parts(sent) == _parts(_whole("confirm_signature", signature, token))
+    assert token in _parts(sent)["text"]
+    assert smtp_server.envelopes[0].rcpt_tos == ["ana@example.net"]
+    assert smtp_server.envelopes[0].mail_from == "noreply@localhost"
+
+
+def test_already_signed_is_prepared_the_same_way(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    _sign_and_send(client, smtp_server, "en", name="Ana <b>García</b>")
+    signature = Signature.objects.get()
+    signature.state = Signature.State.CONFIRMED
+    signature.save()
+    token = _sign_and_send(client, smtp_server, "en", name="Ana <b>García</b>")
+    sent = _parse(smtp_server.messages[1].as_bytes())
+    assert _parts(sent) == _parts(_whole("already_signed", Signature.objects.get(), token))
+    assert "Ana &lt;b&gt;García&lt;/b&gt;" in _parts(sent)["html"]
+
+
+def test_each_prepared_message_has_its_own_id_and_token(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    for n in range(3):
+        client.post("/s/free-them/en/sign/", sign_data(email=f"p{n}@example.net"))
+    tokens = {job.payload["signature"]: job.payload["token"] for job in Job.objects.all()}
+    call_command("worker", "--once")
+    assert len(smtp_server.messages) == 3
+    ids = {message["Message-ID"] for message in smtp_server.messages}
+    assert len(ids) == 3 and all(i and i.endswith("@localhost>") for i in ids)
+    for message, envelope in zip(smtp_server.messages, smtp_server.envelopes, strict=True):
+        signature = Signature.objects.get(email=envelope.rcpt_tos[0])
+        body = _parts(_parse(message.as_bytes()))["text"]
+        assert tokens[signature.pk] in body
+        assert all(t not in body for pk, t in tokens.items() if pk != signature.pk)
+
+
+def test_an_address_beyond_ascii_gets_the_message_rendered_whole(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    token = _sign_and_send(client, smtp_server, "en", email="ana@bücher.example")
+    (received,) = smtp_server.messages
+    assert smtp_server.envelopes[0].rcpt_tos == ["ana@xn--bcher-kva.example"]
+    expected = _whole("confirm_signature", Signature.objects.get(), token)
+    assert _parts(_parse(received.as_bytes()))["text"] == _parts(expected)["text"]
+
+
+def test_an_edited_title_reaches_the_next_emails(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    _sign_and_send(client, smtp_server, "en", email="one@example.net")
+    version = statement.versions.get(language="en")
+    version.title = "Free them all"
+    version.save()
+    # The worker's copy of the statement is kept a few seconds; then read again.
+    forget_all_cached()
+    Job.objects.all().delete()
+    _sign_and_send(client, smtp_server, "en", email="two@example.net")
+    first, second = (_parts(_parse(m.as_bytes())) for m in smtp_server.messages)
+    assert "“Free them” by" in first["text"]
+    assert "“Free them all” by" in second["text"]
+    assert second["subject"] == "Confirm your signature: Free them all"
