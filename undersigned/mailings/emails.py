@@ -163,18 +163,18 @@ def _prepare(name: str, signature: Signature) -> _Prepared:
         html_context={"signature": {"name": _NAME_HTML}},
         headers={"Message-ID": f"<{_MESSAGE_ID}@{domain}>"},
     )
-    data: bytes | None = message.message().as_bytes(linesep="\r\n")
+    rendered = message.message().as_bytes(linesep="\r\n")
     # Every placeholder must have come through as written, in 8bit parts, or each message is
     # rendered whole instead.
-    if not (
-        data.count(_TO.encode()) == 1
-        and data.count(_MESSAGE_ID.encode()) == 1
-        and data.count(_TOKEN.encode()) >= 2
-        and data.count(_NAME_TEXT.encode()) == 1
-        and data.count(_NAME_HTML.encode()) == 1
-        and b"Content-Transfer-Encoding: 7bit" not in data
-    ):
-        data = None
+    intact = (
+        rendered.count(_TO.encode()) == 1
+        and rendered.count(_MESSAGE_ID.encode()) == 1
+        and rendered.count(_TOKEN.encode()) >= 2
+        and rendered.count(_NAME_TEXT.encode()) == 1
+        and rendered.count(_NAME_HTML.encode()) == 1
+        and b"Content-Transfer-Encoding: 7bit" not in rendered
+    )
+    data = rendered if intact else None
     found = _Prepared(
         statement, time.monotonic(), sanitize_address(message.from_email, "utf-8"), data
     )
@@ -208,7 +208,7 @@ def _filled(name: str, signature: Signature, token: str) -> tuple[str, bytes] | 
 def _deliver_bytes(sender: str, to: str, data: bytes) -> None:
     """Send a message already composed, over the batch's connection if there is one."""
     shared = _shared.active
-    backend = _shared.connection if shared else None
+    backend: Any = _shared.connection if shared else None
     if backend is None:
         backend = get_connection(SMTP_BACKEND)
         backend.open()
