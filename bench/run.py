@@ -191,7 +191,7 @@ def profile(server: Server, seconds: int, out: Path) -> threading.Thread:
             procs.append(
                 subprocess.Popen(  # noqa: S603
                     [
-                        shutil.which("py-spy") or "py-spy",
+                        shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
                         "record",
                         "--pid",
                         str(pid),
