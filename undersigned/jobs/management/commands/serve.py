@@ -51,7 +51,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=int,
-            default=int(os.environ.get("WEB_THREADS", "8")),
+            default=int(os.environ.get("WEB_THREADS", "16")),
             help="Python threads per worker process.",
         )
 
