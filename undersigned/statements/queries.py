@@ -19,6 +19,9 @@ from undersigned.statements.models import Partner, Signature, Statement, Stateme
 # made through this process shows at once (see forget_statements); elsewhere within this time.
 STATEMENT_SECONDS = 5.0
 _statements: dict[str | int, tuple[float, Statement]] = {}
+# Held by the thread re-reading an expired statement; the others meanwhile keep the old one
+# rather than all read it again at once (in a surge, every thread of the process would).
+_reloading = threading.Lock()
 
 
 def statement_by_slug(slug: str) -> Statement | None:
@@ -34,8 +37,17 @@ def statement_by_id(pk: int) -> Statement | None:
 
 def _cached_statement(key: str | int, **lookup: str | int) -> Statement | None:
     entry = _statements.get(key)
-    if entry is not None and entry[0] > pagecache.clock():
+    if entry is None:
+        return _load_statement(key, lookup)
+    if entry[0] > pagecache.clock() or not _reloading.acquire(blocking=False):
         return entry[1]
+    try:
+        return _load_statement(key, lookup)
+    finally:
+        _reloading.release()
+
+
+def _load_statement(key: str | int, lookup: dict[str, str | int]) -> Statement | None:
     statement = (
         Statement.objects.select_related("organisation")
         .prefetch_related(
@@ -46,7 +58,9 @@ def _cached_statement(key: str | int, **lookup: str | int) -> Statement | None:
         .filter(**lookup)
         .first()
     )
-    if statement is not None:
+    if statement is None:
+        _statements.pop(key, None)
+    else:
         if len(_statements) > 1000:
             _statements.clear()
         _statements[key] = (pagecache.clock() + STATEMENT_SECONDS, statement)

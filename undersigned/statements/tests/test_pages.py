@@ -310,6 +310,31 @@ def test_statement_changes_show_at_once_here_and_within_seconds_elsewhere(
     assert client.get("/s/free-them/en/").status_code == 200
 
 
+def test_an_expired_statement_is_read_again_by_one_thread_while_the_others_keep_it(
+    statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undersigned.lib import pagecache
+    from undersigned.statements import queries
+
+    cached = queries.statement_by_slug("free-them")
+    Statement.objects.filter(pk=statement.pk).update(addressed_to="The new minister")
+    now = pagecache.clock()
+    monkeypatch.setattr(pagecache, "clock", lambda: now + 5.1)
+    # Another thread is reading it again: this one answers at once with the copy it has.
+    with queries._reloading, CaptureQueriesContext(connection) as queries_run:
+        assert queries.statement_by_slug("free-them") is cached
+    assert len(queries_run) == 0
+    fresh = queries.statement_by_slug("free-them")
+    assert fresh is not cached
+    assert fresh is not None
+    assert fresh.addressed_to == "The new minister"
+    # A statement gone from the database is gone from the cache too, stale copy and all.
+    Statement.objects.filter(pk=statement.pk).delete()
+    monkeypatch.setattr(pagecache, "clock", lambda: now + 10.2)
+    assert queries.statement_by_slug("free-them") is None
+    assert "free-them" not in queries._statements
+
+
 def test_stored_pages_still_redirect_to_https(
     client: Client, statement: Statement, settings: object
 ) -> None:
