@@ -35,6 +35,23 @@ def keyset_rows(header: Iterable[str], fetch: Fetch) -> Iterator[bytes]:
         last = int(chunk[-1][0])  # type: ignore[call-overload]
 
 
+def keyset_lines(header: Iterable[str], fetch: Fetch) -> Iterator[bytes]:
+    """As keyset_rows, when each row is the key and the whole CSV line, written by the
+    database."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(header)
+    yield buffer.getvalue().encode()
+    size = CHUNK
+    last = 0
+    while True:
+        chunk = fetch(last, size)
+        if chunk:
+            yield "".join([f"{line}\r\n" for _key, line in chunk]).encode()
+        if len(chunk) < size:
+            return
+        last = int(chunk[-1][0])  # type: ignore[call-overload]
+
+
 def download(rows: Iterator[bytes], filename: str) -> StreamingHttpResponse:
     """A CSV attachment that no cache keeps (it holds personal data)."""
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

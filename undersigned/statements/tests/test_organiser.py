@@ -123,6 +123,34 @@ def test_every_formula_like_cell_is_neutralised_and_the_csv_parses_back(
             assert cells[column].startswith("'")
 
 
+def test_the_database_writes_the_csv_lines_as_csv_writer_would(
+    organiser_client: Client, statement: Statement
+) -> None:
+    values = [
+        *HOSTILE_CELLS,
+        "plain",
+        "comma, inside",
+        'a "quoted" word',
+        "two\r\nlines",
+        "carriage\rreturn",
+        "Ñandú Ωmega 漢字",
+        " leading space",
+        "",
+    ]
+    for n, value in enumerate(values):
+        make_signature(
+            statement, n, name=value or "x", organisation_name=value, postcode=value[:16]
+        )
+    make_signature(statement, 99, confirmed_at=None, state=Signature.State.HELD)
+    body = b"".join(organiser_client.get(EXPORT).streaming_content)  # type: ignore[attr-defined]
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert len(rows) == len(values) + 2
+    assert rows[-1][1] == ""  # never confirmed: no time, as csv.writer writes None
+    written = io.StringIO()
+    csv.writer(written).writerows(rows)
+    assert body == written.getvalue().encode()
+
+
 def test_manage_page_shows_signatures_per_day(
     organiser_client: Client, statement: Statement
 ) -> None:
