@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from undersigned.jobs.models import Job
+from undersigned.lib.groupcommit import write_lock
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,11 @@ def _claim(batch: int) -> list[Job]:
     The due jobs are looked up outside any write transaction (on SQLite a write transaction
     locks the whole database, and signers wait behind it); then one short UPDATE takes those
     still free, so that two workers never get the same job.
+
+    The worker's writes take the same write lock as the signers' group commits: on SQLite a
+    signers' commit that ran into one of them slept in SQLite's busy handler (1, 2, 5, 10… ms)
+    and every signer in its batch with it. With the lock, p99 of the sign benchmark went from
+    230-480 ms to 125-290 ms (3 runs each, alternated) and signatures a second up by ~5%.
     """
     for _attempt in range(5):
         now = timezone.now()
@@ -119,7 +125,7 @@ def _take(due: list[int], now: dt.datetime, batch: int) -> list[Job]:
         "AND (locked_until IS NULL OR locked_until <= %s) RETURNING id"
     )
     adapt = connection.ops.adapt_datetimefield_value
-    with transaction.atomic(), connection.cursor() as cursor:
+    with write_lock(), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [adapt(now + _lease(batch)), *due, adapt(now), adapt(now)])
         claimed = [row[0] for row in cursor.fetchall()]
     return list(Job.objects.filter(pk__in=claimed).order_by("priority", "run_after", "id"))
@@ -226,6 +232,7 @@ def drain(
                 ran += 1
         # One DELETE for the batch: a worker killed between a send and this line sends those
         # emails again after its lease runs out, at most a batch of them.
-        Job.objects.filter(pk__in=succeeded).delete()
+        with write_lock():
+            Job.objects.filter(pk__in=succeeded).delete()
         done += len(succeeded)
     return done

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import smtplib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -167,3 +170,36 @@ def test_draining_stops_between_batches_when_told(client: Client, statement: Sta
     batches = iter([False, True])
     assert queue.drain(stop=lambda: next(batches)) == queue.BATCH
     assert Job.objects.count() == 3
+
+
+def test_the_worker_writes_under_the_signers_write_lock(
+    client: Client, statement: Statement, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On SQLite a signers' commit that meets a write of the worker's outside the lock sleeps
+    # in SQLite's busy handler, and the whole batch of signers with it.
+    for n in range(3):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"p{n}@example.net"))
+    held = False
+    writes: list[tuple[bool, str]] = []
+    real_lock = queue.write_lock
+
+    @contextlib.contextmanager
+    def watched_lock() -> Iterator[None]:
+        nonlocal held
+        with real_lock():
+            held = True
+            try:
+                yield
+            finally:
+                held = False
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith(("UPDATE", "DELETE", "INSERT")):
+            writes.append((held, sql.split()[0].upper()))
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(queue, "write_lock", watched_lock)
+    with connection.execute_wrapper(record):
+        assert queue.drain() == 3
+    assert {kind for _held, kind in writes} == {"UPDATE", "DELETE"}
+    assert all(was_held for was_held, _kind in writes)
