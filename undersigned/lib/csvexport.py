@@ -15,10 +15,11 @@ CHUNK = 2000
 Fetch = Callable[[int, int], Sequence[Sequence[object]]]
 
 
-def keyset_rows(header: Iterable[str], fetch: Fetch) -> Iterator[bytes]:
+def keyset_rows(header: Iterable[str], fetch: Fetch, *, lines: bool = False) -> Iterator[bytes]:
     """The header, then each chunk as CSV bytes. One short query per chunk, from where the
     last ended: no read stays open while a slow client downloads (on SQLite a long read keeps
-    the WAL from being checkpointed)."""
+    the WAL from being checkpointed). With `lines`, each row is the key and its whole CSV
+    line, written by the database."""
     size = CHUNK
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -26,27 +27,13 @@ def keyset_rows(header: Iterable[str], fetch: Fetch) -> Iterator[bytes]:
     last = 0
     while True:
         chunk = fetch(last, size)
-        writer.writerows(row[1:] for row in chunk)
+        if lines:
+            buffer.write("".join([f"{row[1]}\r\n" for row in chunk]))
+        else:
+            writer.writerows(row[1:] for row in chunk)
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
-        if len(chunk) < size:
-            return
-        last = int(chunk[-1][0])  # type: ignore[call-overload]
-
-
-def keyset_lines(header: Iterable[str], fetch: Fetch) -> Iterator[bytes]:
-    """As keyset_rows, when each row is the key and the whole CSV line, written by the
-    database."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(header)
-    yield buffer.getvalue().encode()
-    size = CHUNK
-    last = 0
-    while True:
-        chunk = fetch(last, size)
-        if chunk:
-            yield "".join([f"{line}\r\n" for _key, line in chunk]).encode()
         if len(chunk) < size:
             return
         last = int(chunk[-1][0])  # type: ignore[call-overload]

@@ -192,9 +192,7 @@ def export_rows(statement: Statement, rows: QuerySet[Signature] | None = None) -
         return rows
 
     header = [header for _field, header in EXPORT_COLUMNS]
-    if _lines_by_database():
-        return csvexport.keyset_lines(header, fetch)
-    return csvexport.keyset_rows(header, fetch)
+    return csvexport.keyset_rows(header, fetch, lines=_lines_by_database())
 
 
 @login_required
