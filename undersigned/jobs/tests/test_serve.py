@@ -41,6 +41,12 @@ def test_serve_answers_then_ctrl_c_stops_server_and_worker(tmp_path: Path) -> No
                         f"http://127.0.0.1:{port}/static/css/site.css"
                     )
                     assert css.status == 200
+                    # The pages' icon: browsers that have it do not ask for /favicon.ico.
+                    icon = urllib.request.urlopen(  # noqa: S310
+                        f"http://127.0.0.1:{port}/static/icon.svg"
+                    )
+                    assert icon.status == 200
+                    assert icon.headers["Content-Type"].startswith("image/svg+xml")
                 break
             except OSError:
                 time.sleep(0.1)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 import time_machine
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -163,6 +164,16 @@ def test_signatory_list_is_paginated_by_position(
     assert "Org Three" in orgs and "Person Number11" not in orgs
     for junk in ("before=abc", "before=1-x", "after=99999999999999999999-1", "before=-5"):
         assert client.get(f"{url}?{junk}").status_code == 200
+
+
+def test_every_page_names_its_own_icon(client: Client, statement: Statement) -> None:
+    # Without it browsers ask for /favicon.ico: a 404 rendered by Django on every first visit.
+    for url in ("/", "/s/free-them/en/", "/accounts/login/"):
+        html = client.get(url).content.decode()
+        icon = re.search(r'<link rel="icon" href="/static/([^"]+)" type="image/svg\+xml">', html)
+        assert icon is not None, url
+        assert finders.find(icon[1]) is not None
+        assert "/favicon.ico" not in html
 
 
 def test_open_graph_tags_preview_title_and_summary(client: Client, statement: Statement) -> None:
