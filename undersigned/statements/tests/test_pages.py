@@ -173,7 +173,6 @@ def test_every_page_names_its_own_icon(client: Client, statement: Statement) -> 
         icon = re.search(r'<link rel="icon" href="/static/([^"]+)" type="image/svg\+xml">', html)
         assert icon is not None, url
         assert finders.find(icon[1]) is not None
-        assert "/favicon.ico" not in html
 
 
 def test_open_graph_tags_preview_title_and_summary(client: Client, statement: Statement) -> None:
