@@ -3,12 +3,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import smtplib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -120,6 +121,47 @@ def test_while_the_mail_server_is_unreachable_a_job_waits_about_a_day(
     assert Job.objects.get().failed_at is not None
 
 
+def test_a_claim_leases_the_first_due_jobs_whole_and_no_more_than_its_batch(db: None) -> None:
+    now = timezone.now()
+    first = [queue.enqueue("x.test", {"n": n}) for n in range(4)]
+    urgent = queue.enqueue("x.test", {"n": "urgent"}, priority=-1)
+    Job.objects.create(kind="x.test", payload={"n": "later"}, run_after=now + dt.timedelta(hours=1))
+    Job.objects.create(kind="x.test", payload={"n": "failed"}, failed_at=now)
+    claimed = queue._claim(3)
+    assert [job.pk for job in claimed] == [urgent.pk, first[0].pk, first[1].pk]
+    assert claimed[1].payload == {"n": 0} and claimed[1].kind == "x.test"
+    assert all(job.locked_until is not None and job.locked_until > now for job in claimed)
+    assert [job.pk for job in queue._claim(10)] == [first[2].pk, first[3].pk]
+    assert queue._claim(10) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_claim_skips_jobs_another_worker_holds_instead_of_waiting() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's workers take turns under the write lock")
+    jobs = [queue.enqueue("x.test", {"n": n}) for n in range(3)]
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        try:
+            with transaction.atomic():
+                list(Job.objects.select_for_update().filter(pk=jobs[0].pk))
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert held.wait(10)
+        claimed = queue._claim(10)
+    finally:
+        release.set()
+        thread.join()
+    assert [job.pk for job in claimed] == [jobs[1].pk, jobs[2].pk]
+
+
 def test_a_job_held_by_a_live_worker_is_not_run_twice(client: Client, statement: Statement) -> None:
     from django.core import mail
 
@@ -194,8 +236,10 @@ def test_the_worker_writes_under_the_signers_write_lock(
                 held = False
 
     def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if sql.lstrip().upper().startswith(("UPDATE", "DELETE", "INSERT")):
-            writes.append((held, sql.split()[0].upper()))
+        # The claim is a WITH … UPDATE: a write is any statement with one of these words.
+        kinds = {"UPDATE", "DELETE", "INSERT"}.intersection(sql.upper().split())
+        if kinds:
+            writes.append((held, kinds.pop()))
         return execute(sql, params, many, context)
 
     monkeypatch.setattr(queue, "write_lock", watched_lock)
