@@ -130,7 +130,8 @@ def _claim(batch: int) -> list[Job]:
         with write_lock(), transaction.atomic():
             cursor.execute(sql, [at, at, batch, until])
             rows = cursor.fetchall()
-    # Both databases hand JSON over as text here (Django's PostgreSQL backend asks for it so).
+    # What running and rescheduling a job reads; both databases hand JSON over as text here
+    # (Django's PostgreSQL backend asks psycopg for it so).
     return [
         Job(
             pk=pk,
