@@ -16,6 +16,7 @@ from django.utils import timezone
 from undersigned.conftest import SmtpSink, sign_data, text_body
 from undersigned.jobs import queue
 from undersigned.jobs.models import Job
+from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement
 
 
@@ -160,6 +161,42 @@ def test_on_postgresql_a_claim_skips_jobs_another_worker_holds_instead_of_waitin
         release.set()
         thread.join()
     assert [job.pk for job in claimed] == [jobs[1].pk, jobs[2].pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_leases_and_deletions_commit_without_waiting_for_the_disk(
+    statement: Statement, smtp_server: SmtpSink
+) -> None:
+    # Losing one of these to a power cut sends a batch of emails twice at worst; everything
+    # else the worker writes (a failed send, an update's deliveries) stays fully durable.
+    for n in range(3):
+        actions.sign(statement, "es", {"name": "Ana", "email": f"p{n}@example.net"})
+    Job.objects.create(kind="nothing.here", payload={})
+    relaxed = "SET LOCAL SYNCHRONOUS_COMMIT TO OFF"
+    if connection.vendor == "sqlite":
+        relaxed = "PRAGMA SYNCHRONOUS=NORMAL"
+    statements: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql.upper())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert queue.drain() == 3
+    writes = [n for n, sql in enumerate(statements) if sql.startswith(("WITH", "UPDATE", "DELETE"))]
+    # The lease, the failure of the unknown kind (durable), the deletion of the 3 sent.
+    assert [statements[n].split()[0] for n in writes] == ["WITH", "UPDATE", "DELETE"]
+    lease, failure, deletion = writes
+    # What ran since the write before each: the relaxing statement, or not.
+    assert relaxed in statements[:lease]
+    assert relaxed not in statements[lease + 1 : failure]
+    assert relaxed in statements[failure + 1 : deletion]
+    if connection.vendor == "sqlite":
+        full = "PRAGMA SYNCHRONOUS=FULL"
+        assert full in statements[lease + 1 : failure] and full in statements[deletion + 1 :]
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 2  # FULL, for whatever the worker writes next
 
 
 def test_a_job_held_by_a_live_worker_is_not_run_twice(client: Client, statement: Statement) -> None:
