@@ -43,8 +43,9 @@ def _bookkeeping() -> Iterator[None]:
     between a send and the deletion of its job costs anyway; the next durable commit of
     anyone's makes it durable too. Under the sign benchmark a commit waited ~2 ms for the disk
     on SQLite, with the write lock held, and the worker makes ~160 a second at 800 signatures
-    a second. Without that wait: signatures a second +6% on SQLite (797/807/761 to
-    837/853/843), +4% on PostgreSQL (631/677/657 to 689/692/667), 3 runs each, alternated.
+    a second. Without that wait, 3 runs each, alternated, on a 1,000-signature statement:
+    signatures a second +6% on SQLite (797/807/761 to 837/853/843), +4% on PostgreSQL
+    (631/677/657 to 689/692/667); on the benchmark's 1,000,000, unchanged within noise.
     """
     with write_lock():
         relax = not connection.in_atomic_block
