@@ -136,9 +136,8 @@ def _claim(batch: int) -> list[Job]:
     signers' commit that ran into one of them slept in SQLite's busy handler (1, 2, 5, 10… ms)
     and every signer in its batch with it. With the lock, p99 of the sign benchmark went from
     230-480 ms to 125-290 ms (3 runs each, alternated) and signatures a second up by ~5%.
-    Nothing but the statement runs under the lock: the worker runs niced, and Python work
-    there (building the Job objects) had signers wait while the web processes took the CPU
-    from it, ~7% fewer signatures a second on SQLite.
+    Nothing but the statement runs under the lock (the Job objects are built after it): the
+    worker runs niced, and while it holds the lock the signers wait for it to get a CPU back.
     """
     table = connection.ops.quote_name(Job._meta.db_table)
     free = "failed_at IS NULL AND run_after <= %s AND (locked_until IS NULL OR locked_until <= %s)"
@@ -154,8 +153,9 @@ def _claim(batch: int) -> list[Job]:
         "RETURNING priority, run_after, id, kind, payload, attempts"
     )
     now = timezone.now()
+    leased_until = now + _lease(batch)
     adapt = connection.ops.adapt_datetimefield_value
-    until, at = adapt(now + _lease(batch)), adapt(now)
+    until, at = adapt(leased_until), adapt(now)
     with connection.cursor() as cursor:
         # A plain read first: a look that finds nothing due takes no write lock.
         cursor.execute(f"SELECT 1 FROM {table} WHERE {free} LIMIT 1", [at, at])  # noqa: S608
@@ -173,7 +173,7 @@ def _claim(batch: int) -> list[Job]:
             payload=json.loads(payload) if isinstance(payload, str | bytes) else payload,
             priority=priority,
             attempts=attempts,
-            locked_until=now + _lease(batch),
+            locked_until=leased_until,
         )
         for priority, _run_after, pk, kind, payload, attempts in sorted(rows)
     ]

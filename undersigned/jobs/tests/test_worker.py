@@ -122,7 +122,7 @@ def test_while_the_mail_server_is_unreachable_a_job_waits_about_a_day(
     assert Job.objects.get().failed_at is not None
 
 
-def test_a_claim_leases_the_first_due_jobs_whole_and_no_more_than_its_batch(db: None) -> None:
+def test_a_claim_leases_the_first_due_jobs_and_no_more_than_its_batch(db: None) -> None:
     now = timezone.now()
     first = [queue.enqueue("x.test", {"n": n}) for n in range(4)]
     urgent = queue.enqueue("x.test", {"n": "urgent"}, priority=-1)
