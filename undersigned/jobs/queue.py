@@ -50,15 +50,18 @@ def _bookkeeping() -> Iterator[None]:
     with write_lock():
         relax = not connection.in_atomic_block
         if relax and connection.vendor == "sqlite":
-            # Only between transactions: SQLite refuses to change it inside one.
+            # Only between transactions: SQLite refuses to change it inside one. Set back to
+            # what the connection had (settings.py asks for FULL), not to a second copy of it.
             with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous")
+                level = int(cursor.fetchone()[0])
                 cursor.execute("PRAGMA synchronous=NORMAL")
             try:
                 with transaction.atomic():
                     yield
             finally:
                 with connection.cursor() as cursor:
-                    cursor.execute("PRAGMA synchronous=FULL")
+                    cursor.execute(f"PRAGMA synchronous={level}")
             return
         with transaction.atomic():
             if relax and connection.vendor == "postgresql":
