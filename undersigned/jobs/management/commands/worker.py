@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
 from undersigned.jobs.queue import drain, run_periodic
+from undersigned.lib.gcfreeze import freeze_startup_objects
 
 
 class Command(BaseCommand):
@@ -54,6 +55,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        # A full collection pass in the worker can fall while it holds SQLite's write lock.
+        freeze_startup_objects()
         others = [
             subprocess.Popen(  # noqa: S603 - this very command, with arguments of ours
                 [
