@@ -43,6 +43,9 @@ def test_database_url() -> None:
     assert db["NAME"] == "undersigned"
     assert db["PASSWORD"] == "p@ss"
     assert db["PORT"] == "6543"
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"sslmode": "require", "server_side_binding": True}
+    assert database_from_url("postgres://db.local/u?server_side_binding=false")["OPTIONS"] == {
+        "server_side_binding": False
+    }
     with pytest.raises(EnvError):
         database_from_url("mysql://x/y")
