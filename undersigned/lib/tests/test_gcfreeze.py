@@ -65,6 +65,7 @@ def test_the_worker_freezes_before_it_starts_working(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(signal, "signal", lambda *args: None)
     monkeypatch.setattr(os, "nice", lambda increment: 0)
     monkeypatch.setattr(worker, "freeze_startup_objects", frozen)
+
     def start(thread: threading.Thread) -> None:
         raise AssertionError("a thread started before the freeze")
 
