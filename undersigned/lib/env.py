@@ -85,8 +85,8 @@ def database_from_url(url: str) -> dict[str, object]:
         raise EnvError("DATABASE_URL must name a database, e.g. postgres://user@host/undersigned")
     options: dict[str, object] = dict(parse_qsl(parts.query))
     # Query parameters travel apart from the SQL (psycopg's server-side binding) instead of being
-    # quoted into it by Python, which took ~16% of the web processes' time on the sign path
-    # (bench/, issue 3). `?server_side_binding=false` keeps Django's default, client-side.
+    # quoted into it by Python: 7% less CPU in the web processes per signature, measured in the
+    # sign benchmark (bench/, issue 3). `?server_side_binding=false` keeps Django's default.
     binding = str(options.get("server_side_binding", "true")).lower()
     options["server_side_binding"] = binding not in {"0", "false", "no", "off"}
     return {
