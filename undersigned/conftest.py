@@ -329,12 +329,22 @@ class SmtpSink:
     envelopes: list[Any] = field(default_factory=list)
     # The client's address and port of each message: one SMTP connection, one port.
     peers: list[Any] = field(default_factory=list)
+    # The client's address and port of each connection the client ended with QUIT.
+    quits: list[Any] = field(default_factory=list)
+    # Recipients whose message is answered 421, as by a server about to close the connection.
+    closing_for: set[str] = field(default_factory=set)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if set(envelope.rcpt_tos) & self.closing_for:
+            return "421 Closing the connection"
         self.envelopes.append(envelope)
         self.peers.append(session.peer)
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.quits.append(session.peer)
+        return "221 Bye"
 
 
 @pytest.fixture

@@ -82,14 +82,15 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 _PERIODIC: list[tuple[float, Callable[[], object]]] = []
 _IDLE: list[Callable[[], int]] = []
-_BATCH_SCOPES: list[Callable[[], AbstractContextManager[object]]] = []
+_RUN_SCOPES: list[Callable[[], AbstractContextManager[object]]] = []
 
 
-def batch_scope(
+def run_scope(
     factory: Callable[[], AbstractContextManager[object]],
 ) -> Callable[[], AbstractContextManager[object]]:
-    """Register a context every batch of jobs runs in (one SMTP connection, say)."""
-    _BATCH_SCOPES.append(factory)
+    """Register a context that batches of jobs run in back to back share (one SMTP
+    connection, say): entered before the first, left once no job is due or draining stops."""
+    _RUN_SCOPES.append(factory)
     return factory
 
 
@@ -260,30 +261,37 @@ def drain(
     """
     done = 0
     ran = 0
-    while (max_jobs is None or ran < max_jobs) and not stop():
-        jobs = _claim(batch)
-        if not jobs:
-            idle = 0
-            for func in _IDLE:
-                try:
-                    idle += func()
-                except Exception:  # noqa: BLE001 - logged; the jobs must go on
-                    log.exception("%s failed", func.__name__)
-            if not idle:
-                break
-            done += idle
-            continue
-        succeeded: list[int] = []
-        with ExitStack() as scopes:
-            for factory in _BATCH_SCOPES:
-                scopes.enter_context(factory())
+    entered = False
+    with ExitStack() as scopes:
+        while (max_jobs is None or ran < max_jobs) and not stop():
+            jobs = _claim(batch)
+            if not jobs:
+                # Left before anything else is done: an SMTP connection is not kept open
+                # while an update's emails go out, or while the worker sleeps.
+                scopes.close()
+                entered = False
+                idle = 0
+                for func in _IDLE:
+                    try:
+                        idle += func()
+                    except Exception:  # noqa: BLE001 - logged; the jobs must go on
+                        log.exception("%s failed", func.__name__)
+                if not idle:
+                    break
+                done += idle
+                continue
+            if not entered:
+                for factory in _RUN_SCOPES:
+                    scopes.enter_context(factory())
+                entered = True
+            succeeded: list[int] = []
             for job in jobs:
                 if run_job(job, delete=False):
                     succeeded.append(job.pk)
                 ran += 1
-        # One DELETE for the batch: a worker killed between a send and this line sends those
-        # emails again after its lease runs out, at most a batch of them.
-        with _bookkeeping():
-            Job.objects.filter(pk__in=succeeded).delete()
-        done += len(succeeded)
+            # One DELETE for the batch: a worker killed between a send and this line sends
+            # those emails again after its lease runs out, at most a batch of them.
+            with _bookkeeping():
+                Job.objects.filter(pk__in=succeeded).delete()
+            done += len(succeeded)
     return done

@@ -47,9 +47,16 @@ def _sender(display_name: str) -> str:
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
+# Emails sent over one SMTP connection before it is closed and a new one opened: some mail
+# servers refuse more than so many on one connection, and a long surge would otherwise keep
+# one open for hours.
+MESSAGES_PER_CONNECTION = 100
+
+
 class _Shared(threading.local):
     active = False
     connection: BaseEmailBackend | None = None
+    sent = 0
 
 
 _shared = _Shared()
@@ -57,15 +64,30 @@ _shared = _Shared()
 
 @contextmanager
 def one_connection() -> Iterator[None]:
-    """Send the emails of a batch over one SMTP connection instead of one each."""
+    """Send emails over one SMTP connection per thread instead of one each, for as long as
+    the worker finds confirmation emails due one batch after another (queue.run_scope)."""
     _shared.active = True
     try:
         yield
     finally:
         _shared.active = False
-        if _shared.connection is not None:
-            _shared.connection.close()
-            _shared.connection = None
+        _close_shared()
+
+
+def _close_shared() -> None:
+    connection, _shared.connection, _shared.sent = _shared.connection, None, 0
+    if connection is None:
+        return
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001, S110 - every email sent over it was answered already
+        pass
+
+
+def _sent_one() -> None:
+    _shared.sent += 1
+    if _shared.sent >= MESSAGES_PER_CONNECTION:
+        _close_shared()
 
 
 def _deliver(message: EmailMultiAlternatives) -> None:
@@ -80,9 +102,9 @@ def _deliver(message: EmailMultiAlternatives) -> None:
         message.send()
     except Exception:
         # A broken connection must not fail the rest of the batch: the next email opens anew.
-        _shared.connection.close()
-        _shared.connection = None
+        _close_shared()
         raise
+    _sent_one()
 
 
 def _message(
@@ -217,11 +239,14 @@ def _deliver_bytes(sender: str, to: str, data: bytes) -> None:
     try:
         backend.connection.sendmail(sender, [to], data)
     except Exception:
-        backend.close()
         if shared:
-            _shared.connection = None
+            _close_shared()
+        else:
+            backend.close()
         raise
-    if not shared:
+    if shared:
+        _sent_one()
+    else:
         backend.close()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection
 
-from undersigned.jobs.queue import batch_scope, handler
+from undersigned.jobs.queue import handler, run_scope
 from undersigned.lib.tokens import hash_token
 from undersigned.mailings import emails
 from undersigned.organisations.models import Invitation
@@ -55,7 +55,7 @@ def _current(payload: dict[str, Any]) -> Signature | None:
     return signature
 
 
-batch_scope(emails.one_connection)
+run_scope(emails.one_connection)
 
 
 @handler("mail.confirm_signature")

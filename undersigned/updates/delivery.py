@@ -44,7 +44,12 @@ from undersigned.abuse.models import RateCounter
 from undersigned.jobs.queue import handler, idle_work, refused_for_good
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.languages import ui_language
-from undersigned.mailings.emails import SMTP_BACKEND, _header_text, _sender
+from undersigned.mailings.emails import (
+    MESSAGES_PER_CONNECTION,
+    SMTP_BACKEND,
+    _header_text,
+    _sender,
+)
 from undersigned.statements.models import Signature
 from undersigned.updates.models import Bounce, Delivery, Follower, Update, UpdateMailing
 
@@ -315,7 +320,12 @@ def _connection() -> Any:
     return backend
 
 
-def _give_back(backend: Any) -> None:
+def _give_back(backend: Any, *, sent: bool) -> None:
+    """Back to the pool, or closed once it has carried MESSAGES_PER_CONNECTION emails."""
+    backend.messages_sent = getattr(backend, "messages_sent", 0) + sent
+    if backend.messages_sent >= MESSAGES_PER_CONNECTION:
+        _drop(backend)
+        return
     _pool.open.append(backend)
 
 
@@ -645,13 +655,13 @@ def _send_smtp(group: list[tuple[Delivery, _Outgoing]]) -> None:
             log.warning("delivery %s: no answer after its end: %s", delivery.pk, _describe(exc))
             _drop(backend)
             continue
-        _give_back(backend)
+        _give_back(backend, sent=True)
 
 
 def _reset(backend: Any) -> None:
     try:
         backend.connection.rset()
-        _give_back(backend)
+        _give_back(backend, sent=False)
     except Exception:  # noqa: BLE001
         _drop(backend)
 

@@ -43,6 +43,47 @@ def test_a_batch_of_emails_shares_one_smtp_connection(
     assert len(set(smtp_server.peers)) == 1
 
 
+def test_batches_due_one_after_another_share_one_connection_closed_once_none_is_due(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    for n in range(queue.BATCH * 2 + 5):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"person{n}@example.net"))
+    assert queue.drain() == queue.BATCH * 2 + 5
+    assert len(smtp_server.messages) == queue.BATCH * 2 + 5
+    assert len(set(smtp_server.peers)) == 1
+    # Not left open while the worker sleeps.
+    assert smtp_server.quits == smtp_server.peers[:1]
+
+
+def test_a_connection_is_closed_after_so_many_emails_and_another_opened(
+    client: Client, statement: Statement, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("undersigned.mailings.emails.MESSAGES_PER_CONNECTION", 4)
+    for n in range(10):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"person{n}@example.net"))
+    assert queue.drain() == 10
+    peers = smtp_server.peers
+    assert [peers.count(peer) for peer in dict.fromkeys(peers)] == [4, 4, 2]
+    assert sorted(smtp_server.quits) == sorted(set(peers))
+
+
+def test_a_connection_the_server_closes_is_replaced_and_its_email_tried_again_later(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    for name in ("ana", "bea", "cruz"):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"{name}@example.net"))
+    smtp_server.closing_for = {"bea@example.net"}
+    assert queue.drain() == 2
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [
+        ["ana@example.net"],
+        ["cruz@example.net"],
+    ]
+    assert len(set(smtp_server.peers)) == 2
+    job = Job.objects.get()
+    assert job.payload["signature"] == Signature.objects.get(email="bea@example.net").pk
+    assert (job.attempts, job.last_error) == (1, "SMTPDataError 421")
+
+
 def test_a_failed_send_is_retried_later_without_the_message_text(
     client: Client, statement: Statement, monkeypatch: pytest.MonkeyPatch
 ) -> None:

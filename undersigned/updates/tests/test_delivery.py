@@ -119,6 +119,20 @@ def test_each_recipient_gets_it_once_in_their_language(
     assert len(smtp_server.messages) == 31
 
 
+def test_a_connection_carries_so_many_emails_and_is_closed_once_none_is_due(
+    smtp_server: SmtpSink, statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("undersigned.updates.delivery.MESSAGES_PER_CONNECTION", 2)
+    _signers(statement, 25)
+    delivery.request_mailing(_published(statement), actor=None)
+    drain()
+    assert len(smtp_server.messages) == 25
+    peers = smtp_server.peers
+    assert max(peers.count(peer) for peer in set(peers)) == 2
+    # None left open once the mailing is done.
+    assert sorted(smtp_server.quits) == sorted(set(peers))
+
+
 def test_a_draft_is_not_emailed(statement: Statement) -> None:
     update = Update.objects.create(statement=statement)
     with pytest.raises(delivery.MailingError):
