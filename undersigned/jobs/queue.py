@@ -183,6 +183,18 @@ def _claim(batch: int) -> list[Job]:
     ]
 
 
+def _delete(ids: list[int]) -> None:
+    """Delete these sent jobs in one statement. Plain SQL: nothing refers to a job, and
+    QuerySet.delete's collector and query building took ~12% of the worker's time under the
+    sign benchmark (py-spy). Emails a second into the benchmark's sink on SQLite went from
+    1,528 to 1,750 (medians of 3 runs, alternated)."""
+    if not ids:
+        return
+    table = connection.ops.quote_name(Job._meta.db_table)
+    with _bookkeeping(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)  # noqa: S608
+
+
 def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(3600, 5 * 2 ** (attempts - 1)))
 
@@ -291,7 +303,6 @@ def drain(
                 ran += 1
             # One DELETE for the batch: a worker killed between a send and this line sends
             # those emails again after its lease runs out, at most a batch of them.
-            with _bookkeeping():
-                Job.objects.filter(pk__in=succeeded).delete()
+            _delete(succeeded)
             done += len(succeeded)
     return done
