@@ -18,15 +18,27 @@ def numbers(model: type[models.Model], column: str, value: object, keys: Sequenc
     """Count one event for each key (in order) in the rows (key, `column` = value) of `model`,
     whose fields are key, `column` and count, unique together on (key, `column`). Returns each
     event's number among all counted in its row."""
-    if not keys:
+    return numbers_in_rows(model, column, [(key, value) for key in keys])
+
+
+def numbers_in_rows(
+    model: type[models.Model], column: str, events: Sequence[tuple[K, object]]
+) -> list[int]:
+    """The same for events counted in rows of different `column` values, (key, value) each,
+    with one statement for all: a key counts in one row only, so a key given with two values
+    is refused."""
+    if not events:
         return []
-    wanted = Counter(keys)
+    wanted = Counter(key for key, _value in events)
+    value_of = dict(events)
+    if len(set(events)) != len(value_of):
+        raise ValueError("a key is counted in one row only")
     table = connection.ops.quote_name(model._meta.db_table)
     other = connection.ops.quote_name(column)
     values = ", ".join(["(%s, %s, %s)"] * len(wanted))
     params: list[object] = []
     for key, count in wanted.items():
-        params += [key, value, count]
+        params += [key, value_of[key], count]
     sql = (
         f"INSERT INTO {table} (key, {other}, count) VALUES {values} "  # noqa: S608
         f"ON CONFLICT (key, {other}) DO UPDATE SET count = {table}.count + excluded.count "
@@ -39,7 +51,7 @@ def numbers(model: type[models.Model], column: str, value: object, keys: Sequenc
     # total - (its key's events in the batch) + 1.
     seen: Counter[K] = Counter()
     result = []
-    for key in keys:
+    for key, _value in events:
         seen[key] += 1
         result.append(int(totals[key]) - wanted[key] + seen[key])
     return result

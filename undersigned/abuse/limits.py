@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from undersigned.abuse.counters import numbers
+from undersigned.abuse.counters import numbers_in_rows
 from undersigned.abuse.models import RateCounter
 
 
@@ -32,15 +32,22 @@ def parse_limits(text: str) -> tuple[Limit, ...]:
 def beyond_limits(keys: Sequence[str], now: dt.datetime) -> list[bool]:
     """Count one request for each key (in order) in every window of SIGN_RATE_LIMITS, and say
     for each whether it went past any limit. Call inside the transaction that stores them.
+
+    One statement for every window: on PostgreSQL each is a round trip, in a transaction that
+    holds the counter rows until it commits. Against one statement per window, the sign
+    benchmark on PostgreSQL went from 350 to 384 a second (medians of 4 runs, alternated).
     """
-    beyond = [False] * len(keys)
-    for limit in parse_limits(settings.SIGN_RATE_LIMITS):
+    limits = parse_limits(settings.SIGN_RATE_LIMITS)
+    events: list[tuple[str, int]] = []
+    for limit in limits:
         window = int(now.timestamp()) // limit.seconds * limit.seconds
         # Windows of different lengths may start at the same second: keep them apart.
-        counted = numbers(
-            RateCounter, "window_start", window, [f"{limit.seconds}:{key}" for key in keys]
-        )
+        events += [(f"{limit.seconds}:{key}", window) for key in keys]
+    counted = numbers_in_rows(RateCounter, "window_start", events)
+    beyond = [False] * len(keys)
+    for n, limit in enumerate(limits):
+        numbers = counted[n * len(keys) : (n + 1) * len(keys)]
         beyond = [
-            over or number > limit.count for over, number in zip(beyond, counted, strict=True)
+            over or number > limit.count for over, number in zip(beyond, numbers, strict=True)
         ]
     return beyond

@@ -15,6 +15,8 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from undersigned.abuse import limits as limits
+from undersigned.abuse.counters import numbers_in_rows
 from undersigned.abuse.jobs import forget_old
 from undersigned.abuse.keys import forget_keys
 from undersigned.abuse.models import EmailQuota, HashKey, RateCounter
@@ -144,6 +146,34 @@ def test_spoofed_forwarding_headers_do_not_change_whose_limit_counts(
         client = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
         _sign(client, statement, email=f"q{n}@example.net")
     assert Signature.objects.filter(hold_reason="rate").count() == 2
+
+
+def test_every_window_is_counted_by_one_statement_per_batch(
+    statement: Statement, settings: SettingsWrapper
+) -> None:
+    settings.SIGN_RATE_LIMITS = "2/60,3/3600"
+    table = RateCounter._meta.db_table
+    writes: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith(f'INSERT INTO "{table}"'):
+            writes.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        beyond = limits.beyond_limits(["a", "b", "a", "a"], timezone.now())
+    assert len(writes) == 1
+    # a: 1, 2, 3 in both windows; past the minute's 2 at its third, within the hour's 3.
+    assert beyond == [False, False, False, True]
+    counts = dict(RateCounter.objects.values_list("key", "count"))
+    assert counts == {"60:a": 3, "60:b": 1, "3600:a": 3, "3600:b": 1}
+    assert limits.beyond_limits(["a", "c"], timezone.now()) == [True, False]
+
+
+def test_a_key_is_counted_in_one_row_only(db: None) -> None:
+    with pytest.raises(ValueError, match="one row only"):
+        numbers_in_rows(RateCounter, "window_start", [("a", 60), ("a", 120)])
+    assert not RateCounter.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
