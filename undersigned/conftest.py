@@ -9,8 +9,9 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -22,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -312,6 +314,66 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def blocked_on_a_lock(pid: int, timeout: float = 10.0) -> bool:
+    """Wait until the PostgreSQL backend `pid` waits for a lock another transaction holds."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", [pid]
+            )
+            if cursor.fetchone():
+                return True
+            time.sleep(0.01)
+    return False
+
+
+def against_a_held_lock(
+    first: Callable[[], object], then: Callable[[], object], second: Callable[[], object]
+) -> list[BaseException]:
+    """On PostgreSQL, two transactions that lock the same rows. In a thread, one runs `first`;
+    `second` runs here; once it waits for a lock, the first runs `then` and commits. Returns
+    the errors raised: a deadlock fails one of the two."""
+    holds, go_on = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            with transaction.atomic():
+                first()
+                holds.set()
+                go_on.wait(10)
+                then()
+        except BaseException as error:  # noqa: BLE001 - reported to the caller
+            errors.append(error)
+        finally:
+            holds.set()
+            connection.close()
+
+    def watch(pid: int) -> None:
+        try:
+            blocked_on_a_lock(pid)
+        finally:
+            go_on.set()
+            connection.close()
+
+    thread = threading.Thread(target=one)
+    thread.start()
+    holds.wait(10)
+    connection.ensure_connection()
+    watcher = threading.Thread(target=watch, args=(connection.connection.info.backend_pid,))
+    watcher.start()
+    try:
+        second()
+    except BaseException as error:  # noqa: BLE001 - reported to the caller
+        errors.append(error)
+    thread.join(30)
+    watcher.join(30)
+    if thread.is_alive():
+        errors.append(TimeoutError("the first transaction never ended"))
+    return errors
 
 
 def free_port() -> int:

@@ -37,8 +37,11 @@ def numbers_in_rows(
     other = connection.ops.quote_name(column)
     values = ", ".join(["(%s, %s, %s)"] * len(wanted))
     params: list[object] = []
-    for key, count in wanted.items():
-        params += [key, value_of[key], count]
+    # The rows in one order, whoever counts: two transactions counting the same rows at once
+    # on PostgreSQL then lock them in the same order, and neither waits for a row the other
+    # holds while holding one it wants (a deadlock, which fails both batches but one).
+    for key in sorted(wanted, key=str):
+        params += [key, value_of[key], wanted[key]]
     sql = (
         f"INSERT INTO {table} (key, {other}, count) VALUES {values} "  # noqa: S608
         f"ON CONFLICT (key, {other}) DO UPDATE SET count = {table}.count + excluded.count "

@@ -164,8 +164,12 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
             firsts.append(request)
         messages.append((request, key, "mail.confirm_signature"))
     ids = {key: found[0] for key, found in known.items()}
+    # In one order, whoever inserts: on PostgreSQL a row whose address another transaction is
+    # inserting waits for it, and two batches of the same addresses in opposite orders would
+    # each wait for the other (a deadlock, which fails one of them). In order, the second
+    # waits for the first's commit before it holds anything the first wants.
     inserted = fastinsert.insert(
-        Signature, list(new.values()), returning=("statement_id", "email_canonical")
+        Signature, [new[key] for key in sorted(new)], returning=("statement_id", "email_canonical")
     )
     ids.update({(statement_id, email): pk for pk, statement_id, email in inserted})
     if pending:
@@ -273,7 +277,8 @@ def _existing(requests: Sequence[SignRequest]) -> dict[tuple[int, str], tuple[in
         f"AND email_canonical IN ({', '.join(['%s'] * len(emails))})"
     )
     if connection.vendor == "postgresql":
-        sql += " FOR UPDATE"
+        # Locked in one order, whoever reads them (see _write_batch).
+        sql += " ORDER BY id FOR UPDATE"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*statements, *emails])
         return {(row[1], row[2]): (row[0], row[3]) for row in cursor.fetchall()}

@@ -10,17 +10,17 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from undersigned.abuse import limits as limits
-from undersigned.abuse.counters import numbers_in_rows
+from undersigned.abuse.counters import numbers, numbers_in_rows
 from undersigned.abuse.jobs import forget_old
 from undersigned.abuse.keys import forget_keys
 from undersigned.abuse.models import EmailQuota, HashKey, RateCounter
-from undersigned.conftest import sign_data
+from undersigned.conftest import against_a_held_lock, sign_data
 from undersigned.jobs import queue
 from undersigned.jobs.models import Job
 from undersigned.lib import proof
@@ -174,6 +174,23 @@ def test_a_key_is_counted_in_one_row_only(db: None) -> None:
     with pytest.raises(ValueError, match="one row only"):
         numbers_in_rows(RateCounter, "window_start", [("a", 60), ("a", 120)])
     assert not RateCounter.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_counting_rows_in_opposite_orders_at_once_is_no_deadlock() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's writers take turns under one lock")
+
+    def count(*keys: str) -> None:
+        numbers(RateCounter, "window_start", 0, keys)
+
+    def second() -> None:
+        with transaction.atomic():
+            count("b", "a")
+
+    errors = against_a_held_lock(lambda: count("a"), lambda: count("b"), second)
+    assert errors == []
+    assert dict(RateCounter.objects.values_list("key", "count")) == {"a": 2, "b": 2}
 
 
 @pytest.mark.django_db(transaction=True)

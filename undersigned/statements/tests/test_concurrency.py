@@ -12,11 +12,13 @@ from collections.abc import Callable
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import (
     Response,
     WebServer,
+    against_a_held_lock,
     cookies_of,
     hidden_fields,
     http,
@@ -106,6 +108,38 @@ def test_a_conflicting_batch_is_written_again_one_by_one(
     }
     kinds = list(Job.objects.order_by("id").values_list("kind", flat=True))
     assert kinds[2:] == ["mail.confirm_signature", "mail.already_signed", "mail.confirm_signature"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_batches_of_the_same_addresses_in_opposite_orders_are_no_deadlock(
+    statement: Statement,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's writers take turns under one lock")
+
+    def request(email: str) -> actions.SignRequest:
+        return actions.SignRequest(
+            statement=statement,
+            language="en",
+            fields={"name": "Ana", "email": email, "kind": "individual"},
+            canonical=email,
+            token=new_token(),
+            at=timezone.now(),
+        )
+
+    # Made first: the first request of a day creates the day's hashing key.
+    x, y, later_y, later_x = (request(f"{name}@example.net") for name in "xyyx")
+    errors = against_a_held_lock(
+        lambda: actions._write_batch([x]),
+        lambda: actions._write_batch([y]),
+        lambda: actions._write_signatures([later_y, later_x]),
+    )
+    assert errors == []
+    assert sorted(Signature.objects.values_list("email", flat=True)) == [
+        "x@example.net",
+        "y@example.net",
+    ]
+    assert SignatureToken.objects.count() == 4
 
 
 # Through the production web server (granian, two processes), each request on a connection of
