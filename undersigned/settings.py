@@ -104,7 +104,8 @@ FORM_RENDERER = "undersigned.lib.forms.FormRenderer"
 
 # PostgreSQL connection, e.g. postgres://user:password@127.0.0.1:5432/undersigned. Unset: SQLite.
 # Query options go to psycopg (?sslmode=require); parameters are bound on the server unless
-# ?server_side_binding=false.
+# ?server_side_binding=false, and a statement a connection has run twice is prepared on the
+# server unless ?prepare_threshold=none (needed behind PgBouncer in transaction mode before 1.21).
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
