@@ -39,7 +39,7 @@ def numbers_in_rows(
     params: list[object] = []
     # The rows in one order, whoever counts: two transactions counting the same rows at once
     # on PostgreSQL then lock them in the same order, and neither waits for a row the other
-    # holds while holding one it wants (a deadlock, which fails both batches but one).
+    # holds while holding one it wants (a deadlock, which PostgreSQL ends by failing one).
     for key in sorted(wanted, key=str):
         params += [key, value_of[key], wanted[key]]
     sql = (
