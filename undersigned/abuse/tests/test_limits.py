@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from undersigned.abuse import limits as limits
+from undersigned.abuse import limits
 from undersigned.abuse.counters import numbers, numbers_in_rows
 from undersigned.abuse.jobs import forget_old
 from undersigned.abuse.keys import forget_keys
