@@ -241,3 +241,20 @@ def test_the_database_neutralises_cells_exactly_as_csvsafe_does(
         make_signature(statement, n, name=value)
     rows = _csv(organiser_client.get(EXPORT))
     assert [row[5] for row in rows[1:]] == [neutralise(value) for value in values]
+
+
+def test_every_formula_sign_and_skipped_character_reaches_the_check(
+    organiser_client: Client, statement: Statement
+) -> None:
+    """On SQLite a GLOB on the first character picks the cells the formula check runs on: each
+    sign, alone and after each skipped character, must get through it."""
+    from undersigned.lib.csvsafe import FORMULA_START, SKIPPED_BEFORE_FORMULA, neutralise
+
+    values = [sign + "1" for sign in FORMULA_START]
+    values += [skipped + sign for skipped in SKIPPED_BEFORE_FORMULA for sign in FORMULA_START]
+    values += ["a-b", "]x", "[x", "*x", "?x", "^=x", "\\=x", "1=1"]
+    for n, value in enumerate(values):
+        make_signature(statement, n, organisation_role=value)
+    rows = _csv(organiser_client.get(EXPORT))
+    assert [row[10] for row in rows[1:]] == [neutralise(value) for value in values]
+    assert sum(row[10].startswith("'") for row in rows[1:]) == len(values) - 8
