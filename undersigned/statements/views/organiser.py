@@ -172,7 +172,11 @@ def _lines_by_database() -> bool:
 def _csv_quoted(cell: str) -> str:
     """The cell as csv.writer writes it, in PostgreSQL: NULL as nothing; in double quotes, its
     own doubled, when it holds a comma, a double quote or a line break."""
-    special = f"""{cell} ~ '[,"\\r\\n]'"""  # the regular expression's \r and \n
+    # Four plain searches cost less than one regular expression. With them and _iso_utc's one
+    # to_char, the benchmark's export of a million rows went from 12.5 to 7.6 s (medians of 3,
+    # alternated), of which the query alone from 9.0 to 6.8 s.
+    found = [f"strpos({cell}, {mark})" for mark in ("','", """'"'""", "chr(13)", "chr(10)")]
+    special = " + ".join(found) + " > 0"
     return (
         f"""CASE WHEN {cell} IS NULL THEN '' WHEN {special} """
         f"""THEN '"' || replace({cell}, '"', '""') || '"' ELSE {cell} END"""
@@ -182,12 +186,11 @@ def _csv_quoted(cell: str) -> str:
 def _iso_utc(column: str) -> str:
     """ISO 8601 in UTC, as datetime.isoformat() writes an aware UTC datetime."""
     if connection.vendor == "postgresql":
-        utc = f"{column} AT TIME ZONE 'UTC'"
-        # Microseconds only when there are some, as isoformat() and SQLite's text have them.
+        # Microseconds only when there are some, as isoformat() and SQLite's text have them;
+        # one to_char and a replace cost less than two and a test of the microseconds.
         return (
-            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-            f"mod(extract(microseconds FROM {column})::bigint, 1000000) <> 0 "
-            f"THEN to_char({utc}, '.US') ELSE '' END || '+00:00'"
+            f"replace(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), "
+            "'.000000', '') || '+00:00'"
         )
     # SQLite keeps UTC datetimes as text: 2026-11-23 15:00:00.123456
     return f"replace({column}, ' ', 'T') || '+00:00'"
