@@ -94,6 +94,7 @@ _TEXT_COLUMNS = frozenset(
     ("name", "email", "country", "postcode", "organisation_name", "organisation_role")
 )
 _DATETIME_COLUMNS = frozenset(("created_at", "confirmed_at", "consent_at"))
+_NULLABLE = frozenset(field.name for field in Signature._meta.concrete_fields if field.null)
 # A GLOB that matches text whose first character is a formula sign or one skipped before one:
 # a superset of lib.csvsafe.formula_like. The hyphen goes last, where it is not a range.
 _FIRST_CHARACTERS = "".join(dict.fromkeys(SKIPPED_BEFORE_FORMULA + "".join(FORMULA_START)))
@@ -136,7 +137,11 @@ def _export_sql(
             cells.append(check)
             params.extend(check_params)
         elif field in _DATETIME_COLUMNS:
-            cells.append(_iso_utc(column))
+            cell = _iso_utc(column)
+            if not _lines_by_database() and field in _NULLABLE:
+                # As csv.writer writes None; an all-text row is the quick path of csvexport.
+                cell = f"coalesce({cell}, '')"
+            cells.append(cell)
         elif field == "wants_updates":
             cells.append(f"CASE WHEN {column} THEN 'True' ELSE 'False' END")
         else:
