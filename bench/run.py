@@ -320,6 +320,23 @@ def jobs_left(env: dict[str, str]) -> int:
         return int(db.execute(query).fetchone()[0])
 
 
+def email_backlog(env: dict[str, str], limit: float = 120) -> dict[str, Any]:
+    """Right after a sign run: how many confirmation emails were still queued when the load
+    stopped, and how long the worker took to send them (at least 1.5 s pass, for the requests
+    still in flight to finish before the signatures are counted)."""
+    stopped = time.monotonic()
+    behind = left = jobs_left(env)
+    while left and time.monotonic() - stopped < limit:
+        time.sleep(0.05)
+        left = jobs_left(env)
+    drained = time.monotonic() - stopped
+    time.sleep(max(0.0, 1.5 - drained))
+    return {
+        "emails_behind": behind,
+        "emails_sent_within_s": round(drained, 2) if not left else None,
+    }
+
+
 def emails(env: dict[str, str], count: int) -> dict[str, Any]:
     """Queue `count` confirmation emails in one transaction while the worker runs, and time
     from that commit until the job table is empty."""
@@ -450,7 +467,7 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
             )
             if profiler:
                 profiler.join()
-            time.sleep(1.5)
+            result.update(email_backlog(env))
             stored = run_json(["bench/seed.py", "counts", tag], env)
             accepted = result["requests"] - result["status_errors"]
             result["accepted"] = accepted
@@ -510,6 +527,12 @@ def table(database: str, results: dict[str, Any]) -> str:
         )
     sign, export_, mails = results["sign"], results["export"], results["emails"]
     lines.append(f"sign: {sign['lost']} lost, {sign['duplicated']} duplicated")
+    if "emails_behind" in sign:
+        within = sign["emails_sent_within_s"]
+        lines.append(
+            f"sign: {sign['emails_behind']} confirmation emails queued when the load stopped, "
+            + (f"all sent {within} s later" if within is not None else "not all sent in 120 s")
+        )
     lines.append(
         f"export: {export_['rows']} rows in {export_['seconds']} s, "
         f"peak RSS {export_['peak_mb']} MB"
