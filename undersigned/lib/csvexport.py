@@ -21,28 +21,26 @@ def keyset_rows(header: Iterable[str], fetch: Fetch, *, lines: bool = False) -> 
     the WAL from being checkpointed). With `lines`, each row is the key and its whole CSV
     line, written by the database."""
     size = CHUNK
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    spare = io.StringIO()
-    spare_writer = csv.writer(spare)
+    one_line = io.StringIO()
+    writer = csv.writer(one_line)
 
     def quoted(cells: Sequence[object]) -> str:
-        spare.seek(0)
-        spare.truncate()
-        spare_writer.writerow(cells)
-        return spare.getvalue()
+        """The row as csv.writer writes it."""
+        one_line.seek(0)
+        one_line.truncate()
+        writer.writerow(cells)
+        return one_line.getvalue()
 
+    text = quoted(list(header))
     last = 0
     while True:
         chunk = fetch(last, size)
         if lines:
-            buffer.write("".join([f"{row[1]}\r\n" for row in chunk]))
+            text += "".join([f"{row[1]}\r\n" for row in chunk])
         else:
-            buffer.write("".join([_line(row[1:], quoted) for row in chunk]))
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
+            text += "".join([_line(row[1:], quoted) for row in chunk])
+        yield text.encode()
+        text = ""
         if len(chunk) < size:
             return
         last = int(chunk[-1][0])  # type: ignore[call-overload]
