@@ -25,6 +25,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import Client
+from django.test.client import ClientHandler
 from django.utils import timezone
 
 from undersigned.lib.logfilter import RedactingFormatter
@@ -148,6 +149,67 @@ def statement(organisation: Organisation) -> Statement:
         demands="Liberación\nRetiro de cargos",
     )
     return statement
+
+
+class BrowserLikeClient(Client):
+    """Django's test client as production serves it (undersigned.wsgi): the sign fast path in
+    front of Django. A sign form is posted urlencoded, as a browser posts it; `answered_fast`
+    counts the requests the fast path answered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handler = _FastPathHandler(self.handler.enforce_csrf_checks)
+
+    @property
+    def answered_fast(self) -> int:
+        return self.handler.answered_fast
+
+    def post(
+        self, path: str, data: Any = None, content_type: str | None = None, **extra: Any
+    ) -> Any:  # type: ignore[override]
+        from undersigned.statements.fastpath import SIGN_PATH
+
+        if content_type is None and isinstance(data, dict) and SIGN_PATH.fullmatch(path):
+            data, content_type = urlencode(data, doseq=True), "application/x-www-form-urlencoded"
+        if content_type is None:
+            return super().post(path, data, **extra)
+        return super().post(path, data, content_type=content_type, **extra)
+
+
+class _FastPathHandler(ClientHandler):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from undersigned.statements.fastpath import SignFastPath
+
+        super().__init__(*args, **kwargs)
+        self.fast = SignFastPath(self)
+        self.answered_fast = 0
+
+    def __call__(self, environ: dict[str, Any]) -> Any:
+        from django.core.signals import request_finished, request_started
+        from django.db import close_old_connections
+
+        # As ClientHandler does: the test's transaction must outlive the request's signals.
+        request_started.disconnect(close_old_connections)
+        try:
+            answered = self.fast.respond(environ)
+        finally:
+            request_started.connect(close_old_connections)
+        if answered is None:
+            return super().__call__(environ)
+        self.answered_fast += 1
+        request, response = answered
+        response.wsgi_request = request  # type: ignore[attr-defined]
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
+        return response
+
+
+@pytest.fixture
+def client() -> BrowserLikeClient:
+    return BrowserLikeClient()
 
 
 def _user(username: str) -> User:

@@ -278,6 +278,11 @@ SIGN_MIN_SECONDS = env_int("SIGN_MIN_SECONDS", 3)
 # 16 takes a phone well under a second). 0 turns the check off.
 SIGN_PROOF_BITS = env_int("SIGN_PROOF_BITS", 16)
 
+# Store a plainly valid sign form before Django's request handling, for speed in a surge: the
+# same checks, answer and stored rows as the sign view (undersigned.statements.fastpath). 0
+# turns it off.
+SIGN_FAST_PATH = env_bool("SIGN_FAST_PATH", True)
+
 # Emails one address can receive a day from sign and follow forms and invitations, across all
 # statements and organisations.
 EMAILS_PER_ADDRESS_PER_DAY = env_int("EMAILS_PER_ADDRESS_PER_DAY", 10)

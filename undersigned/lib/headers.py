@@ -74,7 +74,11 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        response = self.get_response(request)
+        return self.process_response(request, self.get_response(request))
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         extra = getattr(response, _ATTRIBUTE, None)
         response["Content-Security-Policy"] = policy(extra) if extra else _DEFAULT
         if "Cache-Control" not in response:

@@ -16,6 +16,13 @@ from undersigned.statements.models import Signature, Statement
 URL = "/s/free-them/es/sign/"
 
 
+@pytest.fixture(autouse=True, params=["fast path", "view"])
+def _answered_by(request: pytest.FixtureRequest, settings: Any) -> None:
+    """Each test twice: a plain form answered by the fast path, as in production, and by the
+    view (undersigned.statements.fastpath)."""
+    settings.SIGN_FAST_PATH = request.param == "fast path"
+
+
 def _sign(client: Client, **overrides: Any) -> Any:
     return client.post(URL, sign_data(**overrides))
 

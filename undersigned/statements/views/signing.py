@@ -4,14 +4,18 @@ had signed before.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -22,14 +26,17 @@ from undersigned.lib.clientip import client_ip, network_of
 from undersigned.lib.languages import ui_language
 from undersigned.statements import actions
 from undersigned.statements.forms import SignForm
-from undersigned.statements.models import Signature, Source, Statement
-from undersigned.statements.queries import get_public_statement, get_version
+from undersigned.statements.models import Signature, Source, Statement, StatementVersion
+from undersigned.statements.queries import get_public_statement, get_version, statement_by_slug
 from undersigned.statements.views.public import activate_for, render_statement
 
 
 @csrf_exempt  # The form carries its own token instead: see undersigned.lib.formtoken.
 @require_POST
 def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    """The sign form's POST. Its plain case, a valid form from the statement's own page, is
+    mostly answered by `plain_sign` before Django handles the request (see
+    undersigned.statements.fastpath); this view answers everything, that case included."""
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
     activate_for(statement, version)
@@ -50,20 +57,76 @@ def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     if not form.is_valid():
         status = 403 if token is formtoken.TokenState.INVALID else 400
         return render_statement(request, statement, version, form=form, status=status)
-    actions.sign(
-        statement,
-        version.language,
-        form.cleaned_data,
-        client=_client(request, statement, form_token, form.cleaned_data["email"]),
-        source=_source(request, statement),
-    )
+    _store(request, request.POST, statement, version, form.cleaned_data)
     return redirect("check_email", slug, version.language)
 
 
-def _source(request: HttpRequest, statement: Statement) -> int | None:
+def plain_sign(
+    request: HttpRequest, post: MultiValueDict[str, str], slug: str, language: str
+) -> str | None:
+    """Store a signature as the `sign` view would, when the form is its plain case: a public,
+    open statement, a valid form with a valid token, from the statement's own site. Returns
+    the address the view would redirect to, or None, having stored nothing, for the view to
+    answer. Each check is one of the view's; a case missing here only makes it slower.
+    """
+    statement = statement_by_slug(slug)
+    if (
+        statement is None
+        or statement.status == Statement.Status.DRAFT
+        or not statement.is_open
+        or statement.signing_paused
+    ):
+        return None
+    try:
+        version = get_version(statement, language)
+    except Http404:
+        return None
+    activate_for(statement, version)
+    if not formtoken.same_origin(request):
+        return None
+    if formtoken.check(post.get("form_token", ""), statement.pk) is not formtoken.TokenState.VALID:
+        return None
+    cleaned = SignForm.plain_data(post, statement)
+    if cleaned is None:
+        return None
+    _store(request, post, statement, version, cleaned)
+    return check_email_url(get_script_prefix(), slug, version.language)
+
+
+@functools.lru_cache(maxsize=1024)
+def check_email_url(prefix: str, slug: str, language: str) -> str:
+    """Where a signer goes once the form is stored (the prefix keys the cache only)."""
+    return reverse("check_email", args=(slug, language))
+
+
+def _forget_urls(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        check_email_url.cache_clear()
+
+
+setting_changed.connect(_forget_urls)
+
+
+def _store(
+    request: HttpRequest,
+    post: MultiValueDict[str, str],
+    statement: Statement,
+    version: StatementVersion,
+    cleaned: dict[str, Any],
+) -> None:
+    actions.sign(
+        statement,
+        version.language,
+        cleaned,
+        client=_client(request, post, statement, cleaned["email"]),
+        source=_source(post, statement),
+    )
+
+
+def _source(post: MultiValueDict[str, str], statement: Statement) -> int | None:
     """The statement's source this form came through, copied by site.js from the page's
     `?src=`; a code its organisers did not create is ignored, never an error."""
-    code = request.POST.get("src", "")
+    code = post.get("src", "")
     if not code or len(code) > Source._meta.get_field("code").max_length:  # type: ignore[operator]
         return None
     return (
@@ -71,15 +134,18 @@ def _source(request: HttpRequest, statement: Statement) -> int | None:
     )
 
 
-def _client(request: HttpRequest, statement: Statement, token: str, email: str) -> actions.Client:
+def _client(
+    request: HttpRequest, post: MultiValueDict[str, str], statement: Statement, email: str
+) -> actions.Client:
     """Who sent the form, as far as anti-abuse needs to know, and any reason to hold it for
     review. The response is the same either way: a robot learns nothing from it."""
     hold = Signature.HoldReason.NONE
-    if request.POST.get("website", ""):
+    token = post.get("form_token", "")
+    if post.get("website", ""):
         hold = Signature.HoldReason.HONEYPOT
     elif formtoken.age_seconds(token) < settings.SIGN_MIN_SECONDS:
         hold = Signature.HoldReason.TOO_FAST
-    elif not proof.is_valid(token, email, request.POST.get("proof", ""), settings.SIGN_PROOF_BITS):
+    elif not proof.is_valid(token, email, post.get("proof", ""), settings.SIGN_PROOF_BITS):
         hold = Signature.HoldReason.NO_PROOF
     ip = client_ip(request)
     return actions.Client(
