@@ -44,15 +44,16 @@ def _is_trusted(address: Address | None) -> bool:
 def client_ip(request: HttpRequest) -> str:
     """The client's address as text; the peer's own when it is not a trusted proxy."""
     peer = request.META.get("REMOTE_ADDR", "")
-    if not _is_trusted(_parse(peer)):
-        return str(_parse(peer) or peer)
+    address = _parse(peer)
+    if not _is_trusted(address):
+        return str(address or peer)
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     for hop in reversed([hop for hop in hops if hop]):
-        address = _parse(hop)
-        if not _is_trusted(address):
+        hop_address = _parse(hop)
+        if not _is_trusted(hop_address):
             # Appended by a trusted proxy: the client's (an unparsable value is kept as the key).
-            return str(address or hop[:64])
-    return str(_parse(peer) or peer)
+            return str(hop_address or hop[:64])
+    return str(address or peer)
 
 
 def network_of(ip: str) -> str:
@@ -62,4 +63,6 @@ def network_of(ip: str) -> str:
     if address is None:
         return ip[:64]
     prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    # From the number, not from text: a third of the time, for every signature.
+    host_bits = address.max_prefixlen - prefix
+    return str(ipaddress.ip_network((int(address) >> host_bits << host_bits, prefix)))
