@@ -2,16 +2,19 @@
 
 In a surge nearly every request is a sign form's POST, and nearly all of them are valid. For
 such a request Django's request handling (the middleware chain, URL resolution, the form's
-bound fields) cost more than checking and storing the signature: the sign view took 1.7 ms of
-CPU a signature under load where the same checks and writes alone took 0.8 (bench/, issue 3).
+bound fields and error lists) took a third of the web processes' CPU. In the
+sign benchmark (bench/, issue 3) the web processes spent 1.19-1.36 ms of CPU per signature
+through Django and 0.86-0.91 ms through this path on SQLite, signing 915 against 1,219 a
+second (medians of 3 runs, alternated); on PostgreSQL 1.15-1.25 against 0.88-0.92 ms, 819
+against 927 a second.
 
 `SignFastPath` wraps Django's WSGI application. A POST to a statement's sign address, from a
 visitor without a session, whose form `signing.plain_sign` finds plainly valid, is stored there
 with the view's own checks and writes, and answered with the redirect the view gives, passed
 through the response side of each middleware that sets headers, so the answer is the one
 Django would have sent. Everything else goes to Django unchanged, and every sign POST that is
-not plainly valid too: the view answers it (with the form's errors, say) having stored nothing
-twice, because `plain_sign` stores nothing unless it answers.
+not plainly valid too: the view answers it (with the form's errors, say). Nothing is stored
+twice: `plain_sign` stores nothing unless it answers, and when storing fails the view tries.
 
 `SIGN_FAST_PATH=0` turns it off; it also stays off when MIDDLEWARE holds a middleware it does
 not know (logged once), since the answer could then differ from Django's.
