@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -244,6 +245,16 @@ def _twin(statement: Statement, slug: str) -> Statement:
     return twin
 
 
+def _each_path(
+    settings: Any, statement: Statement
+) -> Iterator[tuple[bool, Statement, BrowserLikeClient]]:
+    """The fast path on `statement`, then the view on a twin of it, each with a new client."""
+    twin = _twin(statement, "twin")
+    for fast, target in ((True, statement), (False, twin)):
+        settings.SIGN_FAST_PATH = fast
+        yield fast, target, BrowserLikeClient()
+
+
 def _stored(statement: Statement) -> list[tuple[Any, ...]]:
     """What signing left for a statement, without ids, times and tokens."""
     # Times are compared as set or not; the network as a keyed hash of the same address.
@@ -309,11 +320,8 @@ def test_the_fast_path_stores_and_answers_as_the_view_does(
     coalition.add_partner(
         statement, Organisation.objects.create(name="Sindicato", slug="sindicato"), actor=None
     )
-    twin = _twin(statement, "twin")
     outcomes = []
-    for fast, target in ((True, statement), (False, twin)):
-        settings.SIGN_FAST_PATH = fast
-        client = BrowserLikeClient()
+    for fast, target, client in _each_path(settings, statement):
         form = dict(overrides)
         language = form.pop("__language__", "en")
         if form.get("partners") == "__partner__":
@@ -337,11 +345,8 @@ def test_the_fast_path_stores_and_answers_as_the_view_does(
 def test_signing_again_once_confirmed_is_answered_alike(
     settings: Any, statement: Statement
 ) -> None:
-    twin = _twin(statement, "twin")
     outcomes = []
-    for fast, target in ((True, statement), (False, twin)):
-        settings.SIGN_FAST_PATH = fast
-        client = BrowserLikeClient()
+    for fast, target, client in _each_path(settings, statement):
         client.post(f"/s/{target.slug}/en/sign/", sign_data(target))
         Signature.objects.filter(statement=target).update(
             state=Signature.State.CONFIRMED, confirmed_at=timezone.now()
@@ -357,11 +362,8 @@ def test_https_answers_carry_the_same_strict_transport_security(
 ) -> None:
     settings.SECURE_HSTS_SECONDS = 3600
     settings.SECURE_SSL_REDIRECT = True
-    twin = _twin(statement, "twin")
     answers = []
-    for fast, target in ((True, statement), (False, twin)):
-        settings.SIGN_FAST_PATH = fast
-        client = BrowserLikeClient()
+    for fast, target, client in _each_path(settings, statement):
         response = client.post(
             f"/s/{target.slug}/en/sign/",
             sign_data(target),
@@ -625,11 +627,8 @@ def test_served_through_wsgi_with_the_requests_signals(statement: Statement) -> 
 def test_a_malformed_csrf_cookie_is_replaced_as_django_would(
     settings: Any, statement: Statement
 ) -> None:
-    twin = _twin(statement, "twin")
     cookies = []
-    for fast, target in ((True, statement), (False, twin)):
-        settings.SIGN_FAST_PATH = fast
-        client = BrowserLikeClient()
+    for fast, target, client in _each_path(settings, statement):
         client.cookies[settings.CSRF_COOKIE_NAME] = "not!a!token"
         response = client.post(f"/s/{target.slug}/en/sign/", sign_data(target))
         assert client.answered_fast == (1 if fast else 0)
