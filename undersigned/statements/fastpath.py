@@ -9,15 +9,17 @@ second (medians of 3 runs, alternated); on PostgreSQL 1.15-1.25 against 0.88-0.9
 against 927 a second.
 
 `SignFastPath` wraps Django's WSGI application. A POST to a statement's sign address, from a
-visitor without a session, whose form `signing.plain_sign` finds plainly valid, is stored there
+visitor without a session, whose form `signing.plain_form` finds plainly valid, is stored
 with the view's own checks and writes, and answered with the redirect the view gives, passed
 through the response side of each middleware that sets headers, so the answer is the one
 Django would have sent. Everything else goes to Django unchanged, and every sign POST that is
 not plainly valid too: the view answers it (with the form's errors, say). Nothing is stored
-twice: `plain_sign` stores nothing unless it answers, and when storing fails the view tries.
+twice: the request goes to Django only before anything is stored; an error while storing is
+answered as Django answers an error in the view.
 
-`SIGN_FAST_PATH=0` turns it off; it also stays off when MIDDLEWARE holds a middleware it does
-not know (logged once), since the answer could then differ from Django's.
+`SIGN_FAST_PATH=0` turns it off. It also stays off, logged once, when MIDDLEWARE holds a
+middleware it does not know, when the sign view is not CSRF-exempt or with ATOMIC_REQUESTS:
+Django's answer could then differ from its own.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core import signals
+from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.http import HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -88,10 +91,21 @@ class _Chain:
 @functools.cache
 def _chain(names: tuple[str, ...]) -> _Chain | None:
     """What the RUN and RESPONSE middleware of MIDDLEWARE do, in the order Django's chain does
-    it; None if one of them is unknown."""
+    it; None if one of them is unknown, or Django would handle the view otherwise."""
+    from undersigned.statements.views.signing import sign
+
     unknown = [name for name in names if name not in KNOWN_MIDDLEWARE]
     if unknown:
         logger.warning("The sign fast path is off: MIDDLEWARE has %s", ", ".join(unknown))
+        return None
+    # What else Django's handling would do to the view: refuse it without a CSRF token, or run
+    # it inside a transaction, in which its durable writes fail.
+    if not getattr(sign, "csrf_exempt", False) or any(
+        database.get("ATOMIC_REQUESTS") for database in settings.DATABASES.values()
+    ):
+        logger.warning(
+            "The sign fast path is off: the sign view is not CSRF-exempt, or ATOMIC_REQUESTS"
+        )
         return None
     made = [(KNOWN_MIDDLEWARE[name], import_string(name)(_never_called)) for name in names]
     return _Chain(
@@ -147,11 +161,14 @@ class SignFastPath:
         match = SIGN_PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None or environ.get("SCRIPT_NAME") or settings.FORCE_SCRIPT_NAME:
             return None
-        chain = _chain(tuple(settings.MIDDLEWARE))
-        post = _form_body(environ)
+        try:
+            chain = _chain(tuple(settings.MIDDLEWARE))
+            post = _form_body(environ)
+        except Exception:  # noqa: BLE001 - the body cut short, say: Django answers it
+            return None
         if chain is None or post is None:
             return None
-        from undersigned.statements.views.signing import plain_sign
+        from undersigned.statements.views.signing import plain_form
 
         request = WSGIRequest(environ)
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
@@ -165,13 +182,19 @@ class SignFastPath:
         except Exception:  # noqa: BLE001 - a host not allowed, say: Django refuses it
             return None
         try:
-            location = plain_sign(request, post, match["slug"], match["language"])
+            form = plain_form(request, post, match["slug"], match["language"])
         except Exception:  # noqa: BLE001 - nothing was stored: the view answers, or reports it
             logger.warning("The sign fast path failed; the sign view answers", exc_info=True)
             return None
-        if location is None:
+        if form is None:
             return None
-        response: HttpResponseBase = HttpResponseRedirect(location)
+        response: HttpResponseBase
+        try:
+            response = HttpResponseRedirect(form.store())
+        except Exception as error:  # noqa: BLE001
+            # Maybe stored (a connection lost during its commit, say): the view would not be
+            # sure either. Answered as Django answers an error in the view, and reported so.
+            response = response_for_exception(request, error)
         for process_response in chain.responses:
             response = process_response(request, response)
         return request, response
@@ -186,7 +209,7 @@ def _form_body(environ: dict[str, Any]) -> MultiValueDict[str, str] | None:
     if (
         content_type != "application/x-www-form-urlencoded"
         or settings.DEFAULT_CHARSET.lower() != "utf-8"
-        or not length.isdigit()
+        or not (length.isascii() and length.isdigit())
         or (limit is not None and int(length) > limit)
     ):
         return None

@@ -17,6 +17,7 @@ from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished
 from django.db import OperationalError
+from django.db.models import Sum
 from django.urls import get_resolver, resolve
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
@@ -24,6 +25,7 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from undersigned.abuse.models import EmailQuota, RateCounter
 from undersigned.conftest import BrowserLikeClient, sign_data
 from undersigned.jobs.models import Job
 from undersigned.lib import formtoken
@@ -289,13 +291,22 @@ def _stored(statement: Statement) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _counted() -> tuple[int, int]:
+    """Sign requests counted against the rate limits, and emails against the address's quota
+    (their keys change at midnight, so the totals are compared, not the rows)."""
+    return (
+        RateCounter.objects.aggregate(total=Sum("count"))["total"] or 0,
+        EmailQuota.objects.aggregate(total=Sum("count"))["total"] or 0,
+    )
+
+
 def _comparable(value: Any) -> Any:
     return "a time" if isinstance(value, dt.datetime) else value
 
 
-def _answer(response: Any, slug: str) -> tuple[int, list[tuple[str, str]]]:
+def _answer(response: Any, slug: str) -> tuple[int, list[tuple[str, str]], list[str]]:
     headers = sorted((name, value.replace(slug, "<slug>")) for name, value in response.items())
-    return response.status_code, headers
+    return response.status_code, headers, sorted(response.cookies)
 
 
 _CASES: list[tuple[str, dict[str, Any]]] = [
@@ -328,6 +339,7 @@ def test_the_fast_path_stores_and_answers_as_the_view_does(
             form["partners"] = str(target.partners.get().pk)
         if form.get("form_token") == "__fresh__":
             form["form_token"] = formtoken.issue(target.pk)
+        counted = _counted()
         # Twice: the second time, signing again while pending.
         answers = [
             _answer(
@@ -337,7 +349,8 @@ def test_the_fast_path_stores_and_answers_as_the_view_does(
             for _time in range(2)
         ]
         assert client.answered_fast == (2 if fast else 0)
-        outcomes.append((answers, _stored(target)))
+        counts = [now - before for now, before in zip(_counted(), counted, strict=True)]
+        outcomes.append((answers, _stored(target), counts))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0][0][0] == 302
 
@@ -347,13 +360,15 @@ def test_signing_again_once_confirmed_is_answered_alike(
 ) -> None:
     outcomes = []
     for fast, target, client in _each_path(settings, statement):
+        counted = _counted()
         client.post(f"/s/{target.slug}/en/sign/", sign_data(target))
         Signature.objects.filter(statement=target).update(
             state=Signature.State.CONFIRMED, confirmed_at=timezone.now()
         )
         response = client.post(f"/s/{target.slug}/en/sign/", sign_data(target, name="Ana Otra"))
         assert client.answered_fast == (2 if fast else 0)
-        outcomes.append((_answer(response, target.slug), _stored(target)))
+        counts = [now - before for now, before in zip(_counted(), counted, strict=True)]
+        outcomes.append((_answer(response, target.slug), _stored(target), counts))
     assert outcomes[0] == outcomes[1]
 
 
@@ -517,27 +532,56 @@ def test_an_unknown_middleware_turns_it_off(
     assert "GZipMiddleware" in caplog.text
 
 
-def test_a_failure_goes_to_the_view_and_stores_once(
-    client: BrowserLikeClient, statement: Statement, monkeypatch: Any, caplog: Any
-) -> None:
-    """The database failing under the fast path: the view tries again, and one signature is
-    stored, with one email."""
+def _failing_write(monkeypatch: Any, *, after_commit: bool) -> list[int]:
+    """Make the next batch's write fail with the database's error, before or after it has
+    committed (a connection lost during the commit, say); the ones after succeed."""
     write = actions._write_signatures
-    calls = []
+    calls: list[int] = []
 
     def failing_once(requests: Any) -> None:
         calls.append(len(requests))
-        if len(calls) == 1:
+        if len(calls) == 1 and not after_commit:
             raise OperationalError("database is locked")
         write(requests)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(actions._signing, "_write", failing_once)
+    return calls
+
+
+@pytest.mark.parametrize("after_commit", [False, True])
+def test_a_failure_while_storing_is_answered_as_the_view_answers_it(
+    settings: Any, statement: Statement, monkeypatch: Any, after_commit: bool
+) -> None:
+    """Never tried again behind the signer's back: the signature may have been stored, and a
+    second try would send a second email and count the signer twice against the limits."""
+    outcomes = []
+    for fast, target, _client in _each_path(settings, statement):
+        client = BrowserLikeClient(raise_request_exception=False)
+        calls = _failing_write(monkeypatch, after_commit=after_commit)
+        response = _post(client, f"/s/{target.slug}/en/sign/")
+        assert client.answers == [(500, fast)]
+        assert calls == [1]
+        outcomes.append((_answer(response, target.slug), _stored(target)))
+    assert outcomes[0] == outcomes[1]
+    assert Signature.objects.count() == (2 if after_commit else 0)
+    assert Job.objects.count() == (2 if after_commit else 0)
+
+
+def test_a_failure_before_storing_goes_to_the_view(
+    client: BrowserLikeClient, statement: Statement, monkeypatch: Any, caplog: Any
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(SignForm, "plain_data", broken)
     with caplog.at_level(logging.WARNING, logger="undersigned.statements.fastpath"):
         response = _post(client)
     _refused(client, response, 302, stored=1)
-    assert calls == [1, 1]
-    assert Job.objects.filter(kind="mail.confirm_signature").count() == 1
     assert "The sign fast path failed" in caplog.text
+    assert len(client.fast_path_failures) == 1
+    client.fast_path_failures.clear()
 
 
 # How it fits Django ----------------------------------------------------------------------------
@@ -567,6 +611,39 @@ def test_its_address_is_the_sign_views() -> None:
         except Exception:  # noqa: BLE001 - a 404
             routed = False
         assert matched == routed, path
+
+
+@pytest.mark.parametrize("change", ["not exempt", "atomic requests"])
+def test_it_is_off_where_django_would_run_the_view_otherwise(
+    settings: Any, monkeypatch: Any, change: str
+) -> None:
+    from django.db import connections
+
+    from undersigned.statements.views import signing
+
+    fastpath._chain.cache_clear()
+    assert fastpath._chain(tuple(settings.MIDDLEWARE)) is not None
+    fastpath._chain.cache_clear()
+    if change == "not exempt":
+        monkeypatch.setattr(signing.sign, "csrf_exempt", False)
+    else:
+        monkeypatch.setitem(connections.databases["default"], "ATOMIC_REQUESTS", True)
+    try:
+        assert fastpath._chain(tuple(settings.MIDDLEWARE)) is None
+    finally:
+        fastpath._chain.cache_clear()
+
+
+@pytest.mark.parametrize("length", ["", "-1", "1.5", "²", "１２"])
+def test_a_content_length_not_in_ascii_digits_goes_to_django(length: str) -> None:
+    body = io.BytesIO(b"a=b")
+    environ = {
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": length,
+        "wsgi.input": body,
+    }
+    assert fastpath._form_body(environ) is None
+    assert body.tell() == 0
 
 
 def test_every_middleware_is_known() -> None:

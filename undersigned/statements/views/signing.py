@@ -4,6 +4,7 @@ had signed before.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from typing import Any
@@ -35,7 +36,7 @@ from undersigned.statements.views.public import activate_for, render_statement
 @require_POST
 def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     """The sign form's POST. Its plain case, a valid form from the statement's own page, is
-    mostly answered by `plain_sign` before Django handles the request (see
+    mostly answered through `plain_form` before Django handles the request (see
     undersigned.statements.fastpath); this view answers everything, that case included."""
     statement = get_public_statement(request, slug)
     version = get_version(statement, language)
@@ -61,13 +62,29 @@ def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     return redirect("check_email", slug, version.language)
 
 
-def plain_sign(
+@dataclasses.dataclass(frozen=True, slots=True)
+class PlainForm:
+    """A sign form that `plain_form` found to be the plain case, ready to store."""
+
+    request: HttpRequest
+    post: MultiValueDict[str, str]
+    slug: str
+    statement: Statement
+    version: StatementVersion
+    cleaned: dict[str, Any]
+
+    def store(self) -> str:
+        """Store it as the sign view does; return the address the view redirects to."""
+        _store(self.request, self.post, self.statement, self.version, self.cleaned)
+        return check_email_url(get_script_prefix(), self.slug, self.version.language)
+
+
+def plain_form(
     request: HttpRequest, post: MultiValueDict[str, str], slug: str, language: str
-) -> str | None:
-    """Store a signature as the `sign` view would, when the form is its plain case: a public,
-    open statement, a valid form with a valid token, from the statement's own site. Returns
-    the address the view would redirect to, or None, having stored nothing, for the view to
-    answer. Each check is one of the view's; a case missing here only makes it slower.
+) -> PlainForm | None:
+    """The form, if it is the plain case of the `sign` view: a public, open statement, a valid
+    form with a valid token, from the statement's own site; else None, for the view to answer.
+    Stores nothing. Each check is one of the view's; a case missing here only makes it slower.
     """
     statement = statement_by_slug(slug)
     if (
@@ -89,8 +106,7 @@ def plain_sign(
     cleaned = SignForm.plain_data(post, statement)
     if cleaned is None:
         return None
-    _store(request, post, statement, version, cleaned)
-    return check_email_url(get_script_prefix(), slug, version.language)
+    return PlainForm(request, post, slug, statement, version, cleaned)
 
 
 @functools.lru_cache(maxsize=1024)
