@@ -154,8 +154,9 @@ class SignFastPath:
         return response
 
     def respond(self, environ: dict[str, Any]) -> tuple[WSGIRequest, HttpResponseBase] | None:
-        """The request and its answer if this is a plain sign POST, now stored; None, having
-        stored nothing, for Django to answer. environ's body stays readable either way."""
+        """The request and its answer if this is a plain sign POST: the view's redirect once
+        stored, or Django's answer to an error while storing it. None, having stored nothing,
+        for Django to answer; environ's body is then still there to read."""
         if not settings.SIGN_FAST_PATH or environ.get("REQUEST_METHOD") != "POST":
             return None
         match = SIGN_PATH.fullmatch(environ.get("PATH_INFO", ""))
