@@ -325,3 +325,87 @@ def test_the_worker_writes_under_the_signers_write_lock(
         assert queue.drain() == 3
     assert {kind for _held, kind in writes} == {"UPDATE", "DELETE"}
     assert all(was_held for was_held, _kind in writes)
+
+
+def test_a_claim_deletes_the_jobs_sent_before_it_in_one_transaction_a_batch(
+    client: Client, statement: Statement, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(queue.BATCH * 2 + 5):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"p{n}@example.net"))
+    transactions = 0
+    real = queue._bookkeeping
+
+    @contextlib.contextmanager
+    def counted() -> Iterator[None]:
+        nonlocal transactions
+        transactions += 1
+        with real():
+            yield
+
+    monkeypatch.setattr(queue, "_bookkeeping", counted)
+    assert queue.drain() == queue.BATCH * 2 + 5
+    assert Job.objects.count() == 0
+    # Three leases, the second and third with the deletion of the batch before; the last
+    # batch's deletion on its own, as nothing was left to lease.
+    assert transactions == 4
+
+
+def test_a_claim_with_nothing_due_still_deletes_what_was_sent(db: None) -> None:
+    sent = [queue.enqueue("x.test", {"n": n}).pk for n in range(2)]
+    later = Job.objects.create(
+        kind="x.test", payload={}, run_after=timezone.now() + dt.timedelta(hours=1)
+    )
+    assert queue._claim(10, sent) == []
+    assert list(Job.objects.values_list("pk", flat=True)) == [later.pk]
+
+
+def test_a_claim_deletes_what_was_sent_and_leases_the_next(db: None) -> None:
+    jobs = [queue.enqueue("x.test", {"n": n}) for n in range(4)]
+    first = queue._claim(2)
+    assert [job.pk for job in queue._claim(10, [job.pk for job in first])] == [
+        jobs[2].pk,
+        jobs[3].pk,
+    ]
+    assert sorted(Job.objects.values_list("pk", flat=True)) == [jobs[2].pk, jobs[3].pk]
+
+
+def test_sent_jobs_are_deleted_when_the_next_claim_fails(
+    client: Client, statement: Statement, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(queue.BATCH + 3):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"p{n}@example.net"))
+    real = queue._claim
+    claims = 0
+
+    def failing_second(batch: int, settled: list[int] | None = None) -> list[Job]:
+        nonlocal claims
+        claims += 1
+        if claims == 2:
+            raise ConnectionError("the database went away")
+        return real(batch, settled)
+
+    monkeypatch.setattr(queue, "_claim", failing_second)
+    with pytest.raises(ConnectionError):
+        queue.drain()
+    assert len(smtp_server.messages) == queue.BATCH
+    # Not sent again once their lease passes: only the 3 never sent are left.
+    assert Job.objects.count() == 3
+
+
+def test_a_function_given_the_batch_that_fails_is_logged_and_the_jobs_run(
+    client: Client,
+    statement: Statement,
+    smtp_server: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for n in range(3):
+        client.post("/s/free-them/es/sign/", sign_data(email=f"p{n}@example.net"))
+
+    def broken(jobs: list[Job]) -> None:
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(queue, "_BEFORE_BATCH", [broken, *queue._BEFORE_BATCH])
+    assert queue.drain() == 3
+    assert len(smtp_server.messages) == 3
+    assert any(record.getMessage() == "broken failed" for record in caplog.records)
