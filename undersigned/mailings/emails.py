@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+import smtplib
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from django.utils.html import escape
 
 from undersigned.lib.languages import ui_language
 from undersigned.lib.text import clean_line
+from undersigned.mailings.backends import SMTPBackend
 from undersigned.organisations.models import Invitation
 from undersigned.statements.models import Signature
 from undersigned.updates.models import Follower
@@ -156,7 +158,9 @@ _PREPARED_SECONDS = 60.0
 class _Prepared:
     statement: object  # the cached Statement it was rendered from: a fresher one renders again
     made: float
-    sender: str  # the envelope sender
+    # The envelope sender: the bare address smtplib would have sent for the header's sender,
+    # worked out once instead of for every message.
+    sender: str
     data: bytes | None  # None: placeholders did not come through, so render each message
 
 
@@ -197,9 +201,8 @@ def _prepare(name: str, signature: Signature) -> _Prepared:
         and b"Content-Transfer-Encoding: 7bit" not in rendered
     )
     data = rendered if intact else None
-    found = _Prepared(
-        statement, time.monotonic(), sanitize_address(message.from_email, "utf-8"), data
-    )
+    sender = smtplib.quoteaddr(sanitize_address(message.from_email, "utf-8"))[1:-1]
+    found = _Prepared(statement, time.monotonic(), sender, data)
     with _prepared_lock:
         if len(_prepared) > 1000:
             _prepared.clear()
@@ -232,7 +235,7 @@ def _deliver_bytes(sender: str, to: str, data: bytes) -> None:
     shared = _shared.active
     backend: Any = _shared.connection if shared else None
     if backend is None:
-        backend = get_connection(SMTP_BACKEND)
+        backend = SMTPBackend()
         backend.open()
         if shared:
             _shared.connection = backend
