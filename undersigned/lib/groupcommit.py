@@ -74,10 +74,21 @@ class GroupCommit(Generic[T]):
             raise waiter.error
 
     def _lead(self) -> None:
-        with self._lock:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        batch: list[_Waiter[T]] = []
         try:
-            self._commit(batch)
+            # The batch is taken once the write lock is held: what queued while another
+            # process held it is written in this transaction too, not in one more.
+            with write_lock():
+                batch = self._take()
+                self._commit(batch)
+        except BaseException as error:
+            # The write lock could not be taken or let go: whatever happened to the writes,
+            # nobody may be told theirs was stored.
+            batch = batch or self._take()
+            for waiter in batch:
+                waiter.error = waiter.error or error
+            if not isinstance(error, Exception):
+                raise
         finally:
             with self._lock:
                 if self._queue:
@@ -89,10 +100,15 @@ class GroupCommit(Generic[T]):
             for waiter in batch:
                 waiter.event.set()
 
+    def _take(self) -> list[_Waiter[T]]:
+        with self._lock:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        return batch
+
     def _commit(self, batch: list[_Waiter[T]]) -> None:
+        """Write `batch` under the write lock the caller holds."""
         try:
-            with write_lock():
-                self._write([waiter.item for waiter in batch])
+            self._write([waiter.item for waiter in batch])
         except self._row_errors:
             if len(batch) == 1:
                 raise

@@ -3,7 +3,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
@@ -114,3 +114,92 @@ def test_nobody_is_told_stored_when_the_leader_is_interrupted() -> None:
     outcome = _run_all(GroupCommit(write), list(range(6)))
     assert outcome[0] is None
     assert all(isinstance(outcome[n], _Interrupted) for n in range(1, 6))
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.001)
+
+
+def _joined(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive(), "still waiting"
+
+
+def _held_lock(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """A write lock another process holds until `release` is set; `waiting` is set once a
+    leader waits for it."""
+    release, waiting = threading.Event(), threading.Event()
+
+    @contextlib.contextmanager
+    def held() -> Iterator[None]:
+        waiting.set()
+        assert release.wait(10)
+        yield
+
+    monkeypatch.setattr(groupcommit, "write_lock", held)
+    return release, waiting
+
+
+def test_what_queues_while_the_write_lock_is_awaited_joins_the_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release, waiting = _held_lock(monkeypatch)
+    batches: list[list[int]] = []
+    commit: GroupCommit[int] = GroupCommit(lambda items: batches.append(list(items)))
+    threads = [threading.Thread(target=commit.run, args=(0,))]
+    threads[0].start()
+    assert waiting.wait(10)
+    threads += [threading.Thread(target=commit.run, args=(n,)) for n in (1, 2)]
+    for thread in threads[1:]:
+        thread.start()
+    try:
+        _until(lambda: len(commit._queue) == 3)
+    finally:
+        release.set()
+        _joined(threads)
+    assert batches == [[0, 1, 2]]
+
+
+def test_a_write_lock_that_cannot_be_taken_fails_everyone_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release, waiting = _held_lock(monkeypatch)
+    written: list[int] = []
+    commit: GroupCommit[int] = GroupCommit(written.extend)
+    outcome: dict[int, BaseException | None] = {}
+
+    def one(item: int) -> None:
+        try:
+            commit.run(item)
+            outcome[item] = None
+        except BaseException as error:  # noqa: BLE001
+            outcome[item] = error
+
+    @contextlib.contextmanager
+    def unusable() -> Iterator[None]:
+        waiting.set()
+        assert release.wait(10)
+        raise PermissionError("write.lock")
+        yield
+
+    monkeypatch.setattr(groupcommit, "write_lock", unusable)
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(3)]
+    threads[0].start()
+    assert waiting.wait(10)
+    for thread in threads[1:]:
+        thread.start()
+    try:
+        _until(lambda: len(commit._queue) == 3)
+    finally:
+        release.set()
+        _joined(threads)
+    assert written == []
+    assert all(isinstance(outcome[n], PermissionError) for n in range(3))
+    # The next request leads again.
+    monkeypatch.setattr(groupcommit, "write_lock", contextlib.nullcontext)
+    commit.run(3)
+    assert written == [3]
