@@ -9,6 +9,8 @@ models whose fields are plain columns, datetimes and JSON.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,21 +21,26 @@ _Adapter = Callable[[Any], Any]
 _MISSING = object()
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Plan:
+    head: str
+    # (attribute name, default) for each column, in the INSERT's order.
+    columns: list[tuple[str, Any]]
+    # (position, adapter) of the columns whose values are adapted for the database.
+    adapted: list[tuple[int, _Adapter]]
+
+
 @functools.cache
-def _plan(
-    model: type[models.Model], vendor: str
-) -> tuple[str, list[str], list[_Adapter | None], list[Any]]:
+def _plan(model: type[models.Model], vendor: str, tz: object) -> _Plan:
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
-    adapters: list[_Adapter | None] = []
-    for field in fields:
+    adapted: list[tuple[int, _Adapter]] = []
+    for index, field in enumerate(fields):
         if isinstance(field, models.DateTimeField):
-            adapters.append(connection.ops.adapt_datetimefield_value)
+            adapted.append((index, _datetime_adapter(vendor, tz)))
         elif isinstance(field, models.JSONField):
-            adapters.append(functools.partial(_json, field))
-        else:
-            adapters.append(None)
+            adapted.append((index, functools.partial(_json, field)))
     # What a model instance would hold; a callable default (a time, say) must be given.
     defaults = [
         _MISSING if field.has_default() and callable(field.default) else field.get_default()
@@ -44,7 +51,25 @@ def _plan(
         f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
         f"({', '.join(quote(field.column) for field in fields)}) VALUES "
     )
-    return head, [field.attname for field in fields], adapters, defaults
+    return _Plan(
+        head, list(zip([field.attname for field in fields], defaults, strict=True)), adapted
+    )
+
+
+def _datetime_adapter(vendor: str, tz: object) -> _Adapter:
+    adapt = connection.ops.adapt_datetimefield_value
+    if vendor != "sqlite" or tz is not dt.UTC:
+        return adapt
+
+    def utc_text(value: Any) -> Any:
+        # What Django's adapter makes of the aware UTC times timezone.now() gives, without
+        # its time zone conversion: 4.6 µs a time against 7.6, five times a signature, inside
+        # the batch's write lock.
+        if isinstance(value, dt.datetime) and value.tzinfo is dt.UTC:
+            return str(value.replace(tzinfo=None))
+        return adapt(value)
+
+    return utc_text
 
 
 def _json(field: models.JSONField, value: Any) -> Any:
@@ -61,17 +86,28 @@ def insert(
     """
     if not rows:
         return []
-    head, attnames, adapters, defaults = _plan(model, connection.vendor)
+    plan = _plan(model, connection.vendor, connection.timezone)
     params: list[Any] = []
     for row in rows:
-        for attname, adapt, default in zip(attnames, adapters, defaults, strict=True):
-            value = row.get(attname, default)
-            if value is _MISSING:
-                raise KeyError(f"{model.__name__}.{attname} needs a value")
-            params.append(adapt(value) if adapt is not None and value is not None else value)
-    values = "(" + ", ".join(["%s"] * len(attnames)) + ")"
+        get = row.get
+        values = [get(attname, default) for attname, default in plan.columns]
+        if _MISSING in values:
+            missing = next(
+                name
+                for (name, _default), value in zip(plan.columns, values, strict=True)
+                if value is _MISSING
+            )
+            raise KeyError(f"{model.__name__}.{missing} needs a value")
+        for index, adapt in plan.adapted:
+            value = values[index]
+            if value is not None:
+                values[index] = adapt(value)
+        params += values
+    placeholders = "(" + ", ".join(["%s"] * len(plan.columns)) + ")"
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in (model._meta.pk.column, *returning))
     with connection.cursor() as cursor:
-        cursor.execute(f"{head}{', '.join([values] * len(rows))} RETURNING {columns}", params)
+        cursor.execute(
+            f"{plan.head}{', '.join([placeholders] * len(rows))} RETURNING {columns}", params
+        )
         return [tuple(found) for found in cursor.fetchall()]
