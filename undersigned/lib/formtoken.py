@@ -60,7 +60,9 @@ def age_seconds(value: str) -> float:
 
 def same_origin(request: HttpRequest) -> bool:
     """False when a browser says the form was sent from another site."""
-    origin = request.headers.get("Origin")
+    # From META: request.headers builds a mapping of every header first, a twentieth of the
+    # plain sign POST's time in the process.
+    origin = request.META.get("HTTP_ORIGIN")
     if origin is None:
         return True
     own = f"{request.scheme}://{request.get_host()}"
