@@ -409,3 +409,20 @@ def test_a_function_given_the_batch_that_fails_is_logged_and_the_jobs_run(
     assert queue.drain() == 3
     assert len(smtp_server.messages) == 3
     assert any(record.getMessage() == "broken failed" for record in caplog.records)
+
+
+def test_a_claimed_job_holds_what_running_it_reads(db: None) -> None:
+    queued = queue.enqueue("x.test", {"n": 1}, priority=2)
+    Job.objects.filter(pk=queued.pk).update(attempts=3)
+    # Model.from_db wants the fields in the model's order.
+    order = [field.attname for field in Job._meta.concrete_fields]
+    assert queue._CLAIMED == sorted(queue._CLAIMED, key=order.index)
+    (job,) = queue._claim(10)
+    assert (job.pk, job.kind, job.payload, job.priority, job.attempts) == (
+        queued.pk,
+        "x.test",
+        {"n": 1},
+        2,
+        3,
+    )
+    assert job.locked_until is not None and job.locked_until > timezone.now()
