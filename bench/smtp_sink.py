@@ -40,7 +40,9 @@ class Sink(asyncio.Protocol):
             self.buffer = rest
             verb = line[:4].upper()
             if verb == b"EHLO":
-                self.transport.write(b"250-sink\r\n250 8BITMIME\r\n")
+                # PIPELINING as Postfix and Exim offer it: the commands of one message may come
+                # in one packet, answered in order (this loop reads them one by one).
+                self.transport.write(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
             elif verb == b"DATA":
                 self.in_data = True
                 self.transport.write(b"354 go on\r\n")

@@ -495,6 +495,36 @@ class SmtpSink:
     quits: list[Any] = field(default_factory=list)
     # Recipients whose message is answered 421, as by a server about to close the connection.
     closing_for: set[str] = field(default_factory=set)
+    # Offered, as by Postfix and Exim: a client may send MAIL, RCPT and DATA in one write.
+    pipelining: bool = True
+    # Replies to MAIL and RCPT instead of 250, by address.
+    refuse: dict[str, str] = field(default_factory=dict)
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if set(envelope.rcpt_tos) & self.closing_for:

@@ -3,6 +3,7 @@ page, and the SMTP one the worker sends prepared messages with."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
 from collections.abc import Sequence
@@ -46,6 +47,67 @@ class _Client(smtplib.SMTP):
             return super().rcpt(recip, options)
         self.putcmd("rcpt", f"TO:<{recip}>{_option_list(self, options)}")
         return self.getreply()
+
+    def sendmail(
+        self,
+        from_addr: str,
+        to_addrs: str | Sequence[str],
+        msg: Any,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict[str, tuple[int, bytes]]:
+        """smtplib's sendmail; for a prepared message to one plain address, on a server that
+        offers PIPELINING (RFC 2920; Postfix and Exim do), MAIL, RCPT and DATA go in one
+        write and their replies are read together: one round trip instead of three. Refusals
+        raise what smtplib raises for them."""
+        self.ehlo_or_helo_if_needed()
+        to = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
+        if (
+            mail_options
+            or rcpt_options
+            or not isinstance(msg, bytes)
+            or len(to) != 1
+            or not self.has_extn("pipelining")
+            or not _PLAIN_ADDRESS.fullmatch(from_addr)
+            or not _PLAIN_ADDRESS.fullmatch(to[0])
+        ):
+            return super().sendmail(from_addr, to_addrs, msg, mail_options, rcpt_options)
+        size = f" size={len(msg)}" if self.has_extn("size") else ""
+        self.send(f"mail FROM:<{from_addr}>{size}\r\nrcpt TO:<{to[0]}>\r\ndata\r\n")
+        mail, rcpt, data = self.getreply(), self.getreply(), self.getreply()
+        accepted = mail[0] == 250 and rcpt[0] in (250, 251)
+        if data[0] == 354 and not accepted:
+            # A server must refuse DATA without a recipient; one that did not gets an empty
+            # message, which it cannot deliver to anyone.
+            self.send(".\r\n")
+            self.getreply()
+        if mail[0] != 250:
+            self._refused(mail[0])
+            raise smtplib.SMTPSenderRefused(mail[0], mail[1], from_addr)
+        if rcpt[0] not in (250, 251):
+            self._refused(rcpt[0])
+            raise smtplib.SMTPRecipientsRefused({to[0]: rcpt})
+        if data[0] != 354:
+            raise smtplib.SMTPDataError(*data)
+        quoted = re.sub(rb"(?m)^\.", b"..", msg)
+        if quoted[-2:] != b"\r\n":
+            quoted += b"\r\n"
+        self.send(quoted + b".\r\n")
+        code, reply = self.getreply()
+        if code != 250:
+            self._refused(code)
+            raise smtplib.SMTPDataError(code, reply)
+        return {}
+
+    def _refused(self, code: int) -> None:
+        """As smtplib's sendmail after a refusal: a server closing the connection (421) is
+        left, any other is told to forget the message."""
+        if code == 421:
+            self.close()
+        else:
+            # What smtplib's private _rset does: a server already gone needs no reset.
+            with contextlib.suppress(smtplib.SMTPServerDisconnected):
+                self.rset()
 
 
 def _option_list(client: smtplib.SMTP, options: Sequence[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from typing import Any
 
@@ -34,7 +35,12 @@ def test_a_plain_address_is_what_smtplib_would_send_for_it(address: str) -> None
         "ana@example.net ",
     ],
 )
-def test_the_envelope_is_the_one_smtplib_sends(smtp_server: SmtpSink, address: str) -> None:
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_the_envelope_is_the_one_smtplib_sends(
+    smtp_server: SmtpSink, address: str, pipelining: bool
+) -> None:
+    smtp_server.pipelining = pipelining
+
     def send(client: smtplib.SMTP) -> Any:
         with client:
             client.sendmail(address, [address], MESSAGE)
@@ -69,3 +75,70 @@ def test_a_plain_address_is_not_parsed(
     with backends._Client("127.0.0.1", smtp_server.port) as client:
         client.sendmail("noreply@example.org", ["ana@example.net"], MESSAGE)
     assert smtp_server.envelopes[-1].rcpt_tos == ["ana@example.net"]
+
+
+class _Counted(backends._Client):
+    writes = 0
+
+    def send(self, s: str | bytes) -> None:
+        type(self).writes += 1
+        super().send(s)
+
+
+@pytest.mark.parametrize(("pipelining", "writes"), [(True, 2), (False, 4)])
+def test_with_pipelining_a_message_takes_one_write_of_commands_and_one_of_text(
+    smtp_server: SmtpSink, pipelining: bool, writes: int
+) -> None:
+    smtp_server.pipelining = pipelining
+    with _Counted("127.0.0.1", smtp_server.port) as client:
+        client.ehlo()
+        _Counted.writes = 0
+        client.sendmail("noreply@example.org", ["ana@example.net"], MESSAGE)
+        assert _Counted.writes == writes
+        client.sendmail("noreply@example.org", ["bea@example.net"], b"Subject: x\r\n\r\n.dot")
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [
+        ["ana@example.net"],
+        ["bea@example.net"],
+    ]
+    assert smtp_server.envelopes[1].content.endswith(b"\r\n\r\n.dot\r\n")
+
+
+def _outcome(client: smtplib.SMTP, sender: str, to: str) -> tuple[str, Any]:
+    """What sending one message and then another over the same connection came to."""
+    outcomes = []
+    for recipient in (to, "after@example.net"):
+        try:
+            client.sendmail(sender, [recipient], MESSAGE)
+            outcomes.append("sent")
+        except smtplib.SMTPException as error:
+            outcomes.append(f"{type(error).__name__} {error.args}")
+    return outcomes[0], outcomes[1]
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "reply"),
+    [
+        ("refused@example.org", "ana@example.net", "550 No such sender"),
+        ("refused@example.org", "ana@example.net", "421 Closing"),
+        ("noreply@example.org", "refused@example.net", "550 No such user"),
+        ("noreply@example.org", "refused@example.net", "452 Too many recipients"),
+        ("noreply@example.org", "refused@example.net", "421 Closing"),
+        ("noreply@example.org", "closing@example.net", ""),
+    ],
+)
+def test_a_refusal_ends_as_it_does_with_smtplib(
+    smtp_server: SmtpSink, sender: str, to: str, reply: str
+) -> None:
+    smtp_server.refuse = {"refused@example.org": reply, "refused@example.net": reply}
+    smtp_server.closing_for = {"closing@example.net"}
+    outcomes = []
+    for client in (
+        smtplib.SMTP("127.0.0.1", smtp_server.port),
+        backends._Client("127.0.0.1", smtp_server.port),
+    ):
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            outcomes.append(_outcome(client, sender, to))
+            client.quit()
+    theirs, ours = outcomes
+    assert ours == theirs
+    assert ours[0] != "sent"
