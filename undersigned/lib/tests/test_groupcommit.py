@@ -17,8 +17,10 @@ def _no_file_lock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(groupcommit, "write_lock", contextlib.nullcontext)
 
 
-def _run_all(commit: GroupCommit[int], items: list[int]) -> dict[int, BaseException | None]:
-    outcome: dict[int, BaseException | None] = {}
+def _runner(
+    commit: GroupCommit[int], outcome: dict[int, BaseException | None]
+) -> Callable[[int], None]:
+    """A thread's work: run one item, and record in `outcome` what came of it."""
 
     def one(item: int) -> None:
         try:
@@ -27,6 +29,12 @@ def _run_all(commit: GroupCommit[int], items: list[int]) -> dict[int, BaseExcept
         except BaseException as error:  # noqa: BLE001
             outcome[item] = error
 
+    return one
+
+
+def _run_all(commit: GroupCommit[int], items: list[int]) -> dict[int, BaseException | None]:
+    outcome: dict[int, BaseException | None] = {}
+    one = _runner(commit, outcome)
     threads = [threading.Thread(target=one, args=(item,)) for item in items]
     for thread in threads:
         thread.start()
@@ -129,6 +137,25 @@ def _joined(threads: list[threading.Thread]) -> None:
         assert not thread.is_alive(), "still waiting"
 
 
+def _queued_behind_the_lock(
+    commit: GroupCommit[int],
+    threads: list[threading.Thread],
+    waiting: threading.Event,
+    release: threading.Event,
+) -> None:
+    """Start the first thread and let it wait for the write lock, queue the others behind it,
+    then let the lock go and wait for them all."""
+    threads[0].start()
+    assert waiting.wait(10)
+    for thread in threads[1:]:
+        thread.start()
+    try:
+        _until(lambda: len(commit._queue) == len(threads))
+    finally:
+        release.set()
+        _joined(threads)
+
+
 def _held_lock(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
     """A write lock another process holds until `release` is set; `waiting` is set once a
     leader waits for it."""
@@ -150,17 +177,8 @@ def test_what_queues_while_the_write_lock_is_awaited_joins_the_batch(
     release, waiting = _held_lock(monkeypatch)
     batches: list[list[int]] = []
     commit: GroupCommit[int] = GroupCommit(lambda items: batches.append(list(items)))
-    threads = [threading.Thread(target=commit.run, args=(0,))]
-    threads[0].start()
-    assert waiting.wait(10)
-    threads += [threading.Thread(target=commit.run, args=(n,)) for n in (1, 2)]
-    for thread in threads[1:]:
-        thread.start()
-    try:
-        _until(lambda: len(commit._queue) == 3)
-    finally:
-        release.set()
-        _joined(threads)
+    threads = [threading.Thread(target=commit.run, args=(n,)) for n in range(3)]
+    _queued_behind_the_lock(commit, threads, waiting, release)
     assert batches == [[0, 1, 2]]
 
 
@@ -172,13 +190,6 @@ def test_a_write_lock_that_cannot_be_taken_fails_everyone_waiting(
     commit: GroupCommit[int] = GroupCommit(written.extend)
     outcome: dict[int, BaseException | None] = {}
 
-    def one(item: int) -> None:
-        try:
-            commit.run(item)
-            outcome[item] = None
-        except BaseException as error:  # noqa: BLE001
-            outcome[item] = error
-
     @contextlib.contextmanager
     def unusable() -> Iterator[None]:
         waiting.set()
@@ -187,16 +198,9 @@ def test_a_write_lock_that_cannot_be_taken_fails_everyone_waiting(
         yield
 
     monkeypatch.setattr(groupcommit, "write_lock", unusable)
+    one = _runner(commit, outcome)
     threads = [threading.Thread(target=one, args=(n,)) for n in range(3)]
-    threads[0].start()
-    assert waiting.wait(10)
-    for thread in threads[1:]:
-        thread.start()
-    try:
-        _until(lambda: len(commit._queue) == 3)
-    finally:
-        release.set()
-        _joined(threads)
+    _queued_behind_the_lock(commit, threads, waiting, release)
     assert written == []
     assert all(isinstance(outcome[n], PermissionError) for n in range(3))
     # The next request leads again.
