@@ -82,8 +82,8 @@ class GroupCommit(Generic[T]):
                 batch = self._take()
                 self._commit(batch)
         except BaseException as error:
-            # The write lock could not be taken or let go: whatever happened to the writes,
-            # nobody may be told theirs was stored.
+            # The write lock could not be taken or let go, or the leader was interrupted:
+            # whatever happened to the writes, nobody may be told theirs was stored.
             batch = batch or self._take()
             for waiter in batch:
                 waiter.error = waiter.error or error
