@@ -237,7 +237,11 @@ class Signature(models.Model):
         TOO_FAST = "fast", _("form sent faster than a person types")
         NO_PROOF = "noproof", _("no browser check (JavaScript off)")
 
-    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="signatures")
+    # Not indexed alone: one_signature_per_email and every index below start with it, and each
+    # index is one more write for every signer.
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="signatures", db_index=False
+    )
     # The language version signed; emails go out in it.
     language = models.CharField(max_length=35)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INDIVIDUAL)
@@ -309,6 +313,8 @@ class SignatureToken(models.Model):
     """
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="tokens")
+    # On PostgreSQL, unique=True also makes an index for LIKE queries, which nothing makes here:
+    # migration 0008 drops it, as one more write for every signer.
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -433,10 +439,13 @@ class PartnerConsent(models.Model):
     """A signer agreed, when signing or later on their own page, to get updates from one
     partner organisation. Withdrawing deletes the row and leaves a ConsentRecord."""
 
+    # Neither is indexed alone: one_consent_per_partner and partner_consent_list start with them.
     signature = models.ForeignKey(
-        Signature, on_delete=models.CASCADE, related_name="partner_consents"
+        Signature, on_delete=models.CASCADE, related_name="partner_consents", db_index=False
     )
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="consents")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="consents", db_index=False
+    )
     version = models.CharField(max_length=32)
     at = models.DateTimeField(default=timezone.now)
 
