@@ -6,13 +6,15 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import translation
 
 from undersigned.conftest import BrowserLikeClient, sign_data
 from undersigned.jobs.models import Job
 from undersigned.jobs.queue import drain
 from undersigned.lib.tokens import hash_token
-from undersigned.statements.forms import CONSENT_VERSION
+from undersigned.statements.forms import CONSENT_VERSION, SignForm
 from undersigned.statements.models import Signature, Statement
+from undersigned.statements.queries import forget_statements, statement_by_slug
 
 URL = "/s/free-them/es/sign/"
 
@@ -222,6 +224,26 @@ def test_statement_without_country_or_organisations(client: Client, statement: S
     _sign(client, country="XX", kind="organisation", organisation_name="Sneaky")
     signature = Signature.objects.get()
     assert (signature.country, signature.kind) == ("", Signature.Kind.INDIVIDUAL)
+
+
+def test_the_sign_form_follows_the_statement_once_it_is_read_again(statement: Statement) -> None:
+    def fields() -> dict[str, Any]:
+        shared = statement_by_slug(statement.slug)
+        assert shared is not None
+        return SignForm(statement=shared).fields
+
+    with translation.override("en"):
+        assert "country" in fields()
+        english = str(fields()["consent"].label)
+    with translation.override("es"):
+        assert str(fields()["consent"].label) != english
+    Statement.objects.filter(pk=statement.pk).update(ask_country=False)
+    # The shared copy stays a few seconds (queries.STATEMENT_SECONDS), and its form with it.
+    assert "country" in fields()
+    forget_statements()
+    assert "country" not in fields()
+    with translation.override("es"):
+        assert "country" not in fields()
 
 
 def test_required_country_and_postcode(client: Client, statement: Statement) -> None:
