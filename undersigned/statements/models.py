@@ -237,11 +237,10 @@ class Signature(models.Model):
         TOO_FAST = "fast", _("form sent faster than a person types")
         NO_PROOF = "noproof", _("no browser check (JavaScript off)")
 
-    # Not indexed alone: one_signature_per_email and every index below start with it, and each
-    # index is one more write for every signer.
-    statement = models.ForeignKey(
-        Statement, on_delete=models.CASCADE, related_name="signatures", db_index=False
-    )
+    # Its index is not covered by one_signature_per_email, though both start with it: SQLite
+    # keeps this one in id order within a statement, which the export and the dashboard's list
+    # read it in (without it, a million signatures' export took 46 s instead of 3 on SQLite).
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="signatures")
     # The language version signed; emails go out in it.
     language = models.CharField(max_length=35)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INDIVIDUAL)
