@@ -312,8 +312,8 @@ class SignatureToken(models.Model):
     """
 
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="tokens")
-    # On PostgreSQL, unique=True also makes an index for LIKE queries, which nothing makes here:
-    # migration 0008 drops it, as one more write for every signer.
+    # On PostgreSQL, unique=True also makes an index for LIKE queries, which nothing here makes:
+    # migration 0008 drops it, one write fewer for every signer.
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
