@@ -14,8 +14,8 @@ with the view's own checks and writes, and answered with the redirect the view g
 through the response side of each middleware that sets headers, so the answer is the one
 Django would have sent. Everything else goes to Django unchanged, and every sign POST that is
 not plainly valid too: the view answers it (with the form's errors, say). Nothing is stored
-twice: the request goes to Django only before anything is stored; an error while storing is
-answered as Django answers an error in the view.
+twice: the request goes to Django only before anything is stored; an error while storing, or
+in a middleware's response side once stored, is answered as Django's chain answers it.
 
 `SIGN_FAST_PATH=0` turns it off. It also stays off, logged once, when MIDDLEWARE holds a
 middleware it does not know, when the sign view is not CSRF-exempt or with ATOMIC_REQUESTS:
@@ -197,7 +197,12 @@ class SignFastPath:
             # sure either. Answered as Django answers an error in the view, and reported so.
             response = response_for_exception(request, error)
         for process_response in chain.responses:
-            response = process_response(request, response)
+            try:
+                response = process_response(request, response)
+            except Exception as error:  # noqa: BLE001
+                # The signature is stored by now. Django's chain turns a middleware's error
+                # into its error page, which the middleware further out then see: so here.
+                response = response_for_exception(request, error)
         return request, response
 
 

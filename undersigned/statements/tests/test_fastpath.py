@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.urls import get_resolver, resolve
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.utils.module_loading import import_string
 from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -567,6 +568,40 @@ def test_a_failure_while_storing_is_answered_as_the_view_answers_it(
     assert outcomes[0] == outcomes[1]
     assert Signature.objects.count() == (2 if after_commit else 0)
     assert Job.objects.count() == (2 if after_commit else 0)
+
+
+@pytest.mark.parametrize(
+    "middleware",
+    [
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "django.middleware.locale.LocaleMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+    ],
+)
+def test_a_middleware_failing_once_stored_is_answered_as_django_answers_it(
+    settings: Any, statement: Statement, monkeypatch: Any, middleware: str
+) -> None:
+    """The signature is stored; the answer is Django's error page, through the middleware
+    further out, as Django's own chain gives it, never the server's bare 500."""
+
+    def broken(self: Any, request: Any, response: Any) -> Any:
+        raise RuntimeError("a bug in a middleware")
+
+    outcomes = []
+    try:
+        monkeypatch.setattr(import_string(middleware), "process_response", broken)
+        fastpath._chain.cache_clear()
+        for fast, target, _client in _each_path(settings, statement):
+            client = BrowserLikeClient(raise_request_exception=False)
+            response = _post(client, f"/s/{target.slug}/en/sign/")
+            assert client.answers == [(500, fast)]
+            assert b"<html" in response.content.lower()
+            outcomes.append((_answer(response, target.slug), _stored(target)))
+    finally:
+        monkeypatch.undo()
+        fastpath._chain.cache_clear()
+    assert outcomes[0] == outcomes[1]
+    assert Signature.objects.count() == 2
 
 
 def test_a_failure_before_storing_goes_to_the_view(
