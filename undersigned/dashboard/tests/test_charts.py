@@ -136,6 +136,24 @@ def test_the_hours_are_the_48_there_were_across_a_dst_change(
     assert shown == [(hour, [1, 1, 0]) for hour in night]
 
 
+def test_a_signature_counts_in_its_local_hour_and_day_where_the_offset_is_not_whole_hours(
+    viewer: User, statement: Statement, settings: Any
+) -> None:
+    """Kathmandu is 5:45 ahead of UTC: its midnight is at a quarter past six, UTC."""
+    settings.TIME_ZONE = "Asia/Kathmandu"
+    evening = dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC)
+    # Local 23:45, 23:59:59.999999, then 00:00 and 00:14 the next day.
+    for n, minutes in enumerate([0, 14.99999999, 15, 29]):
+        make_signature(statement, n, confirmed_at=evening + dt.timedelta(minutes=minutes))
+    make_signature(statement, 9, language="es", confirmed_at=evening + dt.timedelta(minutes=15))
+    with time_machine.travel(dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC).timestamp(), tick=False):
+        page = _client_for(viewer).get("/dashboard/s/free-them/charts/")
+    daily = {day: values for day, values in page.context["daily_table"]["rows"] if values[0]}
+    assert daily == {"1 Dec": [2, 2, 0], "2 Dec": [3, 2, 1]}
+    hourly = {hour: values for hour, values in page.context["hourly_table"]["rows"] if values[0]}
+    assert hourly == {"23:00": [2, 2, 0], "00:00": [3, 2, 1]}
+
+
 def test_a_title_with_markup_stays_text_in_the_charts(
     viewer_client: Client, statement: Statement
 ) -> None:
