@@ -3,6 +3,8 @@ is one more write for every signature in a surge (bench/, issue 3)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -68,16 +70,23 @@ DROPPED = {
 }
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_drops_the_covered_indexes_and_restores_them_when_reversed() -> None:
+@contextlib.contextmanager
+def _migrated_back_to(migration: str) -> Iterator[None]:
+    """The statements app's tables as `migration` left them, then migrated forward again."""
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes("statements")
     try:
-        executor.migrate([("statements", "0007_coalitions")])
-        for table, names in DROPPED.items():
-            assert names <= set(_indexes(table))
+        executor.migrate([("statements", migration)])
+        yield
     finally:
         MigrationExecutor(connection).migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_drops_the_covered_indexes_and_restores_them_when_reversed() -> None:
+    with _migrated_back_to("0007_coalitions"):
+        for table, names in DROPPED.items():
+            assert names <= set(_indexes(table))
     for table, names in DROPPED.items():
         assert not names & set(_indexes(table))
 
@@ -87,15 +96,10 @@ OLD_STATEMENT_INDEX = "statements_signature_statement_id_d769c8d7"
 
 @pytest.mark.django_db(transaction=True)
 def test_a_signatures_statement_is_indexed_with_its_id_and_back_when_reversed() -> None:
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("statements")
-    try:
-        executor.migrate([("statements", "0008_lean_signature_indexes")])
+    with _migrated_back_to("0008_lean_signature_indexes"):
         before = _indexes("statements_signature")
         assert before[OLD_STATEMENT_INDEX] == ["statement_id", "id"]
         assert "signature_newest" not in before
-    finally:
-        MigrationExecutor(connection).migrate(latest)
     after = _indexes("statements_signature")
     assert OLD_STATEMENT_INDEX not in after
     assert after["signature_newest"] == ["statement_id", "id", "id"]
