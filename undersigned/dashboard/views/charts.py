@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import RegexValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, DateTimeField, Func, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from undersigned.audit.models import record
 from undersigned.dashboard import charts, statement_actions
 from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
-from undersigned.lib.hours import hour_zone
+from undersigned.lib.hours import Quarter, hour_zone, local_slot
 from undersigned.statements.models import (
     Signature,
     Source,
@@ -115,50 +115,17 @@ def _table(slots: list[str], series: list[Series]) -> dict[str, Any]:
     }
 
 
-class _Quarter(Func):
-    """The quarter of an hour (UTC) a time is in, worked out by the database in its own code:
-    on SQLite Django's truncation to a day in a time zone calls Python for every row, and the
-    daily chart of a million signatures took ~5 s, the GIL held throughout. Python then puts
-    each quarter in its local hour or day: every time zone's offset from UTC has been a whole
-    number of quarters of an hour since at least 1990, so no quarter straddles two."""
-
-    output_field = DateTimeField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        # Stored as text, "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
-        sql, params = compiler.compile(self.source_expressions[0])
-        minute = f"CAST(substr({sql}, 15, 2) AS INTEGER) / 15 * 15"
-        return f"substr({sql}, 1, 14) || printf('%%02d', {minute}) || ':00'", [*params, *params]
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"date_bin('15 minutes', {sql}, TIMESTAMPTZ '2000-01-01 00:00:00+00')", params
-
-
 def _confirmed(statement: Statement) -> list[tuple[dt.datetime, str, int]]:
     """(quarter of an hour, language, confirmed signatures): one query for both charts."""
     return list(
-        Signature.objects.filter(statement=statement, state=Signature.State.CONFIRMED)
-        .annotate(at=_Quarter("confirmed_at"))
+        Signature.objects.filter(
+            statement=statement, state=Signature.State.CONFIRMED, confirmed_at__isnull=False
+        )
+        .annotate(at=Quarter("confirmed_at"))
         .values_list("at", "language")
         .annotate(n=Count("id"))
         .order_by()
     )
-
-
-def _in_zone(
-    quarters: list[tuple[dt.datetime, str, int]], zone: dt.tzinfo, day: bool
-) -> list[tuple[Any, str, int]]:
-    """The quarters' counts by the local day or hour each falls in."""
-    local: dict[dt.datetime, Any] = {}
-    rows = []
-    for quarter, language, n in quarters:
-        slot = local.get(quarter)
-        if slot is None:
-            at = quarter.astimezone(zone)
-            slot = local[quarter] = at.date() if day else at.replace(minute=0)
-        rows.append((slot, language, n))
-    return rows
 
 
 def _by_source(
@@ -201,13 +168,16 @@ def charts_page(request: HttpRequest, slug: str) -> HttpResponse:
     hours = _hours(now, zone)
 
     quarters = _confirmed(statement)
-    daily_rows = _in_zone(quarters, local, day=True)
+    to_day, to_hour = local_slot(local, day=True), local_slot(zone, day=False)
+    daily_rows = [(to_day(quarter), language, n) for quarter, language, n in quarters]
     first = min(
         [day for day, _language, _n in daily_rows]
         + [timezone.localdate(statement.created_at), today]
     )
     days = _days(first, today)
-    hourly = _series(hours, _in_zone(quarters, zone, day=False), languages)
+    hourly = _series(
+        hours, [(to_hour(quarter), language, n) for quarter, language, n in quarters], languages
+    )
     daily = _series(days, daily_rows, languages)
     source_hourly = _series(hours, _by_source(statement, TruncHour, hours[0], zone), codes)[1:]
     source_daily = _series(

@@ -158,6 +158,8 @@ def test_manage_page_shows_signatures_per_day(
     now = timezone.localtime().replace(hour=12)
     for n in range(3):
         make_signature(statement, n, confirmed_at=now)
+    # Another quarter of an hour of the same day.
+    make_signature(statement, 4, confirmed_at=now + dt.timedelta(minutes=20))
     make_signature(statement, 5, confirmed_at=now - dt.timedelta(days=1))
     make_signature(
         statement,
@@ -172,7 +174,7 @@ def test_manage_page_shows_signatures_per_day(
     assert response["Cache-Control"] == "no-store"
     rows = [(row["day"], row["confirmed"]) for row in response.context["per_day"]]
     # Email confirmations per day, organisations waiting for approval included.
-    assert rows == [(now.date(), 4), ((now - dt.timedelta(days=1)).date(), 1)]
+    assert rows == [(now.date(), 5), ((now - dt.timedelta(days=1)).date(), 1)]
     assert "Waiting Union" in response.content.decode()
 
 

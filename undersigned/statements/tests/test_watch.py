@@ -76,6 +76,21 @@ def test_signatures_per_hour_by_country_domain_and_network(
     assert shown in response.content.decode()
 
 
+def test_an_hours_quarters_add_up_and_its_most_frequent_come_first(
+    statement: Statement, member: User
+) -> None:
+    at = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    countries = {5: "XX", 20: "ES", 21: "AA", 35: "XX", 50: "PE", 51: "XX", 52: "PE"}
+    for n, (minute, country) in enumerate(countries.items()):
+        make_signature(statement, n, country=country, created_at=at + dt.timedelta(minutes=minute))
+    with time_machine.travel((at + dt.timedelta(hours=1, minutes=5)).timestamp(), tick=False):
+        response = _client_for(member).get(f"/s/{statement.slug}/manage/watch/?by=country")
+    [hour] = response.context["hours"]
+    assert hour["total"] == 7
+    # XX in three quarters, PE in one; then AA before ES, each once.
+    assert hour["top"][:4] == [("XX", 3), ("PE", 2), ("AA", 1), ("ES", 1)]
+
+
 def test_the_two_hours_the_clocks_go_back_are_counted_apart(
     statement: Statement, member: User, settings: Any
 ) -> None:

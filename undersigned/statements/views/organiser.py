@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +18,7 @@ from undersigned.audit.models import record
 from undersigned.dashboard.access import statement_for
 from undersigned.lib import csvexport
 from undersigned.lib.csvsafe import FORMULA_START, SKIPPED_BEFORE_FORMULA
+from undersigned.lib.hours import Quarter, local_slot
 from undersigned.organisations.models import Membership
 from undersigned.statements import privacy
 from undersigned.statements.models import Signature, Statement
@@ -35,18 +36,22 @@ def _get_statement_for_member(
 @require_safe
 def manage(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _get_statement_for_member(request, slug)
-    per_day = (
+    to_day = local_slot(timezone.get_current_timezone(), day=True)
+    days: dict[dt.date, int] = {}
+    for quarter, n in (
         Signature.objects.filter(
             statement=statement,
             state__in=(Signature.State.CONFIRMED, Signature.State.AWAITING_APPROVAL),
+            confirmed_at__isnull=False,
         )
-        .annotate(day=TruncDate("confirmed_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(
-            confirmed=Count("id", distinct=False),
-        )
-        .order_by("-day")
-    )
+        .annotate(at=Quarter("confirmed_at"))
+        .values_list("at")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        day = to_day(quarter)
+        days[day] = days.get(day, 0) + n
+    per_day = [{"day": day, "confirmed": days[day]} for day in sorted(days, reverse=True)]
     by_state = dict(
         Signature.objects.filter(statement=statement)
         .values_list("state")

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, QuerySet, Value
-from django.db.models.functions import StrIndex, Substr, TruncHour
+from django.db.models.functions import StrIndex, Substr
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from undersigned.lib.hours import hour_zone
+from undersigned.lib.hours import Quarter, hour_zone, local_slot
 from undersigned.organisations.models import Membership
 from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement
@@ -42,23 +42,29 @@ def per_hour(statement: Statement, by: str, now: dt.datetime) -> list[dict[str, 
     """Signatures made in the last HOURS_SHOWN hours, per hour and value of `by`, the most
     frequent TOP_PER_HOUR values of each hour, newest hour first."""
     value = {"country": F("country"), "domain": _domain(), "network": F("network")}[by]
-    rows = (
+    to_hour = local_slot(hour_zone(now), day=False)
+    counts: dict[dt.datetime, dict[str, int]] = {}
+    for quarter, found, n in (
         Signature.objects.filter(
             statement=statement, created_at__gte=now - dt.timedelta(hours=HOURS_SHOWN)
         )
-        .annotate(hour=TruncHour("created_at", tzinfo=hour_zone(now)))
-        .annotate(value=value)
-        .values("hour", "value")
+        .annotate(at=Quarter("created_at"), value=value)
+        .values_list("at", "value")
         .annotate(n=Count("id"))
-        .order_by("-hour", "-n", "value")
-    )
-    hours: dict[dt.datetime, dict[str, Any]] = {}
-    for row in rows:
-        hour = hours.setdefault(row["hour"], {"hour": row["hour"], "total": 0, "top": []})
-        hour["total"] += row["n"]
-        if len(hour["top"]) < TOP_PER_HOUR:
-            hour["top"].append((row["value"], row["n"]))
-    return list(hours.values())
+        .order_by()
+    ):
+        values = counts.setdefault(to_hour(quarter), {})
+        values[found] = values.get(found, 0) + n
+    return [
+        {
+            "hour": hour,
+            "total": sum(values.values()),
+            "top": sorted(values.items(), key=lambda item: (-item[1], item[0] or ""))[
+                :TOP_PER_HOUR
+            ],
+        }
+        for hour, values in sorted(counts.items(), reverse=True)
+    ]
 
 
 class InvalidateForm(forms.Form):
