@@ -157,7 +157,7 @@ def test_a_statements_signatures_are_read_in_id_order_through_its_index(
                 [other.pk],
             )
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {Signature._meta.db_table}")
+        cursor.execute(f"ANALYZE {table}")
     newest = Signature.objects.filter(statement=statement).only("name", "state").order_by("-id")
     export, params = _export_sql(statement.pk)
     with transaction.atomic():
