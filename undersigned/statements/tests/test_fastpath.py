@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from undersigned.abuse.models import EmailQuota, RateCounter
 from undersigned.conftest import BrowserLikeClient, sign_data
 from undersigned.jobs.models import Job
-from undersigned.lib import formtoken
+from undersigned.lib import formtoken, proof
 from undersigned.organisations.models import Organisation
 from undersigned.statements import actions, coalition, fastpath
 from undersigned.statements.forms import SignForm
@@ -305,6 +305,16 @@ def _comparable(value: Any) -> Any:
     return "a time" if isinstance(value, dt.datetime) else value
 
 
+def _wrong_nonce(token: str, email: str) -> str:
+    """A number that is not a proof of work for this form (any one number is, by chance, once in
+    2**bits tries)."""
+    return next(
+        str(nonce)
+        for nonce in range(1, 1000)
+        if not proof.is_valid(token, email, str(nonce), django_settings.SIGN_PROOF_BITS)
+    )
+
+
 def _answer(response: Any, slug: str) -> tuple[int, list[tuple[str, str]], list[str]]:
     headers = sorted((name, value.replace(slug, "<slug>")) for name, value in response.items())
     return response.status_code, headers, sorted(response.cookies)
@@ -319,7 +329,7 @@ _CASES: list[tuple[str, dict[str, Any]]] = [
     ("through an unknown source", {"src": "nowhere"}),
     ("the honeypot filled", {"website": "http://spam.example"}),
     ("sent too fast", {"form_token": "__fresh__"}),
-    ("no proof of work", {"proof": "1"}),
+    ("no proof of work", {"proof": "__wrong__"}),
     ("a Spanish version", {"__language__": "es"}),
 ]
 
@@ -340,6 +350,9 @@ def test_the_fast_path_stores_and_answers_as_the_view_does(
             form["partners"] = str(target.partners.get().pk)
         if form.get("form_token") == "__fresh__":
             form["form_token"] = formtoken.issue(target.pk)
+        if form.get("proof") == "__wrong__":
+            form["form_token"] = formtoken.issue(target.pk, at=time.time() - 60)
+            form["proof"] = _wrong_nonce(form["form_token"], "ana@example.net")
         counted = _counted()
         # Twice: the second time, signing again while pending.
         answers = [
