@@ -94,6 +94,18 @@ def midday() -> Iterator[dt.datetime]:
         yield noon
 
 
+@pytest.fixture
+def still_page_store(monkeypatch: pytest.MonkeyPatch) -> float:
+    """The page store's clock stands still at its reading now (returned): a page stored during
+    the test is served from the store however long the test takes, where a busy machine could
+    otherwise let its 2 seconds pass between two requests."""
+    from undersigned.lib import pagecache
+
+    now = pagecache.clock()
+    monkeypatch.setattr(pagecache, "clock", lambda: now)
+    return now
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     """Each test starts with no cached count or page: their keys (statement ids, paths) repeat

@@ -36,6 +36,14 @@ def _with_two_factor(user: User) -> str:
     return secret
 
 
+def _wrong_code(secret: str) -> str:
+    """Six digits that are not the code of any step near now (a fixed guess such as "000000" is
+    right by chance a few times in a million)."""
+    now = time.time()
+    near = {totp.code_at(secret, now + 30 * step) for step in range(-2, 3)}
+    return next(code for n in range(10) if (code := f"{n}" * 6) not in near)
+
+
 def _audit_actions() -> list[str]:
     return list(AuditLog.objects.order_by("pk").values_list("action", flat=True))
 
@@ -60,10 +68,11 @@ def test_the_log_holds_no_password_or_code(
     secret = _with_two_factor(organiser)
     _password_step(client, "organiser", "wrong-password-123")
     _password_step(client, "organiser")
-    client.post("/accounts/two-factor/", {"code": "000000"})
+    wrong = _wrong_code(secret)
+    client.post("/accounts/two-factor/", {"code": wrong})
     client.post("/accounts/two-factor/", {"code": totp.code_at(secret, time.time())})
     rows = str(list(AuditLog.objects.values_list("action", "data")))
-    for secret_value in ("wrong-password-123", PASSWORD, secret, "000000", "127.0.0.1"):
+    for secret_value in ("wrong-password-123", PASSWORD, secret, wrong, "127.0.0.1"):
         assert secret_value not in rows and secret_value not in caplog.text
     assert _audit_actions().count("auth.login_failed") == 2
 
@@ -76,7 +85,7 @@ def test_two_factor_asks_for_a_code_before_logging_in(
     assert response["Location"] == "/accounts/two-factor/"
     # Not logged in yet: the organiser page still sends to the login.
     assert client.get(MANAGE).status_code == 302
-    wrong = client.post("/accounts/two-factor/", {"code": "123456"})
+    wrong = client.post("/accounts/two-factor/", {"code": _wrong_code(secret)})
     assert wrong.status_code == 200 and "not right" in wrong.content.decode()
     code = totp.code_at(secret, time.time())
     response = client.post("/accounts/two-factor/", {"code": code})
@@ -130,7 +139,7 @@ def test_enrolling_shows_a_qr_code_and_turns_two_factor_on(
 
 def test_turning_two_factor_off_needs_a_code(organiser_client: Client, organiser: User) -> None:
     secret = _with_two_factor(organiser)
-    organiser_client.post("/accounts/security/", {"action": "disable", "code": "000000"})
+    organiser_client.post("/accounts/security/", {"action": "disable", "code": _wrong_code(secret)})
     assert TwoFactor.objects.filter(user=organiser).exists()
     code = totp.code_at(secret, time.time())
     organiser_client.post("/accounts/security/", {"action": "disable", "code": code})
@@ -282,7 +291,7 @@ def test_knowing_the_password_does_not_reset_the_count_of_wrong_codes(
     for n in range(3):
         client = Client(REMOTE_ADDR=f"10.1.0.{n}")
         assert _password_step(client, "organiser")["Location"] == "/accounts/two-factor/"
-        client.post("/accounts/two-factor/", {"code": "000000"})
+        client.post("/accounts/two-factor/", {"code": _wrong_code(secret)})
     client = Client(REMOTE_ADDR="10.1.1.1")
     refused = _password_step(client, "organiser")
     assert refused.status_code == 200 and "Too many failed attempts" in refused.content.decode()

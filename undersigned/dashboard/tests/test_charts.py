@@ -245,7 +245,7 @@ def test_unknown_sources_are_ignored_without_error(
 
 
 def test_a_share_link_with_a_source_is_served_the_cached_page_without_one(
-    client: Client, statement: Statement, settings: object
+    client: Client, statement: Statement, settings: object, still_page_store: float
 ) -> None:
     first = client.get("/s/free-them/en/")
     assert first.status_code == 200
@@ -337,7 +337,7 @@ def _counted_source(statement: Statement, code: str = "posters", count: int = 3)
 
 
 def test_editors_rename_a_source_and_only_the_new_code_counts_from_then_on(
-    member_client: Client, client: Client, statement: Statement
+    member_client: Client, client: Client, statement: Statement, still_page_store: float
 ) -> None:
     source = _counted_source(statement)
     # The public page is in the page cache before the rename, as on a busy day.

@@ -233,6 +233,7 @@ def test_an_organisation_sends_at_most_its_days_invitations(
 
 
 def test_invitations_count_against_the_addresss_daily_email_cap(
+    midday: dt.datetime,
     organiser_client: Client,
     organiser: User,
     organisation: Organisation,

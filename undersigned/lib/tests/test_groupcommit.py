@@ -36,8 +36,11 @@ def _run_all(commit: GroupCommit[int], items: list[int]) -> dict[int, BaseExcept
     outcome: dict[int, BaseException | None] = {}
     one = _runner(commit, outcome)
     threads = [threading.Thread(target=one, args=(item,)) for item in items]
-    for thread in threads:
+    for n, thread in enumerate(threads):
         thread.start()
+        if n == 0:
+            # The first writes a batch of its own, however late its thread starts to run.
+            _until(lambda: commit._busy and not commit._queue)
         time.sleep(0.001)
     for thread in threads:
         thread.join()

@@ -113,7 +113,7 @@ def test_every_route_sends_the_security_headers_to_a_superuser(world: User) -> N
 
 
 def test_a_page_from_the_public_cache_has_the_headers_too(
-    client: Client, statement: Statement
+    client: Client, statement: Statement, still_page_store: float
 ) -> None:
     first = client.get("/s/free-them/en/")
     second = client.get("/s/free-them/en/")

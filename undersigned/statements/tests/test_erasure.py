@@ -160,7 +160,9 @@ def test_no_audit_row_keeps_a_signers_name_or_email(client: Client, statement: S
     privacy.change_display(signature, Signature.Display.FULL)
     privacy.hide_signatories(statement)
     withdraw_signature(signature)
-    text = repr(list(AuditLog.objects.values()))
+    # Every column but the id and the time, whose microseconds could hold "28001" by chance.
+    columns = ("actor_id", "action", "statement_id", "object_id", "data")
+    text = repr(list(AuditLog.objects.values(*columns)))
     for secret in ("Ana", "ana@example.net", "Sindicato", "Secretaria", "28001"):
         assert secret not in text
 

@@ -52,7 +52,8 @@ def _signed(
 
 
 @pytest.fixture
-def surge(statement: Statement) -> Statement:
+def surge(midday: dt.datetime, statement: Statement) -> Statement:
+    # At noon: no hour ends while the rows of one hour are made.
     for n in range(6):
         _signed(statement, n, f"bot{n}@spam.example", "XX", "a" * 32, 0.1)
     for n in range(6, 9):

@@ -281,7 +281,7 @@ def test_the_honeypot_stores_and_sends_nothing_and_looks_the_same(
 
 
 def test_the_address_daily_cap_counts_signing_and_following_and_is_silent(
-    statement: Statement, settings: Any
+    midday: dt.datetime, statement: Statement, settings: Any
 ) -> None:
     settings.EMAILS_PER_ADDRESS_PER_DAY = 3
     client = Client()
@@ -296,9 +296,9 @@ def test_the_address_daily_cap_counts_signing_and_following_and_is_silent(
 
 
 def test_past_the_sign_rate_limits_nothing_is_stored_or_sent(
-    statement: Statement, settings: Any
+    midday: dt.datetime, statement: Statement, settings: Any
 ) -> None:
-    settings.SIGN_RATE_LIMITS = "3/60"
+    settings.SIGN_RATE_LIMITS = "3/60"  # a window from the minute's start: far from it at noon
     client = Client()
     # Signing and following count against the same limits, per client and statement.
     assert client.post("/s/free-them/en/sign/", sign_data()).status_code == 302
@@ -570,7 +570,7 @@ def test_one_address_following_ten_times_at_once_makes_one_follower(
 
 
 def test_the_form_on_the_cached_page_works_for_two_different_browsers(
-    statement: Statement,
+    statement: Statement, still_page_store: float
 ) -> None:
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     page = first.get("/s/free-them/en/")

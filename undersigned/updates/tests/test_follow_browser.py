@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 
 from undersigned.conftest import SmtpSink, text_body
 from undersigned.jobs.queue import drain
-from undersigned.lib import pagecache
 from undersigned.statements.models import Statement
 from undersigned.statements.tests import test_browser
 from undersigned.statements.tests.test_browser import Chromium, subject_of
@@ -46,11 +45,9 @@ def test_two_people_follow_from_the_cached_page_and_confirm_by_email(
     site: str,
     statement: Statement,
     smtp_server: SmtpSink,
-    monkeypatch: pytest.MonkeyPatch,
+    still_page_store: float,
 ) -> None:
     # The page store's clock stands still: the second person surely gets the stored page.
-    now = pagecache.clock()
-    monkeypatch.setattr(pagecache, "clock", lambda: now)
     first = chromium.new_page()
     second = chromium.new_page(javascript=False)
     token = _follow(first, "ana@example.net", "es")
