@@ -230,6 +230,8 @@ def queue_update(count: int) -> dict[str, Any]:
 
 
 def counts(tag: str) -> dict[str, Any]:
+    """The rows a sign run stored (its emails start with b<tag>-): how many, how many addresses
+    twice, and how many were held for review, by reason."""
     from django.db.models import Count
 
     from undersigned.jobs.models import Job
@@ -237,7 +239,19 @@ def counts(tag: str) -> dict[str, Any]:
 
     rows = Signature.objects.filter(email__startswith=f"b{tag}-")
     doubled = rows.values("email_canonical").annotate(n=Count("id")).filter(n__gt=1).count()
-    return {"rows": rows.count(), "doubled": doubled, "jobs_left": Job.objects.count()}
+    held_by = dict(
+        rows.exclude(hold_reason="")
+        .values_list("hold_reason")
+        .annotate(n=Count("id"))
+        .order_by("hold_reason")
+    )
+    return {
+        "rows": rows.count(),
+        "doubled": doubled,
+        "held": sum(held_by.values()),
+        "held_by": held_by,
+        "jobs_left": Job.objects.count(),
+    }
 
 
 if __name__ == "__main__":
