@@ -155,7 +155,7 @@ def wrk(url: str, seconds: int, *lua_args: str, headers: list[str] | None = None
     line = next(line for line in out.splitlines() if line.startswith("JSON "))
     data = json.loads(line[5:])
     errors = sum(data[key] for key in ("connect", "read", "write", "status", "timeout"))
-    return {
+    result = {
         "rps": data["requests"] / (data["duration_us"] / 1e6),
         "p50_ms": data["p50_us"] / 1000,
         "p99_ms": data["p99_us"] / 1000,
@@ -163,6 +163,10 @@ def wrk(url: str, seconds: int, *lua_args: str, headers: list[str] | None = None
         "requests": data["requests"],
         "status_errors": data["status"],
     }
+    if lua_args[:1] == ("sign",):
+        # Requests sent without a solved proof of work, the file of bodies used up.
+        result["unsolved"] = data["unsolved"]
+    return result
 
 
 def load(server: Server, url: str, seconds: int, *lua_args: str, **kwargs: Any) -> dict[str, Any]:

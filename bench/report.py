@@ -21,7 +21,8 @@ def table(database: str, results: dict[str, Any]) -> str:
             f"{row['p99_ms']:>9.1f}{row['errors']:>8}{row['cpu_ms']:>8.2f}"
         )
     sign, export_, mails = results["sign"], results["export"], results["emails"]
-    lines.append(f"sign: {sign['lost']} lost, {sign['duplicated']} duplicated")
+    held = f", {sign['held']} held for review" if "held" in sign else ""
+    lines.append(f"sign: {sign['lost']} lost, {sign['duplicated']} duplicated{held}")
     if "emails_behind" in sign:
         emptied = sign["emails_emptied_after_s"]
         lines.append(
