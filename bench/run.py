@@ -42,7 +42,7 @@ from bench.processes import (
     run_json,
     wrk,
 )
-from bench.report import table
+from bench.report import README, table, write_readme
 
 
 def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -192,10 +192,11 @@ def main() -> None:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    write_readme(report)
     for database in databases:
         print()
         print(table(database, report[database]))
-    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)} and {README.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
