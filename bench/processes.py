@@ -164,7 +164,8 @@ def wrk(url: str, seconds: int, *lua_args: str, headers: list[str] | None = None
         "status_errors": data["status"],
     }
     if lua_args[:1] == ("sign",):
-        # Requests sent without a solved proof of work, the file of bodies used up.
+        # Requests sent without a solved proof of work: all with --sign-without-proof, else
+        # those sent once the solved bodies were used up.
         result["unsolved"] = data["unsolved"]
     return result
 

@@ -3,9 +3,9 @@
 -- Arguments (after --): mode ("get" or "sign"), then for sign: the run's tag; the form's fields
 -- but the email and the proof of work; a file of complete bodies, one a line, each with its
 -- proof solved ("" for none); the number of wrk threads. Thread n of N sends lines n, n + N,
--- n + 2N... of the file, so no two threads send the same address. A thread that has sent all
--- its lines sends the fields with an address and no proof, and counts each such request in
--- `unsolved`: bench/signing.py fails the run if there was any.
+-- n + 2N... of the file, so no two threads send the same address. Without the file, or once a
+-- thread has sent all its lines, it sends the fields with an address and no proof, and counts
+-- each such request in `unsolved`: bench/signing.py fails a solved run if there was any.
 
 local mode, tag, prefix = "get", "x", ""
 local bodies = nil
@@ -49,12 +49,10 @@ function request()
     return wrk.format()
   end
   counter = counter + 1
-  if bodies then
-    if counter <= #bodies then
-      return wrk.format(nil, nil, nil, bodies[counter])
-    end
-    unsolved = unsolved + 1
+  if bodies and counter <= #bodies then
+    return wrk.format(nil, nil, nil, bodies[counter])
   end
+  unsolved = unsolved + 1
   local email = string.format("b%s-%d-%d%%40example.org", tag, tid, counter)
   return wrk.format(nil, nil, nil, prefix .. "&email=" .. email)
 end
