@@ -111,16 +111,15 @@ def _fresh_caches() -> Iterator[None]:
     """Each test starts with no cached count or page: their keys (statement ids, paths) repeat
     from one test to the next.
     """
-    from undersigned.mailings import emails
+    from undersigned.mailings import compose
     from undersigned.statements.queries import forget_all_cached
     from undersigned.updates import delivery
 
     def forget() -> None:
         forget_all_cached()
         # Updates being emailed, and emails as rendered, kept by id: ids repeat too.
-        delivery._templates.clear()
         delivery._mailings.clear()
-        emails._prepared.clear()
+        compose.forget_prepared()
 
     forget()
     yield

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import smtplib
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
@@ -16,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from undersigned.jobs.models import Job
+from undersigned.lib import fastinsert
 from undersigned.lib.groupcommit import write_lock
 
 log = logging.getLogger(__name__)
@@ -89,8 +88,8 @@ _RUN_SCOPES: list[Callable[[], AbstractContextManager[object]]] = []
 def run_scope(
     factory: Callable[[], AbstractContextManager[object]],
 ) -> Callable[[], AbstractContextManager[object]]:
-    """Register a context that batches of jobs run in back to back share (one SMTP
-    connection, say): entered before the first, left once no job is due or draining stops."""
+    """Register a context that a drain runs in (the outbox's SMTP connections, say): entered
+    when draining starts, left once nothing is due or draining stops."""
     _RUN_SCOPES.append(factory)
     return factory
 
@@ -134,6 +133,16 @@ def run_periodic(last_run: dict[Callable[[], object], float], now: float) -> Non
 def enqueue(kind: str, payload: dict[str, Any], *, priority: int = 0) -> Job:
     """Write a job row. Call inside the transaction that writes the data it belongs to."""
     return Job.objects.create(kind=kind, payload=payload, priority=priority)
+
+
+def enqueue_many(kind: str, payloads: Iterable[dict[str, Any]], *, priority: int = 0) -> None:
+    """Write a job row for each payload in one statement (the signers' batches)."""
+    now = timezone.now()
+    rows = [
+        {"kind": kind, "payload": p, "priority": priority, "run_after": now, "created_at": now}
+        for p in payloads
+    ]
+    fastinsert.insert(Job, rows)
 
 
 def _claim(batch: int, settled: list[int] | None = None) -> list[Job]:
@@ -228,7 +237,9 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(3600, 5 * 2 ** (attempts - 1)))
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
+    """What is kept of a failure: its class and any SMTP code, never its text (which may hold
+    an address)."""
     code = getattr(exc, "smtp_code", None)
     return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
 
@@ -250,43 +261,48 @@ def run_job(job: Job, *, delete: bool = True) -> bool:
     return True
 
 
-def refused_for_good(exc: BaseException) -> bool:
-    """Every recipient refused with a 5xx reply. A 4xx one (greylisting, a full mailbox, too
-    many messages at once) is for now: tried again later."""
-    return isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
-        500 <= code < 600 for code, _reply in exc.recipients.values()
-    )
+# What a failure says about trying again.
+PERMANENT = "permanent"  # trying again cannot mend it: give up now
+UNAVAILABLE = "unavailable"  # a service is down, nothing is wrong with the job: keep trying
+_CLASSIFIERS: list[Callable[[BaseException], str | None]] = []
+# Tries while a service is unavailable: backoff doubling from 5 s up to an hour, about a day in
+# all, so that a signer's confirmation email outlives a mail server's maintenance.
+UNAVAILABLE_ATTEMPTS = 32
 
 
-# The mail server could not be reached, or went away: nothing is wrong with the job itself.
-UNREACHABLE = (
-    ConnectionError,
-    TimeoutError,
-    socket.gaierror,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPServerDisconnected,
-)
-# Tries while the mail server is unreachable: backoff doubling from 5 s up to an hour, about a
-# day in all, so a signer's confirmation email outlives a mail server's maintenance.
-UNREACHABLE_ATTEMPTS = 32
+def classify_failures(func: Callable[[BaseException], str | None]) -> None:
+    """Register a function that says whether a failure is PERMANENT or UNAVAILABLE (None: it
+    does not know): the outbox knows which SMTP replies are final."""
+    _CLASSIFIERS.append(func)
+
+
+def next_try(attempts: int, exc: BaseException) -> dt.datetime | None:
+    """When to try again after `attempts` failed tries, the last with `exc`; None to give up.
+    The one retry policy of every job and every email."""
+    verdict = PERMANENT if isinstance(exc, LookupError) else None
+    for classify in _CLASSIFIERS:
+        verdict = verdict or classify(exc)
+    limit = settings.JOB_MAX_ATTEMPTS
+    if verdict == UNAVAILABLE:
+        limit = max(limit, UNAVAILABLE_ATTEMPTS)
+    if verdict == PERMANENT or attempts >= limit:
+        return None
+    return timezone.now() + _backoff(attempts)
 
 
 def _reschedule(job: Job, exc: BaseException) -> None:
     attempts = job.attempts + 1
-    limit = settings.JOB_MAX_ATTEMPTS
-    if isinstance(exc, UNREACHABLE):
-        limit = max(limit, UNREACHABLE_ATTEMPTS)
-    permanent = attempts >= limit or isinstance(exc, LookupError) or refused_for_good(exc)
-    log.warning("job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, _describe(exc))
+    retry_at = next_try(attempts, exc)
+    log.warning("job %s (%s) failed, attempt %s: %s", job.pk, job.kind, attempts, describe(exc))
     Job.objects.filter(pk=job.pk).update(
         attempts=attempts,
-        last_error=_describe(exc),
+        last_error=describe(exc),
         locked_until=None,
-        run_after=timezone.now() + _backoff(attempts),
-        failed_at=timezone.now() if permanent else None,
+        run_after=retry_at or timezone.now(),
+        failed_at=timezone.now() if retry_at is None else None,
         # A job that will never run again must not keep a link token.
         payload={k: v for k, v in job.payload.items() if k != "token"}
-        if permanent
+        if retry_at is None
         else job.payload,
     )
 
@@ -302,20 +318,17 @@ def drain(
     """
     done = 0
     ran = 0
-    entered = False
     # Sent jobs not deleted yet: deleted with the next claim, or when draining stops.
     settled: list[int] = []
     with ExitStack() as scopes:
+        for factory in _RUN_SCOPES:
+            scopes.enter_context(factory())
         try:
             while (max_jobs is None or ran < max_jobs) and not stop():
                 jobs = _claim(batch, settled)
                 # Deleted, in the claim's transaction or, with nothing due, on its own.
                 settled = []
                 if not jobs:
-                    # Left before anything else is done: an SMTP connection is not kept open
-                    # while an update's emails go out, or while the worker sleeps.
-                    scopes.close()
-                    entered = False
                     idle = 0
                     for func in _IDLE:
                         try:
@@ -326,10 +339,6 @@ def drain(
                         break
                     done += idle
                     continue
-                if not entered:
-                    for factory in _RUN_SCOPES:
-                        scopes.enter_context(factory())
-                    entered = True
                 for prepare in _BEFORE_BATCH:
                     try:
                         prepare(jobs)

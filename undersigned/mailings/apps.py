@@ -8,4 +8,4 @@ class MailingsConfig(AppConfig):
     label = "mailings"
 
     def ready(self) -> None:
-        from undersigned.mailings import jobs  # noqa: F401 - registers the mail job handlers
+        from undersigned.mailings import outbox  # noqa: F401 - registers the job hooks

@@ -14,9 +14,10 @@ from django.utils.text import slugify
 
 from undersigned.abuse import quota
 from undersigned.audit.models import record
-from undersigned.jobs.queue import enqueue
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.tokens import hash_token, new_token
+from undersigned.mailings import outbox
+from undersigned.organisations.emails import INVITATION
 from undersigned.organisations.models import Invitation, Membership, Organisation
 
 OWNER = Membership.Role.OWNER
@@ -136,7 +137,7 @@ def invite(organisation: Organisation, by: Any, email: str, role: str, language:
             language=language,
             invited_by=by,
         )
-        enqueue("mail.invitation", {"invitation": invitation.pk, "token": token})
+        outbox.enqueue(INVITATION, {"invitation": invitation.pk, "token": token})
         record(
             "invitation.sent",
             actor=by,

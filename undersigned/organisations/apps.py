@@ -8,4 +8,7 @@ class OrganisationsConfig(AppConfig):
     label = "organisations"
 
     def ready(self) -> None:
-        from undersigned.organisations import signals  # noqa: F401 - registers the receivers
+        from undersigned.organisations import (  # noqa: F401 - registers emails, receivers
+            emails,
+            signals,
+        )

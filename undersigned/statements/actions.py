@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from undersigned.abuse import counters, limits, quota
 from undersigned.audit.models import record
-from undersigned.jobs.models import Job
-from undersigned.jobs.queue import enqueue
 from undersigned.lib import fastinsert
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.groupcommit import GroupCommit
 from undersigned.lib.tokens import hash_token, new_token
+from undersigned.mailings import outbox
 from undersigned.statements import privacy
+from undersigned.statements.emails import ALREADY_SIGNED, CONFIRM
 from undersigned.statements.forms import CONSENT_VERSION
 from undersigned.statements.models import (
     PartnerConsent,
@@ -154,7 +154,7 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
         key = (request.statement.pk, request.canonical)
         found = known.get(key)
         if found is not None and found[1] != Signature.State.PENDING:
-            messages.append((request, key, "mail.already_signed"))
+            messages.append((request, key, ALREADY_SIGNED))
             continue
         if found is not None:
             pending[found[0]] = request  # the latest details win, as if signed in turn
@@ -162,7 +162,7 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
             # Twice in one batch: the second is signing again while pending.
             new[key] = _new_row(request)
             firsts.append(request)
-        messages.append((request, key, "mail.confirm_signature"))
+        messages.append((request, key, CONFIRM))
     ids = {key: found[0] for key, found in known.items()}
     # In one order, whoever inserts: on PostgreSQL a row whose address another transaction is
     # inserting waits for it, and two batches of the same addresses in opposite orders would
@@ -191,21 +191,13 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
         ],
     )
     _count_sources(firsts)
-    now = timezone.now()
     within_cap = quota.take([request.email_key for request, _key, _message in messages])
-    fastinsert.insert(
-        Job,
-        [
-            {
-                "kind": message,
-                "payload": {"signature": ids[key], "token": request.token},
-                "run_after": now,
-                "created_at": now,
-            }
-            for (request, key, message), allowed in zip(messages, within_cap, strict=True)
-            if allowed
-        ],
-    )
+    emails: dict[str, list[dict[str, Any]]] = {}
+    for (request, key, message), allowed in zip(messages, within_cap, strict=True):
+        if allowed:
+            emails.setdefault(message, []).append({"signature": ids[key], "token": request.token})
+    for message, payloads in emails.items():
+        outbox.enqueue_many(message, payloads)
 
 
 def _write_partner_consents(chosen: dict[int, SignRequest], rewritten: Sequence[int]) -> None:
@@ -312,24 +304,24 @@ def _write_one(request: SignRequest) -> None:
             )
             _apply(signature, request)
             signature.save(force_insert=True)
-        message = "mail.confirm_signature"
+        message = CONFIRM
         _count_sources([request])
         _write_partner_consents({signature.pk: request}, rewritten=())
     except IntegrityError:
         signature = Signature.objects.select_for_update().get(
             statement=request.statement, email_canonical=request.canonical
         )
-        message = "mail.already_signed"
+        message = ALREADY_SIGNED
         if signature.state == Signature.State.PENDING:
             _apply(signature, request)
             signature.save(update_fields=_REWRITTEN)
             _write_partner_consents({signature.pk: request}, rewritten=(signature.pk,))
-            message = "mail.confirm_signature"
+            message = CONFIRM
     SignatureToken.objects.create(
         signature=signature, token_hash=hash_token(request.token), created_at=request.at
     )
     if quota.take([request.email_key]) == [True]:
-        enqueue(message, {"signature": signature.pk, "token": request.token})
+        outbox.enqueue(message, {"signature": signature.pk, "token": request.token})
 
 
 # What signing again rewrites on a signature still waiting for confirmation.

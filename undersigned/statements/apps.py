@@ -8,7 +8,8 @@ class StatementsConfig(AppConfig):
     label = "statements"
 
     def ready(self) -> None:
-        from undersigned.statements import (  # noqa: F401 - registers housekeeping and signals
+        from undersigned.statements import (  # noqa: F401 - registers emails, jobs, signals
+            emails,
             jobs,
             signals,
         )

@@ -131,6 +131,12 @@ class Statement(models.Model):
             return False
         return self.organisation.membership_set.filter(user_id=user.pk).exists()
 
+    def version_for(self, language: str | None) -> StatementVersion | None:
+        """The version in `language`, else the default one; None if neither exists. From the
+        prefetched versions where there are some (the cached statements have them)."""
+        versions = {version.language: version for version in self.versions.all()}
+        return versions.get(language or "") or versions.get(self.default_language)
+
 
 # What organiser-written HTML may hold (lib.html.sanitise), for the forms that take it.
 SAFE_HTML_HELP = _(

@@ -14,8 +14,7 @@ from django.db.models.functions import Cast, Concat, Trunc
 from django.utils import timezone
 
 from undersigned.audit.models import AuditLog, record
-from undersigned.jobs.models import Job
-from undersigned.mailings.models import DemoMail
+from undersigned.mailings import outbox
 from undersigned.statements.forms import CONSENT_VERSION, CONSENT_WORDINGS
 from undersigned.statements.models import (
     ConsentRecord,
@@ -79,14 +78,13 @@ def erase(signatures: QuerySet[Signature], *, keep_count: bool) -> tuple[int, in
         return 0, 0
     ids = [pk for pk, _email, _state in rows]
     kept = [pk for pk, _email, state in rows if keep_count and state == Signature.State.CONFIRMED]
-    Job.objects.filter(kind__startswith="mail.", payload__signature__in=ids).delete()
+    # Queued emails, and demo mode's copies of those sent (they hold the address and links).
+    outbox.forget("signature", ids, emails=[email for _pk, email, _state in rows])
     SignatureToken.objects.filter(signature__in=ids).delete()
     ConsentRecord.objects.filter(signature__in=ids).delete()
     PartnerConsent.objects.filter(signature__in=ids).delete()
     # Which updates were emailed to them.
     Delivery.objects.filter(signature__in=ids).delete()
-    # Demo mode keeps sent emails in the database; they hold the address and the links.
-    DemoMail.objects.filter(to__in={email for _pk, email, _state in rows if email}).delete()
     AuditLog.objects.filter(action__startswith="signature.", object_id__in=ids).update(
         object_id=None
     )
@@ -346,11 +344,7 @@ def signer_data(signature: Signature, statement_url: str) -> dict[str, Any]:
         ],
         "queued_emails": [
             {"kind": kind, "created_at": _plain(at)}
-            for kind, at in Job.objects.filter(
-                kind__startswith="mail.", payload__signature=signature.pk
-            )
-            .order_by("created_at")
-            .values_list("kind", "created_at")
+            for kind, at in outbox.queued("signature", signature.pk)
         ],
         "audit_log": [
             {"action": action, "at": _plain(at)}

@@ -12,16 +12,13 @@ from django.utils import timezone
 
 from undersigned.abuse import limits, quota
 from undersigned.audit.models import AuditLog, record
-from undersigned.jobs.models import Job
-from undersigned.jobs.queue import enqueue
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.tokens import hash_token, new_token
-from undersigned.mailings.models import DemoMail
+from undersigned.mailings import outbox
 from undersigned.statements.forms import FOLLOW_CONSENT_VERSION
 from undersigned.statements.models import Statement
+from undersigned.updates.emails import CONFIRM_FOLLOWER
 from undersigned.updates.models import Follower, FollowerToken
-
-CONFIRM_FOLLOWER = "mail.confirm_follower"
 
 
 def follow(statement: Statement, language: str, email: str, *, rate_key: str = "") -> None:
@@ -77,7 +74,7 @@ def follow(statement: Statement, language: str, email: str, *, rate_key: str = "
         FollowerToken.objects.create(
             follower=follower, token_hash=hash_token(token), created_at=now
         )
-        enqueue(CONFIRM_FOLLOWER, {"follower": follower.pk, "token": token})
+        outbox.enqueue(CONFIRM_FOLLOWER, {"follower": follower.pk, "token": token})
 
 
 def _insert(statement: Statement, canonical: str, fields: dict[str, Any]) -> tuple[Follower, bool]:
@@ -142,9 +139,8 @@ def erase(followers: QuerySet[Follower]) -> int:
     if not rows:
         return 0
     ids = [pk for pk, _email in rows]
-    Job.objects.filter(kind=CONFIRM_FOLLOWER, payload__follower__in=ids).delete()
-    # Demo mode keeps sent emails in the database; they hold the address and the links.
-    DemoMail.objects.filter(to__in={email for _pk, email in rows if email}).delete()
+    # Queued emails, and demo mode's copies of those sent (they hold the address and links).
+    outbox.forget("follower", ids, emails=[email for _pk, email in rows])
     AuditLog.objects.filter(action__startswith="follower.", object_id__in=ids).update(
         object_id=None
     )

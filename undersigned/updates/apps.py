@@ -14,7 +14,7 @@ class UpdatesConfig(AppConfig):
         from undersigned.statements.signals import statement_changed
 
         # Register the mailing's job and idle work, and the followers' housekeeping.
-        from undersigned.updates import delivery, jobs  # noqa: F401
+        from undersigned.updates import delivery, emails, jobs  # noqa: F401
         from undersigned.updates.models import Update, UpdateVersion
 
         # The statement's page shows its latest updates, from the cached statement.

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from undersigned.audit.models import record
-from undersigned.updates.delivery import mark_bounced
+from undersigned.updates.recipients import mark_bounced
 
 # Addresses one request may report.
 MOST = 1000

@@ -1,128 +1,48 @@
-"""Emailing an update to everyone who asked for the organisation's updates, once each.
+"""Emailing an update to everyone who asked for the organisation's updates, once each: the
+mailing's progress, one Delivery row per recipient.
 
-Asking for a mailing queues one job that writes a Delivery row per recipient. Workers then
-take deliveries in small groups whenever no job is waiting (confirmation emails come first),
-within the organisation's sending rate, and send them over SMTP connections that stay open.
-
-Once each, across crashes: a mail server delivers nothing until it has the whole message,
-ended by a line holding a single dot (RFC 5321 §4.1.1.4); a connection that drops before that
-line sends nothing. So each group of messages is written to its connections up to, not
-including, that line; then the group is recorded as sent in one transaction; then the dots go.
-A worker killed before the commit sends none of the group, and the deliveries are taken again
-once their lease runs out; one killed after it has written the dots has sent them all. The
-commit records only the deliveries the worker still holds (a slow worker's lease may have run
-out and another worker taken them, or the person been erased): the others' messages are left
-unfinished. The one gap is a crash between the commit and the last dot's write, a few writes
-to local sockets (every dot is written before any answer is read). A message the server
-refuses at the dot is put back as not sent.
+Asking for a mailing queues one job that writes a Delivery row per recipient
+(undersigned.updates.recipients). Workers then take deliveries in small groups whenever no job
+is waiting (confirmation emails come first), within the organisation's sending rate, and hand
+them to the outbox's `send_once`, which records each as sent here in the same step as it
+finishes the message: once each, across crashes. The commit records only the deliveries the
+worker still holds (a slow worker's lease may have run out and another worker taken them, or
+the person been erased) and whose person still wants the updates.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
-import smtplib
 import threading
-from collections.abc import Iterable, Sequence
-from email.utils import formataddr, parseaddr
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.message import sanitize_address
 from django.db import connection, transaction
 from django.db.models import Count, Q
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.crypto import salted_hmac
+from django.utils import timezone
 
 from undersigned.abuse.counters import numbers
 from undersigned.abuse.models import RateCounter
-from undersigned.jobs.queue import handler, idle_work, refused_for_good
-from undersigned.lib.emails import canonical_email
-from undersigned.lib.languages import ui_language
-from undersigned.mailings.emails import (
-    MESSAGES_PER_CONNECTION,
-    SMTP_BACKEND,
-    _header_text,
-    _sender,
-)
+from undersigned.jobs.queue import describe, handler, idle_work, next_try
+from undersigned.mailings import outbox
 from undersigned.statements.models import Signature
+from undersigned.updates.emails import update_email
 from undersigned.updates.models import Bounce, Delivery, Follower, Update, UpdateMailing
+from undersigned.updates.recipients import (
+    bounce_key,
+    followers_of,
+    signers_of,
+    unsubscribe_token,
+)
 
 log = logging.getLogger(__name__)
 
-# Messages held open together, one per SMTP connection, and recorded as sent in one commit.
-GROUP = 10
-# Groups a worker takes at once (one lease, one look at who still wants them).
+# Groups of the outbox's size a worker takes at once (one lease, one look at who still wants
+# them).
 ROUNDS = 4
-# Tries of one delivery before it is marked failed.
-MAX_ATTEMPTS = 5
-# While the mail server cannot be reached at all, nothing is wrong with the delivery itself:
-# it waits longer (backoff 30 s doubling up to an hour: about a day in all) before giving up.
-MAX_ATTEMPTS_UNREACHABLE = 30
-_UNSUBSCRIBE_SALT = "undersigned.updates.unsubscribe"
-# Placeholders in a message rendered once per language, replaced for each recipient.
-_TO = "recipient@placeholder.invalid"
-_TOKEN = "UNSUBSCRIBETOKENPLACEHOLDER"  # noqa: S105 - a placeholder, not a secret
-_ID = "DELIVERYIDPLACEHOLDER"
-
-
-# Recipients and consent
-
-
-def signers_of(update: Update) -> Any:
-    """Signers who asked for the organisation's updates and still do."""
-    return Signature.objects.filter(
-        statement_id=update.statement_id,
-        state=Signature.State.CONFIRMED,
-        erased_at__isnull=True,
-        wants_updates=True,
-    )
-
-
-def followers_of(update: Update) -> Any:
-    return Follower.objects.following().filter(statement_id=update.statement_id)
-
-
-def bounce_key(email: str) -> str:
-    """A keyed hash of the address, the same from day to day: what Bounce stores."""
-    return salted_hmac("undersigned.updates.bounce", canonical_email(email)).hexdigest()
-
-
-def mark_bounced(emails: Iterable[str], source: str) -> int:
-    """Send no more updates to these addresses; return how many were new."""
-    keys = {bounce_key(email) for email in emails if email.strip()}
-    known = set(Bounce.objects.filter(key__in=keys).values_list("key", flat=True))
-    Bounce.objects.bulk_create(
-        [Bounce(key=key, source=source) for key in keys - known], ignore_conflicts=True
-    )
-    return len(keys - known)
-
-
-def recipient_count(update: Update) -> int:
-    """How many a mailing of this update would go to now, before bounces are left out."""
-    signers = signers_of(update)
-    followers = followers_of(update).exclude(email_canonical__in=signers.values("email_canonical"))
-    return int(signers.count()) + int(followers.count())
-
-
-def unsubscribe_token(kind: str, pk: int) -> str:
-    """A signed token naming a signature ("s") or a follower ("f"): it only unsubscribes."""
-    return signing.Signer(salt=_UNSUBSCRIBE_SALT).sign(f"{kind}{pk}")
-
-
-def unsubscribe_target(token: str) -> tuple[str, int] | None:
-    try:
-        value = signing.Signer(salt=_UNSUBSCRIBE_SALT).unsign(token)
-    except signing.BadSignature:
-        return None
-    if len(value) < 2 or value[0] not in "sf" or not value[1:].isdigit():
-        return None
-    return value[0], int(value[1:])
+GROUP = outbox.GROUP
 
 
 # Asking for a mailing
@@ -182,166 +102,8 @@ def prepare(payload: dict[str, Any]) -> None:
         UpdateMailing.objects.filter(pk=mailing.pk).update(prepared_at=timezone.now())
 
 
-# Messages
-
-
-@dataclasses.dataclass(frozen=True)
-class _Template:
-    """A message rendered once for one update and language, recipient details left out."""
-
-    sender: str
-    data: bytes | None  # None: render for each recipient (an address bytes cannot carry)
-    update: int
-    language: str
-
-
-_templates: dict[tuple[int, str], _Template] = {}
-_templates_lock = threading.Lock()
-
-
-def _message(
-    update: Update, language: str, to: str, token: str, delivery: int | str
-) -> EmailMultiAlternatives:
-    statement = update.statement
-    version = update.version_for(language)
-    if version is None:
-        raise LookupError("no version")
-    ui = ui_language(version.language, statement.default_language)
-    unsubscribe_url = settings.SITE_URL + reverse("unsubscribe", args=(token,))
-    context = {
-        "update": update,
-        "version": version,
-        "statement": statement,
-        "organisation": statement.organisation,
-        "update_url": settings.SITE_URL
-        + reverse("update", args=(statement.slug, version.language, update.pk)),
-        "unsubscribe_url": unsubscribe_url,
-        "statement_title": statement_title(update, language),
-        "language": ui,
-    }
-    with translation.override(ui):
-        subject = _header_text(version.title)
-        text = render_to_string("emails/update-body.txt", context)
-        html = render_to_string("emails/update-body.html", context)
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    message = EmailMultiAlternatives(
-        subject,
-        text,
-        _sender(statement.organisation.name),
-        [to],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": formataddr(
-                (_header_text(statement.organisation.name)[:60], f"{statement.slug}.{domain}")
-            ),
-            "Message-ID": f"<update-{update.pk}-{delivery}@{domain}>",
-            "Auto-Submitted": "auto-generated",
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
-
-
-def statement_title(update: Update, language: str) -> str:
-    versions = {version.language: version for version in update.statement.versions.all()}
-    version = versions.get(language) or versions.get(update.statement.default_language)
-    return version.title if version else update.statement.slug
-
-
-def _template(update: Update, language: str) -> _Template:
-    key = (update.pk, language)
-    with _templates_lock:
-        found = _templates.get(key)
-    if found is not None:
-        return found
-    message = _message(update, language, _TO, _TOKEN, _ID)
-    data: bytes | None = message.message().as_bytes(linesep="\r\n")
-    # Every placeholder must have come through as written (no encoding split it), or each
-    # message is rendered whole instead.
-    if data is not None and (
-        data.count(_TO.encode()) != 1
-        or data.count(_ID.encode()) != 1
-        or data.count(_TOKEN.encode()) < 3
-    ):
-        data = None
-    found = _Template(sanitize_address(message.from_email, "utf-8"), data, update.pk, language)
-    with _templates_lock:
-        if len(_templates) > 200:
-            _templates.clear()
-        _templates[key] = found
-    return found
-
-
-@dataclasses.dataclass
-class _Outgoing:
-    delivery: int
-    to: str
-    data: bytes
-    sender: str
-
-
-def _outgoing(delivery: int, update: Update, language: str, email: str, token: str) -> _Outgoing:
-    template = _template(update, language)
-    # Addresses were checked when given; only one beyond plain ASCII needs encoding.
-    to = email if email.isascii() and email.isprintable() else sanitize_address(email, "utf-8")
-    if template.data is not None and to.isascii():
-        data = (
-            template.data.replace(_TO.encode(), to.encode())
-            .replace(_TOKEN.encode(), token.encode())
-            .replace(_ID.encode(), str(delivery).encode())
-        )
-    else:
-        message = _message(update, language, email, token, delivery)
-        data = message.message().as_bytes(linesep="\r\n")
-    return _Outgoing(delivery, to, data, template.sender)
-
-
-# Sending
-
-
-class _Connections(threading.local):
-    """This thread's open SMTP connections, kept between groups."""
-
-    def __init__(self) -> None:
-        self.open: list[Any] = []
-
-
-_pool = _Connections()
-
-
-def _connection() -> Any:
-    """An open SMTP connection from the pool, or a new one (Django's backend opens it, with
-    TLS and login as configured)."""
-    if _pool.open:
-        return _pool.open.pop()
-    backend = get_connection(SMTP_BACKEND)
-    backend.open()
-    return backend
-
-
-def _give_back(backend: Any, *, sent: bool) -> None:
-    """Back to the pool, or closed once it has carried MESSAGES_PER_CONNECTION emails."""
-    backend.messages_sent = getattr(backend, "messages_sent", 0) + sent
-    if backend.messages_sent >= MESSAGES_PER_CONNECTION:
-        _drop(backend)
-        return
-    _pool.open.append(backend)
-
-
-def close_connections() -> None:
-    while _pool.open:
-        backend = _pool.open.pop()
-        try:
-            backend.close()
-        except Exception:  # noqa: BLE001, S110 - closing a broken connection
-            pass
-
-
 def _lease() -> dt.timedelta:
-    # A message takes at most four commands, each allowed EMAIL_TIMEOUT; a group's messages
-    # wait on each other's, and a lease holds ROUNDS groups.
-    return dt.timedelta(seconds=ROUNDS * 4 * settings.EMAIL_TIMEOUT + 10)
+    return outbox.sending_time(GROUP * ROUNDS)
 
 
 _mailings: dict[int, Update] = {}
@@ -536,173 +298,29 @@ def _load(deliveries: Sequence[Delivery]) -> tuple[list[tuple[Delivery, str, str
     return sending, [d.pk for d in deliveries if d.pk not in kept]
 
 
-def _describe(exc: BaseException) -> str:
-    code = getattr(exc, "smtp_code", None)
-    return f"{type(exc).__name__}{f' {code}' if code else ''}"[:200]
-
-
-def _failed(
-    delivery: Delivery,
-    exc: BaseException,
-    *,
-    permanent: bool,
-    recorded: bool = False,
-    unreachable: bool = False,
-) -> None:
-    """Put the delivery back to be tried later, or give up on it. Before it was recorded as
-    sent, only while this worker holds it (another may have sent it since); after, it is
-    this worker's anyway. `unreachable`: the mail server could not be reached at all."""
+def _failed(delivery: Delivery, exc: BaseException, recorded: bool) -> None:
+    """Put the delivery back to be tried later, or give up on it (jobs.queue.next_try, the
+    policy of every email). Before it was recorded as sent, only while this worker holds it
+    (another may have sent it since); after, it is this worker's anyway."""
     attempts = delivery.attempts + 1
-    give_up = permanent or attempts >= (MAX_ATTEMPTS_UNREACHABLE if unreachable else MAX_ATTEMPTS)
-    log.warning("delivery %s failed, attempt %s: %s", delivery.pk, attempts, _describe(exc))
+    retry_at = next_try(attempts, exc)
+    log.warning("delivery %s failed, attempt %s: %s", delivery.pk, attempts, describe(exc))
     mine = Q(pk=delivery.pk, state=Delivery.State.SENT) if recorded else _held(delivery)
     Delivery.objects.filter(mine).update(
-        state=Delivery.State.FAILED if give_up else Delivery.State.QUEUED,
+        state=Delivery.State.QUEUED if retry_at else Delivery.State.FAILED,
         attempts=attempts,
-        error=_describe(exc),
+        error=describe(exc),
         locked_until=None,
         sent_at=None,
-        run_after=timezone.now() + dt.timedelta(seconds=min(3600, 30 * 2 ** (attempts - 1))),
+        run_after=retry_at or timezone.now(),
     )
 
 
-def _start(backend: Any, outgoing: _Outgoing) -> None:
-    """Everything of the message but its final dot."""
-    smtp = backend.connection
-    smtp.ehlo_or_helo_if_needed()
-    options = ["BODY=8BITMIME"] if smtp.has_extn("8bitmime") and not outgoing.data.isascii() else []
-    code, reply = smtp.mail(outgoing.sender, options)
-    if code != 250:
-        raise smtplib.SMTPSenderRefused(code, reply, outgoing.sender)
-    code, reply = smtp.rcpt(outgoing.to)
-    if code not in (250, 251):
-        raise smtplib.SMTPRecipientsRefused({outgoing.to: (code, reply)})
-    smtp.putcmd("data")
-    code, reply = smtp.getreply()
-    if code != 354:
-        raise smtplib.SMTPDataError(code, reply)
-    data = smtplib._quote_periods(outgoing.data)  # type: ignore[attr-defined]
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    smtp.send(data)
-
-
-def _end(backend: Any) -> None:
-    """The final dot: from here the server delivers the message."""
-    backend.connection.send(b".\r\n")
-
-
-def _answer(backend: Any) -> None:
-    code, reply = backend.connection.getreply()
-    if code != 250:
-        raise smtplib.SMTPDataError(code, reply)
-
-
-def _send_smtp(group: list[tuple[Delivery, _Outgoing]]) -> None:
-    started: list[tuple[Delivery, Any]] = []
-    unreachable: BaseException | None = None
-    for delivery, outgoing in group:
-        if unreachable is not None:
-            # One try to reach the server per group: the rest are retried with it.
-            _failed(delivery, unreachable, permanent=False, unreachable=True)
-            continue
-        try:
-            backend = _connection()
-        except Exception as exc:  # noqa: BLE001 - the server is down: retried later
-            unreachable = exc
-            _failed(delivery, exc, permanent=False, unreachable=True)
-            continue
-        try:
-            _start(backend, outgoing)
-        except smtplib.SMTPRecipientsRefused as exc:
-            _failed(delivery, exc, permanent=refused_for_good(exc))
-            _reset(backend)
-            continue
-        except Exception as exc:  # noqa: BLE001 - anything else is retried
-            _failed(delivery, exc, permanent=False)
-            _drop(backend)
-            continue
-        started.append((delivery, backend))
-    if not started:
-        return
-    # Recorded as sent before the dots go: see the module's docstring.
-    recorded = _record_sent([d for d, _b in started])
-    # Every dot first, the answers after: the time between the commit and the last dot is
-    # a few writes to sockets, not a round trip per message.
-    ended: list[tuple[Delivery, Any]] = []
-    for delivery, backend in started:
-        if delivery.pk not in recorded:
-            # No longer this worker's: the message is left unfinished, so never delivered.
-            _abandon(backend)
-            continue
-        try:
-            _end(backend)
-        except Exception as exc:  # noqa: BLE001 - the connection broke: retried
-            _failed(delivery, exc, permanent=False, recorded=True)
-            _drop(backend)
-            continue
-        ended.append((delivery, backend))
-    for delivery, backend in ended:
-        try:
-            _answer(backend)
-        except smtplib.SMTPDataError as exc:
-            _failed(delivery, exc, permanent=500 <= exc.smtp_code < 600, recorded=True)
-            _reset(backend)
-            continue
-        except Exception as exc:  # noqa: BLE001 - no answer to a whole message
-            # The server may have taken it: sending again could make it twice, so it stays
-            # recorded as sent.
-            log.warning("delivery %s: no answer after its end: %s", delivery.pk, _describe(exc))
-            _drop(backend)
-            continue
-        _give_back(backend, sent=True)
-
-
-def _reset(backend: Any) -> None:
-    try:
-        backend.connection.rset()
-        _give_back(backend, sent=False)
-    except Exception:  # noqa: BLE001
-        _drop(backend)
-
-
-def _abandon(backend: Any) -> None:
-    """Close a connection in the middle of a message without a word more: QUIT would be
-    taken as part of the message's text."""
-    try:
-        backend.connection.close()
-    except Exception:  # noqa: BLE001, S110
-        pass
-    backend.connection = None
-
-
-def _drop(backend: Any) -> None:
-    try:
-        backend.close()
-    except Exception:  # noqa: BLE001, S110
-        pass
-
-
-def _send_other(group: list[tuple[Delivery, EmailMultiAlternatives]]) -> None:
-    """Any other email backend (the demo mailbox, the tests' memory): each sent in the
-    transaction that records it, so a backend that writes to the database is exactly once."""
-    backend = get_connection()
-    for delivery, message in group:
-        message.connection = backend
-        try:
-            with transaction.atomic():
-                if _record_sent([delivery]):
-                    message.send()
-        except Exception as exc:  # noqa: BLE001 - recorded and retried
-            _failed(delivery, exc, permanent=False)
-
-
 def send_some(limit: int = GROUP * ROUNDS) -> int:
-    """Send the next few update emails, in groups of GROUP; return how many deliveries were
-    settled (0: nothing was due)."""
+    """Send the next few update emails; return how many deliveries were settled (0: nothing
+    was due)."""
     deliveries = _claim(limit)
     if not deliveries:
-        close_connections()
         return 0
     sending, skipped = _load(deliveries)
     if skipped:
@@ -710,26 +328,19 @@ def send_some(limit: int = GROUP * ROUNDS) -> int:
         Delivery.objects.filter(
             pk__in=skipped, state=Delivery.State.QUEUED, locked_until=deliveries[0].locked_until
         ).update(state=Delivery.State.SKIPPED, locked_until=None)
-    smtp = settings.EMAIL_BACKEND == SMTP_BACKEND
-    group: list[tuple[Delivery, Any]] = []
+    by_id = {delivery.pk: delivery for delivery, _email, _language, _token in sending}
+    batch: list[tuple[int, outbox.Email]] = []
     for delivery, email, language, token in sending:
         update = _update_of(delivery.mailing_id)
         try:
-            group.append(
-                (
-                    delivery,
-                    _outgoing(delivery.pk, update, language, email, token)
-                    if smtp
-                    else _message(update, language, email, token, delivery.pk),
-                )
-            )
-        except Exception as exc:  # noqa: BLE001 - an address that cannot be written
-            _failed(delivery, exc, permanent=True)
-    for start in range(0, len(group), GROUP):
-        if smtp:
-            _send_smtp(group[start : start + GROUP])
-        else:
-            _send_other(group[start : start + GROUP])
+            batch.append((delivery.pk, update_email(update, language, email, token, delivery.pk)))
+        except LookupError as exc:  # the update has no version left to send
+            _failed(delivery, exc, False)
+    outbox.send_once(
+        batch,
+        record=lambda ids: _record_sent([by_id[pk] for pk in ids]),
+        failed=lambda pk, exc, recorded: _failed(by_id[pk], exc, recorded),
+    )
     if len(deliveries) < limit:
         _finish_mailings({d.mailing_id for d in deliveries})
     return len(deliveries)

@@ -220,7 +220,7 @@ class FollowerToken(models.Model):
 
 
 class Bounce(models.Model):
-    """An address that bounced, as a keyed hash of its canonical form (delivery.bounce_key):
+    """An address that bounced, as a keyed hash of its canonical form (recipients.bounce_key):
     no update is sent to it again, whichever statement it signed or followed."""
 
     key = models.CharField(max_length=64, unique=True)

@@ -23,7 +23,7 @@ from undersigned.statements import privacy
 from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.statements.queries import get_public_statement, get_version
 from undersigned.statements.views.public import PAGE_SECONDS, activate_for
-from undersigned.updates import delivery
+from undersigned.updates import recipients
 from undersigned.updates.actions import unsubscribe_follower
 from undersigned.updates.models import Follower, Update, UpdateVersion
 
@@ -265,7 +265,7 @@ def statement_json(request: HttpRequest, slug: str, language: str) -> JsonRespon
 
 def _unsubscribing(token: str) -> tuple[Statement, Any, str] | None:
     """The statement, the signature or follower a token names, and its language."""
-    target = delivery.unsubscribe_target(token)
+    target = recipients.unsubscribe_target(token)
     if target is None:
         return None
     kind, pk = target

@@ -20,7 +20,7 @@ from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
 from undersigned.statements.forms import CleanLineField
 from undersigned.statements.models import Statement
-from undersigned.updates import delivery
+from undersigned.updates import delivery, recipients
 from undersigned.updates.models import Follower, Update, UpdateMailing, UpdateVersion
 
 
@@ -142,7 +142,7 @@ def update_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
             "can_edit": membership.can(EDITOR),
             "mailing": mailing,
             "progress": delivery.progress(mailing) if mailing else None,
-            "recipients": delivery.recipient_count(update) if update and not mailing else 0,
+            "recipients": recipients.recipient_count(update) if update and not mailing else 0,
         },
         status=400 if request.method == "POST" else 200,
     )

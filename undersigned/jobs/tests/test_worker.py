@@ -58,7 +58,7 @@ def test_batches_due_one_after_another_share_one_connection_closed_once_none_is_
 def test_a_connection_is_closed_after_so_many_emails_and_another_opened(
     client: Client, statement: Statement, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("undersigned.mailings.emails.MESSAGES_PER_CONNECTION", 4)
+    monkeypatch.setattr("undersigned.mailings.smtp.MESSAGES_PER_CONNECTION", 4)
     for n in range(10):
         client.post("/s/free-them/es/sign/", sign_data(email=f"person{n}@example.net"))
     assert queue.drain() == 10
@@ -92,7 +92,7 @@ def test_a_failed_send_is_retried_later_without_the_message_text(
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise smtplib.SMTPServerDisconnected("ana@example.net went away")
 
-    monkeypatch.setattr("undersigned.mailings.emails.confirm_signature", refuse)
+    monkeypatch.setattr("undersigned.mailings.outbox.send", refuse)
     assert queue.drain() == 0
     job = Job.objects.get()
     assert job.attempts == 1
@@ -113,7 +113,7 @@ def test_a_recipient_refused_for_now_is_tried_again_and_for_good_is_not(
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise smtplib.SMTPRecipientsRefused({"ana@example.net": (code, b"not now")})
 
-    monkeypatch.setattr("undersigned.mailings.emails.confirm_signature", refuse)
+    monkeypatch.setattr("undersigned.mailings.outbox.send", refuse)
     assert queue.drain() == 0
     job = Job.objects.get()
     assert (job.failed_at is not None) is for_good
@@ -126,7 +126,7 @@ def test_a_job_gives_up_after_its_attempts_and_forgets_its_token(
     settings.JOB_MAX_ATTEMPTS = 2
     client.post("/s/free-them/es/sign/", sign_data())
     monkeypatch.setattr(
-        "undersigned.mailings.emails.confirm_signature",
+        "undersigned.mailings.outbox.send",
         lambda *a: (_ for _ in ()).throw(OSError("down")),
     )
     for _ in range(2):
@@ -146,7 +146,7 @@ def test_while_the_mail_server_is_unreachable_a_job_waits_about_a_day(
     settings.JOB_MAX_ATTEMPTS = 2
     client.post("/s/free-them/es/sign/", sign_data())
     monkeypatch.setattr(
-        "undersigned.mailings.emails.confirm_signature",
+        "undersigned.mailings.outbox.send",
         lambda *a: (_ for _ in ()).throw(ConnectionRefusedError("refused")),
     )
     for _ in range(2):
@@ -157,8 +157,8 @@ def test_while_the_mail_server_is_unreachable_a_job_waits_about_a_day(
     assert (job.attempts, job.failed_at) == (2, None)
     assert "token" in job.payload
     # Backoff grows to an hour between tries; after about a day it is given up.
-    assert queue._backoff(queue.UNREACHABLE_ATTEMPTS) == dt.timedelta(hours=1)
-    Job.objects.update(attempts=queue.UNREACHABLE_ATTEMPTS - 1, run_after=timezone.now())
+    assert queue._backoff(queue.UNAVAILABLE_ATTEMPTS) == dt.timedelta(hours=1)
+    Job.objects.update(attempts=queue.UNAVAILABLE_ATTEMPTS - 1, run_after=timezone.now())
     queue.drain()
     assert Job.objects.get().failed_at is not None
 

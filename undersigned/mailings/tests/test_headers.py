@@ -93,3 +93,15 @@ def test_organiser_text_in_the_subject_and_sender_adds_no_header(
     assert sender.addr_spec == "noreply@localhost"
     for decoded in (sender.display_name, str(message["Subject"])):
         assert "\n" not in decoded and "\r" not in decoded
+
+
+def test_a_subject_is_the_title_as_typed_not_escaped_as_html(
+    client: Client, statement: Statement, smtp_server: SmtpSink
+) -> None:
+    version = statement.versions.get(language="en")
+    version.title = "Tom & Jerry's <fund>"
+    version.save()
+    client.post(URL, sign_data(email="ana@example.net"))
+    call_command("worker", "--once")
+    message = message_from_bytes(smtp_server.messages[0].as_bytes(), policy=policy.default)
+    assert str(message["Subject"]) == "Confirm your signature: Tom & Jerry's <fund>"

@@ -1,5 +1,6 @@
-"""Signer emails are rendered once per statement and language and filled in for each signer:
-what arrives must be what rendering each message whole would have sent."""
+"""Emails of a kind are rendered once and filled in for each recipient (shown with the signers'
+emails, rendered once per statement and language): what arrives must be what rendering each
+message whole would have sent."""
 
 from __future__ import annotations
 
@@ -13,16 +14,19 @@ from django.test import Client
 
 from undersigned.conftest import SmtpSink, sign_data
 from undersigned.jobs.models import Job
-from undersigned.mailings import emails
+from undersigned.mailings import compose, outbox
 from undersigned.statements.models import Signature, Statement
-from undersigned.statements.queries import forget_all_cached, statement_by_id
+from undersigned.statements.queries import forget_all_cached
 
 NAMES = [
     "Ana García",
     "Zoë <script>alert(1)</script> & \"Co\" 'x'",
     "李小龙",
     "نور الهدى",
-    "Ana " + emails._NAME_TEXT + " " + emails._NAME_HTML + " " + emails._TOKEN,
+    "Ana "
+    + " ".join(
+        compose._placeholder(name, part) for name in ("name", "token") for part in ("text", "html")
+    ),
     "x" * 100,
 ]
 
@@ -50,16 +54,10 @@ def _parts(message: EmailMessage) -> dict[str, Any]:
 
 
 def _whole(kind: str, signature: Signature, token: str) -> EmailMessage:
-    """The message as rendered whole, the way every email was before being prepared."""
-    signature.statement = statement_by_id(signature.statement_id)  # type: ignore[assignment]
-    message = emails._message(
-        kind,
-        signature.email,
-        signature.statement.organisation.name,
-        emails._signature_context(signature, token),
-        emails.ui_language(signature.language, signature.statement.default_language),
-    )
-    return _parse(message.message().as_bytes(linesep="\r\n"))
+    """The message as rendered whole, without a prepared copy."""
+    (email,) = outbox._KINDS[kind].load([{"signature": signature.pk, "token": token}])
+    assert email is not None
+    return _parse(compose.render(email).message().as_bytes(linesep="\r\n"))
 
 
 def _sign_and_send(client: Client, smtp_server: SmtpSink, language: str, **data: Any) -> str:
@@ -142,3 +140,32 @@ def test_an_edited_title_reaches_the_next_emails(
     assert "“Free them” by" in first["text"]
     assert "“Free them all” by" in second["text"]
     assert second["subject"] == "Confirm your signature: Free them all"
+
+
+@pytest.mark.parametrize("kind", ["confirm_signature", "already_signed"])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_signature_emails_are_filled_in_not_rendered_each_time(
+    client: Client, statement: Statement, kind: str, language: str
+) -> None:
+    client.post(f"/s/free-them/{language}/sign/", sign_data(name="Ana García"))
+    job = Job.objects.get()
+    (email,) = outbox._KINDS[kind].load([job.payload])
+    assert email is not None
+    assert compose._prepare(email).data is not None
+    assert compose._filled(email) is not None
+
+
+def test_an_update_with_its_unsubscribe_header_is_filled_in_not_rendered_each_time(
+    statement: Statement,
+) -> None:
+    from undersigned.updates.emails import update_email
+    from undersigned.updates.models import Update, UpdateVersion
+
+    update = Update.objects.create(statement=statement)
+    UpdateVersion.objects.create(update=update, language="es", title="Huelga", body="<p>Sí</p>")
+    email = update_email(update, "es", "ana@example.net", "token-of-ana-123", 7)
+    prepared = compose._prepare(email)
+    assert prepared.data is not None
+    sender, data = compose._filled(email) or ("", b"")
+    assert b"List-Unsubscribe: <http" in data and b"/u/token-of-ana-123/>" in data
+    assert b"Message-ID: <update-" in data and b"-7@" in data

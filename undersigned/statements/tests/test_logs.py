@@ -105,7 +105,7 @@ def test_a_refused_recipient_is_logged_without_its_address(
     def refuse(*args: object, **kwargs: object) -> None:
         raise smtplib.SMTPRecipientsRefused({"zoraida@example.net": (550, b"no such user")})
 
-    monkeypatch.setattr("undersigned.mailings.emails._deliver", refuse)
+    monkeypatch.setattr("undersigned.mailings.outbox.send", refuse)
     with capture_logs() as logs:
         drain()
     assert logs.lines

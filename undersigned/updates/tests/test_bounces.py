@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from undersigned.audit.models import AuditLog
-from undersigned.updates.delivery import bounce_key
 from undersigned.updates.models import Bounce
+from undersigned.updates.recipients import bounce_key
 
 HOOK = "/hooks/bounces/"
 

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import smtplib
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import time_machine
@@ -15,10 +16,12 @@ from django.test import Client
 from django.utils import timezone
 
 from undersigned.conftest import SmtpSink, make_signature, text_body
+from undersigned.jobs import queue
 from undersigned.jobs.queue import drain
+from undersigned.mailings import smtp
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import ConsentRecord, Signature, Statement, StatementVersion
-from undersigned.updates import delivery
+from undersigned.updates import delivery, recipients
 from undersigned.updates.models import Delivery, Follower, Update, UpdateMailing, UpdateVersion
 
 BILINGUAL = {
@@ -78,7 +81,7 @@ def test_each_recipient_gets_it_once_in_their_language(
     _follower(statement, "unconfirmed@example.org", confirmed_at=None)
     update = _published(statement)
 
-    assert delivery.recipient_count(update) == 31
+    assert recipients.recipient_count(update) == 31
     delivery.request_mailing(update, actor=None)
     drain()
 
@@ -122,7 +125,7 @@ def test_each_recipient_gets_it_once_in_their_language(
 def test_a_connection_carries_so_many_emails_and_is_closed_once_none_is_due(
     smtp_server: SmtpSink, statement: Statement, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("undersigned.updates.delivery.MESSAGES_PER_CONNECTION", 2)
+    monkeypatch.setattr("undersigned.mailings.smtp.MESSAGES_PER_CONNECTION", 2)
     _signers(statement, 25)
     delivery.request_mailing(_published(statement), actor=None)
     drain()
@@ -181,9 +184,9 @@ def test_unsubscribing_stops_the_updates_to_the_address_that_also_follows(
     drain()
     assert _recipients(smtp_server) == ["p0@example.org"]
     token = (
-        delivery.unsubscribe_token("s", signer.pk)
+        recipients.unsubscribe_token("s", signer.pk)
         if link == "signer"
-        else delivery.unsubscribe_token("f", follower.pk)
+        else recipients.unsubscribe_token("f", follower.pk)
     )
     assert client.post(f"/u/{token}/").status_code == 200
     delivery.request_mailing(_published(statement), actor=None)
@@ -203,7 +206,7 @@ def test_the_link_still_unsubscribes_once_the_language_followed_is_gone(
     # The organisers delete the Spanish version after the email went out.
     statement.versions.filter(language="es").delete()
     for kind, pk in (("s", signer.pk), ("f", follower.pk)):
-        path = f"/u/{delivery.unsubscribe_token(kind, pk)}/"
+        path = f"/u/{recipients.unsubscribe_token(kind, pk)}/"
         assert client.get(path).status_code == 200
         response = client.post(path)
         assert response.status_code == 200
@@ -232,7 +235,7 @@ def test_unsubscribed_erased_or_bounced_since_the_request_are_skipped(
     assert Delivery.objects.filter(state="queued").count() == 4
     Signature.objects.filter(pk=a.pk).update(wants_updates=False)
     Signature.objects.filter(pk=b.pk).update(erased_at=timezone.now())
-    delivery.mark_bounced(["P2@Example.org"], "command")
+    recipients.mark_bounced(["P2@Example.org"], "command")
     drain()
     assert _recipients(smtp_server) == ["p3@example.org"]
     assert delivery.progress(UpdateMailing.objects.get()) == {
@@ -330,7 +333,7 @@ def test_a_worker_whose_lease_ran_out_sends_nothing_another_worker_took(
         _another_worker_after_the_lease()
         if server == "fails":
             # The stalled worker's connection breaks: it must not put them back as unsent.
-            monkeypatch.setattr(delivery, "_start", _broken)
+            monkeypatch.setattr(smtp.Client, "begin", _broken)
 
     _stalling_after_load(monkeypatch, meanwhile)
     delivery.send_some()
@@ -382,7 +385,7 @@ def test_one_who_unsubscribes_while_their_email_is_being_sent_gets_nothing(
     def unsubscribe() -> None:
         client = Client()
         for kind, pk in (("s", signers[1].pk), ("f", follower.pk)):
-            client.post(f"/u/{delivery.unsubscribe_token(kind, pk)}/")
+            client.post(f"/u/{recipients.unsubscribe_token(kind, pk)}/")
 
     _stalling_after_load(monkeypatch, unsubscribe)
     drain()
@@ -451,7 +454,7 @@ def mail_server_down(settings: object) -> None:
     """SMTP to a loopback port nothing listens on."""
     from undersigned.conftest import free_port
 
-    settings.EMAIL_BACKEND = delivery.SMTP_BACKEND  # type: ignore[attr-defined]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
     settings.EMAIL_HOST = "127.0.0.1"  # type: ignore[attr-defined]
     settings.EMAIL_PORT = free_port()  # type: ignore[attr-defined]
 
@@ -469,19 +472,17 @@ def test_while_the_mail_server_is_down_deliveries_wait_for_a_retry(
 
 
 def test_an_outage_longer_than_a_few_retries_does_not_fail_the_mailing(
-    statement: Statement, mail_server_down: None
+    statement: Statement, mail_server_down: None, settings: Any
 ) -> None:
     _signers(statement, 2)
     delivery.request_mailing(_published(statement), actor=None)
     drain()  # prepares the mailing; its first try finds no server
     # Past the tries a refusing server gets, the deliveries still wait for the server to return.
-    Delivery.objects.update(attempts=delivery.MAX_ATTEMPTS, run_after=timezone.now())
+    Delivery.objects.update(attempts=settings.JOB_MAX_ATTEMPTS, run_after=timezone.now())
     drain()
     assert set(Delivery.objects.values_list("state", flat=True)) == {"queued"}
     # After about a day without a server they are given up.
-    Delivery.objects.update(
-        attempts=delivery.MAX_ATTEMPTS_UNREACHABLE - 1, run_after=timezone.now()
-    )
+    Delivery.objects.update(attempts=queue.UNAVAILABLE_ATTEMPTS - 1, run_after=timezone.now())
     drain()
     assert set(Delivery.objects.values_list("state", flat=True)) == {"failed"}
 

@@ -32,7 +32,7 @@ from undersigned.lib.tokens import hash_token, new_token
 from undersigned.statements import privacy
 from undersigned.statements.forms import FOLLOW_CONSENT_VERSION
 from undersigned.statements.models import Statement
-from undersigned.updates import actions, delivery
+from undersigned.updates import actions, delivery, recipients
 from undersigned.updates.jobs import purge_unconfirmed_followers
 from undersigned.updates.models import Follower, FollowerToken, Update, UpdateVersion
 
@@ -404,7 +404,7 @@ def test_follow_confirm_and_receive_an_update_by_email(
     assert follower.confirmed_at is not None
 
     update = _published(statement)
-    assert delivery.recipient_count(update) == 1
+    assert recipients.recipient_count(update) == 1
     delivery.request_mailing(update, actor=None)
     drain()
     news = smtp_server.messages[1:]
@@ -422,7 +422,7 @@ def test_refollowing_after_unsubscribing_needs_confirming_again(
     drain()
     client.post(_confirm_link(smtp_server.messages[0]))
     follower = Follower.objects.get()
-    assert client.post(f"/u/{delivery.unsubscribe_token('f', follower.pk)}/").status_code == 200
+    assert client.post(f"/u/{recipients.unsubscribe_token('f', follower.pk)}/").status_code == 200
     follower.refresh_from_db()
     assert follower.unsubscribed_at is not None
 
@@ -431,7 +431,7 @@ def test_refollowing_after_unsubscribing_needs_confirming_again(
     assert follower.confirmed_at is None and follower.unsubscribed_at is None
     # Until confirmed again, no update is emailed to it.
     first = _published(statement)
-    assert delivery.recipient_count(first) == 0
+    assert recipients.recipient_count(first) == 0
     delivery.request_mailing(first, actor=None)
     drain()
     assert [m["To"] for m in smtp_server.messages] == ["flor@example.net"] * 2

@@ -18,7 +18,7 @@ from undersigned.statements.forms import FOLLOW_CONSENT_VERSION
 from undersigned.statements.models import ConsentRecord, Signature, Statement
 from undersigned.statements.tests import test_browser
 from undersigned.statements.tests.test_browser import Chromium, subject_of
-from undersigned.updates import delivery
+from undersigned.updates import recipients
 from undersigned.updates.models import Follower, Update
 
 pytestmark = pytest.mark.browser
@@ -174,9 +174,9 @@ def test_an_organiser_emails_a_bilingual_update_and_a_signer_unsubscribes(
         signature=ben, purpose=ConsentRecord.Purpose.UPDATES
     ).last()
     assert withdrawn is not None and not withdrawn.given
-    assert delivery.recipient_count(update) == 2
-    recipients = {s.email for s in delivery.signers_of(update)}
-    assert recipients == {"lucia@example.net"}
+    assert recipients.recipient_count(update) == 2
+    emailed = {s.email for s in recipients.signers_of(update)}
+    assert emailed == {"lucia@example.net"}
 
     reader.goto("/s/free-them/es/")
     expect(reader.locator("html")).to_have_attribute("lang", "es")

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from undersigned.audit.models import record
-from undersigned.updates.delivery import mark_bounced
+from undersigned.updates.recipients import mark_bounced
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""The SMTP client prepared messages are sent with: what it sends must be what smtplib's sends."""
+"""The SMTP client the outbox sends with: what it sends must be what smtplib's sends."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from undersigned.conftest import SmtpSink
-from undersigned.mailings import backends
+from undersigned.mailings import smtp
 
 MESSAGE = b"Subject: hello\r\n\r\nHello.\r\n"
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.from_regex(backends._PLAIN_ADDRESS, fullmatch=True))
+@given(st.from_regex(smtp.PLAIN_ADDRESS, fullmatch=True))
 def test_a_plain_address_is_what_smtplib_would_send_for_it(address: str) -> None:
     assert smtplib.quoteaddr(address) == f"<{address}>"
 
@@ -47,7 +47,7 @@ def test_the_envelope_is_the_one_smtplib_sends(
         return smtp_server.envelopes[-1]
 
     theirs = send(smtplib.SMTP("127.0.0.1", smtp_server.port))
-    ours = send(backends._Client("127.0.0.1", smtp_server.port))
+    ours = send(smtp.Client("127.0.0.1", smtp_server.port))
     assert (ours.mail_from, ours.rcpt_tos, ours.mail_options) == (
         theirs.mail_from,
         theirs.rcpt_tos,
@@ -59,10 +59,10 @@ def test_the_envelope_is_the_one_smtplib_sends(
 
 def test_the_backend_uses_the_client_with_and_without_ssl(settings: Any) -> None:
     settings.EMAIL_USE_SSL = False
-    assert backends.SMTPBackend().connection_class is backends._Client
+    assert smtp.SMTPBackend().connection_class is smtp.Client
     settings.EMAIL_USE_SSL = True
-    ssl_class = backends.SMTPBackend().connection_class
-    assert issubclass(ssl_class, smtplib.SMTP_SSL) and issubclass(ssl_class, backends._Client)
+    ssl_class = smtp.SMTPBackend().connection_class
+    assert issubclass(ssl_class, smtplib.SMTP_SSL) and issubclass(ssl_class, smtp.Client)
 
 
 def test_a_plain_address_is_not_parsed(
@@ -72,12 +72,12 @@ def test_a_plain_address_is_not_parsed(
         raise AssertionError(f"{address} parsed")
 
     monkeypatch.setattr(smtplib, "quoteaddr", parsed)
-    with backends._Client("127.0.0.1", smtp_server.port) as client:
+    with smtp.Client("127.0.0.1", smtp_server.port) as client:
         client.sendmail("noreply@example.org", ["ana@example.net"], MESSAGE)
     assert smtp_server.envelopes[-1].rcpt_tos == ["ana@example.net"]
 
 
-class _Counted(backends._Client):
+class _Counted(smtp.Client):
     writes = 0
 
     def send(self, s: str | bytes) -> None:
@@ -134,7 +134,7 @@ def test_a_refusal_ends_as_it_does_with_smtplib(
     outcomes = []
     for client in (
         smtplib.SMTP("127.0.0.1", smtp_server.port),
-        backends._Client("127.0.0.1", smtp_server.port),
+        smtp.Client("127.0.0.1", smtp_server.port),
     ):
         with contextlib.suppress(smtplib.SMTPServerDisconnected):
             outcomes.append(_outcome(client, sender, to))

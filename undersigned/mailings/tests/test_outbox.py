@@ -1,8 +1,9 @@
-"""The signature emails' jobs: the signatures of a batch read at once, and only what is still
-current sent."""
+"""The outbox's queued emails: a batch loaded at once per kind, only what is still current sent,
+and failures classified for the one retry policy."""
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.test import Client
 from undersigned.conftest import SmtpSink, sign_data
 from undersigned.jobs import queue
 from undersigned.jobs.models import Job
-from undersigned.mailings import jobs
+from undersigned.mailings import outbox
 from undersigned.statements.models import Signature, SignatureToken, Statement
 
 
@@ -21,12 +22,12 @@ def _reads_of_signatures(statements: list[str]) -> int:
     return sum(1 for sql in statements if sql.startswith("SELECT") and f"FROM {table}" in sql)
 
 
-def test_a_batch_of_signature_emails_reads_its_signatures_in_one_query(
+def test_a_batch_of_emails_is_loaded_with_one_query_per_kind(
     client: Client, statement: Statement, smtp_server: SmtpSink
 ) -> None:
     for n in range(queue.BATCH + 2):
         client.post("/s/free-them/es/sign/", sign_data(email=f"p{n}@example.net"))
-    # A confirmed signer signing again gets the other email, read the same way.
+    # A confirmed signer signing again gets the other kind, loaded the same way.
     Signature.objects.filter(email="p0@example.net").update(state=Signature.State.CONFIRMED)
     client.post("/s/free-them/es/sign/", sign_data(email="p0@example.net"))
     statements: list[str] = []
@@ -46,8 +47,8 @@ def test_a_batch_of_signature_emails_reads_its_signatures_in_one_query(
         for envelope, message in zip(smtp_server.envelopes, smtp_server.messages, strict=True)
     }
     assert subjects["p0@example.net"] != subjects["p1@example.net"]
-    # One for each of the two batches.
-    assert _reads_of_signatures(statements) == 2
+    # The first batch: one kind; the second: both kinds.
+    assert _reads_of_signatures(statements) == 3
 
 
 def test_a_token_of_another_signature_sends_nothing(
@@ -64,29 +65,60 @@ def test_a_token_of_another_signature_sends_nothing(
     assert smtp_server.messages == []
 
 
-def test_a_signature_withdrawn_after_its_batch_was_read_is_read_again_once_that_is_old(
+def test_an_email_withdrawn_after_its_batch_was_loaded_is_loaded_again_once_that_is_old(
     client: Client, statement: Statement, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("ana", "bea"):
         client.post("/s/free-them/es/sign/", sign_data(email=f"{name}@example.net"))
     clock = [1000.0]
-    monkeypatch.setattr(jobs.time, "monotonic", lambda: clock[0])
-    real = jobs.send_confirmation
+    monkeypatch.setattr(outbox.time, "monotonic", lambda: clock[0])
+    real = outbox.send
 
-    def then_withdraw_bea(payload: dict[str, Any]) -> None:
-        real(payload)
+    def then_withdraw_bea(email: outbox.Email) -> None:
+        real(email)
         Signature.objects.filter(email="bea@example.net").delete()
-        clock[0] += jobs._BATCH_FRESH_SECONDS
+        clock[0] += outbox.BATCH_FRESH_SECONDS
 
-    monkeypatch.setitem(queue._HANDLERS, "mail.confirm_signature", then_withdraw_bea)
+    monkeypatch.setattr(outbox, "send", then_withdraw_bea)
     assert queue.drain() == 2
     assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["ana@example.net"]]
 
 
-def test_a_job_run_on_its_own_reads_its_signature_itself(
+def test_a_job_run_on_its_own_loads_its_email_itself(
     client: Client, statement: Statement, smtp_server: SmtpSink
 ) -> None:
     client.post("/s/free-them/es/sign/", sign_data(email="ana@example.net"))
     job = Job.objects.get()
     assert queue.run_job(job) is True
     assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["ana@example.net"]]
+
+
+@pytest.mark.parametrize(
+    ("error", "verdict"),
+    [
+        (smtplib.SMTPRecipientsRefused({"a@example.net": (550, b"No such user")}), "permanent"),
+        (smtplib.SMTPRecipientsRefused({"a@example.net": (452, b"Full")}), None),
+        (smtplib.SMTPDataError(554, b"Spam"), "permanent"),
+        (smtplib.SMTPDataError(451, b"Later"), None),
+        (smtplib.SMTPServerDisconnected("gone"), "unavailable"),
+        (ConnectionRefusedError(), "unavailable"),
+        (outbox.Unwritable("UnicodeError"), "permanent"),
+        (RuntimeError("anything else"), None),
+    ],
+)
+def test_smtp_failures_are_classified_for_the_one_retry_policy(
+    error: BaseException, verdict: str | None
+) -> None:
+    assert outbox._classify(error) == verdict
+
+
+def test_the_retry_policy_gives_up_at_once_on_a_permanent_failure_and_late_on_an_outage(
+    settings: Any,
+) -> None:
+    refused = smtplib.SMTPRecipientsRefused({"a@example.net": (550, b"No such user")})
+    assert queue.next_try(1, refused) is None
+    down = ConnectionRefusedError()
+    assert queue.next_try(settings.JOB_MAX_ATTEMPTS, down) is not None
+    assert queue.next_try(queue.UNAVAILABLE_ATTEMPTS, down) is None
+    assert queue.next_try(settings.JOB_MAX_ATTEMPTS - 1, RuntimeError()) is not None
+    assert queue.next_try(settings.JOB_MAX_ATTEMPTS, RuntimeError()) is None

@@ -1,0 +1,106 @@
+"""The emails to signers, as kinds of the outbox: the confirmation link, and "you have already
+signed" for an address that signs again once confirmed. Sent in the language of the version
+signed (the statement's default where the interface has no translation), from the
+statement's organisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+
+from undersigned.lib.languages import ui_language
+from undersigned.lib.tokens import hash_token
+from undersigned.mailings import outbox
+from undersigned.statements.models import Signature, SignatureToken
+from undersigned.statements.queries import statement_by_id
+
+CONFIRM = "confirm_signature"
+ALREADY_SIGNED = "already_signed"
+
+# What the emails read of a signature: text columns only, which need no conversion; in the
+# model's order, as Model.from_db wants them.
+_WANTED = {"id", "statement_id", "name", "email", "language", "kind", "display", "state"}
+_FIELDS = [f.attname for f in Signature._meta.concrete_fields if f.attname in _WANTED]
+
+
+def _select(hashes: set[str]) -> dict[str, Signature]:
+    """The signatures these token hashes belong to, by hash. Plain SQL: it runs for every batch
+    of a surge's confirmation emails, where the ORM's query building cost more than sending.
+    """
+    columns = ", ".join(f"s.{name}" for name in _FIELDS)
+    sql = (
+        f"SELECT t.token_hash, {columns} FROM {SignatureToken._meta.db_table} t "  # noqa: S608
+        f"JOIN {Signature._meta.db_table} s ON s.id = t.signature_id "
+        f"WHERE t.token_hash IN ({', '.join(['%s'] * len(hashes))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, sorted(hashes))
+        rows = cursor.fetchall()
+    # Fields left out are deferred: reading one would query for it.
+    return {
+        token_hash: Signature.from_db(connection.alias, _FIELDS, values)
+        for token_hash, *values in rows
+    }
+
+
+def _loader(kind: str) -> outbox.Load:
+    def load(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
+        hashes = [hash_token(payload["token"]) for payload in payloads]
+        found = _select(set(hashes))
+        return [
+            _email(kind, found.get(token_hash), payload)
+            for token_hash, payload in zip(hashes, payloads, strict=True)
+        ]
+
+    return load
+
+
+def _email(kind: str, signature: Signature | None, payload: dict[str, Any]) -> outbox.Email | None:
+    """The email, while the token is still this signature's (withdrawing deletes both) and, for
+    a confirmation, while the signature waits for one."""
+    if signature is None or signature.pk != payload["signature"]:
+        return None
+    if kind == CONFIRM and signature.state != Signature.State.PENDING:
+        return None
+    # The statement, its organisation and versions as cached for a few seconds: the same for
+    # thousands of emails in a row, so they share one rendering.
+    statement = statement_by_id(signature.statement_id)
+    if statement is None:
+        return None
+    language = signature.language
+    version = statement.version_for(language)
+    slug = statement.slug
+
+    def context(personal: Mapping[str, str]) -> dict[str, Any]:
+        token = personal["token"]
+        return {
+            "signature": {"name": personal["name"]},
+            "statement": statement,
+            "version": version,
+            "organisation": statement.organisation,
+            "unconfirmed_days": settings.UNCONFIRMED_DAYS,
+            "confirm_url": settings.SITE_URL + reverse("confirm", args=(slug, token)),
+            "withdraw_url": settings.SITE_URL + reverse("withdraw", args=(slug, token)),
+            "signature_url": settings.SITE_URL + reverse("my_signature", args=(slug, token)),
+            "statement_url": settings.SITE_URL + reverse("statement", args=(slug, language)),
+        }
+
+    return outbox.Email(
+        kind=kind,
+        to=signature.email,
+        sender=statement.organisation.name,
+        language=ui_language(language, statement.default_language),
+        context=context,
+        personal={"token": payload["token"], "name": signature.name},
+        shared=(statement.pk, language),
+        source=statement,
+    )
+
+
+outbox.register(CONFIRM, _loader(CONFIRM))
+outbox.register(ALREADY_SIGNED, _loader(ALREADY_SIGNED))
