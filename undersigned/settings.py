@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "undersigned.mailings",
     "undersigned.dashboard",
     "undersigned.updates",
+    "undersigned.public",
 ]
 
 MIDDLEWARE = [

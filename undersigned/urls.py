@@ -8,9 +8,10 @@ from undersigned.accounts import views as accounts
 from undersigned.lib.headers import csp_report
 from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import logo
-from undersigned.statements.views import organiser, public, signer, signing, watch
-from undersigned.updates import bounces, follow
-from undersigned.updates import views as updates
+from undersigned.public.views import follow, signer, signing, updates
+from undersigned.public.views import statements as public
+from undersigned.statements.views import organiser, watch
+from undersigned.updates import bounces
 
 # A language tag in a URL: en, es, qu, es-419, zh-Hant-TW.
 LANG = r"(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)"

@@ -92,7 +92,7 @@ class _Chain:
 def _chain(names: tuple[str, ...]) -> _Chain | None:
     """What the RUN and RESPONSE middleware of MIDDLEWARE do, in the order Django's chain does
     it; None if one of them is unknown, or Django would handle the view otherwise."""
-    from undersigned.statements.views.signing import sign
+    from undersigned.public.views.signing import sign
 
     unknown = [name for name in names if name not in KNOWN_MIDDLEWARE]
     if unknown:
@@ -169,7 +169,7 @@ class SignFastPath:
             return None
         if chain is None or post is None:
             return None
-        from undersigned.statements.views.signing import plain_form
+        from undersigned.public.views.signing import plain_form
 
         request = WSGIRequest(environ)
         if settings.SESSION_COOKIE_NAME in request.COOKIES:

@@ -35,7 +35,7 @@ from undersigned.statements.models import (
     Statement,
     StatementVersion,
 )
-from undersigned.statements.views.signing import share_links
+from undersigned.lib.share import share_links
 
 HOURS = 48
 # The daily rate a projection goes on from: the last this many days, today included.

@@ -33,7 +33,7 @@ from undersigned.organisations.models import Organisation
 from undersigned.statements import coalition
 from undersigned.statements.forms import CleanLineField
 from undersigned.statements.models import Partner, PartnerConsent, Statement, StatementVersion
-from undersigned.statements.views.signing import share_links
+from undersigned.lib.share import share_links
 
 
 class PartnerForm(forms.Form):

@@ -637,7 +637,7 @@ def test_a_failure_before_storing_goes_to_the_view(
 
 
 def test_its_address_is_the_sign_views() -> None:
-    from undersigned.statements.views import signing
+    from undersigned.public.views import signing
 
     pattern = next(
         entry for entry in get_resolver().url_patterns if getattr(entry, "name", "") == "sign"
@@ -668,7 +668,7 @@ def test_it_is_off_where_django_would_run_the_view_otherwise(
 ) -> None:
     from django.db import connections
 
-    from undersigned.statements.views import signing
+    from undersigned.public.views import signing
 
     fastpath._chain.cache_clear()
     assert fastpath._chain(tuple(settings.MIDDLEWARE)) is not None

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from undersigned.abuse.keys import keyed_hash
 from undersigned.lib import formtoken
 from undersigned.lib.clientip import client_ip
+from undersigned.public.views.statements import activate_for, render_statement
 from undersigned.statements.models import Statement, StatementVersion
 from undersigned.statements.queries import get_public_statement, get_version
-from undersigned.statements.views.public import activate_for, render_statement
 from undersigned.updates import actions
 from undersigned.updates.forms import FollowForm
 

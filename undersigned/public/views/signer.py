@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from undersigned.public.views.signing import _signature_or_404, _version_of
 from undersigned.statements import coalition, privacy
 from undersigned.statements.forms import UPDATES_TEXT, DisplayForm
 from undersigned.statements.models import Partner, Signature
-from undersigned.statements.views.signing import _signature_or_404, _version_of
 
 _DONE = ("display", "subscribe", "unsubscribe", "partner-subscribe", "partner-unsubscribe")
 

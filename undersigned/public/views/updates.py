@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 from undersigned.lib.html import sanitise
 from undersigned.lib.pagecache import public_cache
 from undersigned.organisations.models import Organisation
+from undersigned.public.views.statements import PAGE_SECONDS, activate_for
 from undersigned.statements import privacy
 from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.statements.queries import get_public_statement, get_version
-from undersigned.statements.views.public import PAGE_SECONDS, activate_for
 from undersigned.updates import recipients
 from undersigned.updates.actions import unsubscribe_follower
 from undersigned.updates.models import Follower, Update, UpdateVersion

@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import re
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -25,11 +25,12 @@ from undersigned.abuse.keys import keyed_hash
 from undersigned.lib import formtoken, headers, proof
 from undersigned.lib.clientip import client_ip, network_of
 from undersigned.lib.languages import ui_language
+from undersigned.lib.share import share_links
+from undersigned.public.views.statements import activate_for, render_statement
 from undersigned.statements import actions
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Source, Statement, StatementVersion
 from undersigned.statements.queries import get_public_statement, get_version, statement_by_slug
-from undersigned.statements.views.public import activate_for, render_statement
 
 
 @csrf_exempt  # The form carries its own token instead: see undersigned.lib.formtoken.
@@ -247,19 +248,6 @@ def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
         "statements/withdrawn.html",
         {"statement": statement, "version": version, "public": public},
     )
-
-
-def share_links(url: str, text: str) -> list[tuple[str, str]]:
-    """Plain links to each service's own share page: no script or image of theirs is loaded."""
-    both = f"{text} {url}"
-    return [
-        ("email", "mailto:?" + urlencode({"subject": text, "body": url}, quote_via=quote)),
-        ("Bluesky", "https://bsky.app/intent/compose?" + urlencode({"text": both})),
-        ("WhatsApp", "https://wa.me/?" + urlencode({"text": both})),
-        ("Telegram", "https://t.me/share/url?" + urlencode({"url": url, "text": text})),
-        ("X", "https://x.com/intent/post?" + urlencode({"text": text, "url": url})),
-        ("Facebook", "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url})),
-    ]
 
 
 @require_safe
