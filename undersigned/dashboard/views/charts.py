@@ -28,6 +28,7 @@ from undersigned.audit.models import record
 from undersigned.dashboard import charts, statement_actions
 from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
 from undersigned.lib.hours import Quarter, hour_zone, local_slot
+from undersigned.lib.share import share_links
 from undersigned.statements.models import (
     Signature,
     Source,
@@ -35,7 +36,6 @@ from undersigned.statements.models import (
     Statement,
     StatementVersion,
 )
-from undersigned.lib.share import share_links
 
 HOURS = 48
 # The daily rate a projection goes on from: the last this many days, today included.

@@ -28,12 +28,12 @@ from undersigned.dashboard.signatures import page_of
 from undersigned.dashboard.views.members import MESSAGES
 from undersigned.lib import csvexport
 from undersigned.lib.csvsafe import neutralise
+from undersigned.lib.share import share_links
 from undersigned.organisations import actions as organisation_actions
 from undersigned.organisations.models import Organisation
 from undersigned.statements import coalition
 from undersigned.statements.forms import CleanLineField
 from undersigned.statements.models import Partner, PartnerConsent, Statement, StatementVersion
-from undersigned.lib.share import share_links
 
 
 class PartnerForm(forms.Form):
