@@ -4,7 +4,9 @@ without personal data.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -24,8 +26,6 @@ from undersigned.statements.models import (
     Statement,
 )
 from undersigned.statements.queries import forget_cached
-from undersigned.updates.actions import erase_followers, unsubscribe_follower
-from undersigned.updates.models import Delivery, Follower
 
 # What an anonymous counted row keeps: enough for the count, the signatures-per-day table and
 # the share of organisations, nothing that tells who signed. Every other column is reset to its
@@ -52,6 +52,27 @@ _ROUNDED = ("created_at", "confirmed_at", "approved_at", "consent_at")
 
 # Signatures erased per transaction: keeps each one short while the site takes signatures.
 CHUNK = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class KeptElsewhere:
+    """Personal data an app above statements keeps about a statement's people (the updates'
+    followers and the record of what was emailed to whom, say), erased with them here."""
+
+    # Delete what is kept about these signatures: they are being erased.
+    of_signatures: Callable[[list[int]], object]
+    # Erase what is kept about all of the statement's people (all its signers are erased).
+    of_statement: Callable[[Statement, str, Any], object]
+    # Which statements still keep some: an Exists() over rows of the statement OuterRef("pk").
+    held: Callable[[], Exists]
+
+
+_KEPT_ELSEWHERE: list[KeptElsewhere] = []
+
+
+def keeps_personal_data(kept: KeptElsewhere) -> None:
+    """Register what an app keeps about a statement's people, so that erasure reaches it."""
+    _KEPT_ELSEWHERE.append(kept)
 
 
 def _anonymous_values() -> dict[str, Any]:
@@ -83,8 +104,8 @@ def erase(signatures: QuerySet[Signature], *, keep_count: bool) -> tuple[int, in
     SignatureToken.objects.filter(signature__in=ids).delete()
     ConsentRecord.objects.filter(signature__in=ids).delete()
     PartnerConsent.objects.filter(signature__in=ids).delete()
-    # Which updates were emailed to them.
-    Delivery.objects.filter(signature__in=ids).delete()
+    for kept_elsewhere in _KEPT_ELSEWHERE:
+        kept_elsewhere.of_signatures(ids)
     AuditLog.objects.filter(action__startswith="signature.", object_id__in=ids).update(
         object_id=None
     )
@@ -115,8 +136,8 @@ def erase_signers(
     actor: Any = None,
 ) -> int:
     """Erase the given signers of `statement` (all of them by default; see erase), in chunks,
-    keeping the count as the statement says; return how many. Erasing them all also deletes
-    the statement's followers (undersigned.updates), who have no count to keep."""
+    keeping the count as the statement says; return how many. Erasing them all also erases
+    what other apps keep about the statement's people (the updates' followers)."""
     chosen = Signature.objects.filter(statement=statement, erased_at__isnull=True)
     if signatures is not None:
         chosen = chosen.filter(pk__in=signatures.values("pk"))
@@ -143,21 +164,23 @@ def erase_signers(
         )
         forget_cached(statement)
     if signatures is None:
-        erase_followers(statement, reason=reason, actor=actor)
+        for kept_elsewhere in _KEPT_ELSEWHERE:
+            kept_elsewhere.of_statement(statement, reason, actor)
     return total_deleted + total_kept
 
 
 def statements_due_for_erasure(now: dt.datetime | None = None) -> QuerySet[Statement]:
-    """Statements closed RETENTION_DAYS ago or more that still hold signers' or followers'
-    data."""
+    """Statements closed RETENTION_DAYS ago or more that still hold signers' data, or data
+    another app keeps about their people."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.RETENTION_DAYS)
-    holding = Signature.objects.filter(statement=OuterRef("pk"), erased_at__isnull=True)
-    following = Follower.objects.filter(statement=OuterRef("pk"))
+    holding = Q(Exists(Signature.objects.filter(statement=OuterRef("pk"), erased_at__isnull=True)))
+    for kept_elsewhere in _KEPT_ELSEWHERE:
+        holding |= Q(kept_elsewhere.held())
     return (
         Statement.objects.exclude(status=Statement.Status.DRAFT)
         .filter(Q(closed_at__lte=cutoff) | Q(deadline__lte=cutoff))
-        .filter(Exists(holding) | Exists(following))
+        .filter(holding)
         .select_related("organisation")
         .order_by("pk")
     )
@@ -230,19 +253,6 @@ def set_updates(signature: Signature, wanted: bool) -> None:
             given=wanted,
             version=CONSENT_VERSION if wanted else "",
         )
-
-
-def stop_updates(statement: Statement, email_canonical: str) -> None:
-    """No more updates about the statement to this address: from its signatures and from its
-    confirmed following both, as the next update would go to whichever still asks."""
-    for signature in Signature.objects.filter(
-        statement=statement, email_canonical=email_canonical, wants_updates=True
-    ):
-        set_updates(signature, False)
-    for follower in Follower.objects.following().filter(
-        statement=statement, email_canonical=email_canonical
-    ):
-        unsubscribe_follower(follower)
 
 
 def _plain(value: Any) -> Any:

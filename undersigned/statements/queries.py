@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,7 @@ def _load_statement(key: str | int, lookup: dict[str, str | int]) -> Statement |
         .prefetch_related(
             "versions",
             Prefetch("partners", Partner.objects.select_related("organisation")),
-            _latest_updates(),
+            *(prefetch() for prefetch in _SHOWN_WITH),
         )
         .filter(**lookup)
         .first()
@@ -67,20 +68,14 @@ def _load_statement(key: str | int, lookup: dict[str, str | int]) -> Statement |
     return statement
 
 
-# Updates shown on a statement's page, newest first.
-LATEST_UPDATES = 3
+# What other apps show on a statement's pages, read with the statement and kept with it.
+_SHOWN_WITH: list[Callable[[], Prefetch[Any]]] = []
 
 
-def _latest_updates() -> Prefetch[Any]:
-    from undersigned.updates.models import Update
-
-    return Prefetch(
-        "updates",
-        Update.objects.filter(published_at__isnull=False)
-        .prefetch_related("versions")
-        .order_by("-published_at", "-pk")[:LATEST_UPDATES],
-        to_attr="latest_updates",
-    )
+def shown_with_statement(prefetch: Callable[[], Prefetch[Any]]) -> None:
+    """Register a Prefetch of what an app above shows with every statement (undersigned.updates:
+    its latest updates), so that the cached statement holds it."""
+    _SHOWN_WITH.append(prefetch)
 
 
 def forget_statements() -> None:

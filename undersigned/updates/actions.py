@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from undersigned.abuse import limits, quota
@@ -15,10 +15,11 @@ from undersigned.audit.models import AuditLog, record
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.mailings import outbox
+from undersigned.statements import privacy
 from undersigned.statements.forms import FOLLOW_CONSENT_VERSION
-from undersigned.statements.models import Statement
+from undersigned.statements.models import Signature, Statement
 from undersigned.updates.emails import CONFIRM_FOLLOWER
-from undersigned.updates.models import Follower, FollowerToken
+from undersigned.updates.models import Delivery, Follower, FollowerToken
 
 
 def follow(statement: Statement, language: str, email: str, *, rate_key: str = "") -> None:
@@ -172,3 +173,28 @@ def purge_unconfirmed(now: dt.datetime | None = None) -> int:
         deleted = erase(Follower.objects.filter(pk__in=ids))
         record("followers.purged_unconfirmed", count=deleted)
     return deleted
+
+
+def stop_updates(statement: Statement, email_canonical: str) -> None:
+    """No more updates about the statement to this address: from its signatures and from its
+    confirmed following both, as the next update would go to whichever still asks."""
+    for signature in Signature.objects.filter(
+        statement=statement, email_canonical=email_canonical, wants_updates=True
+    ):
+        privacy.set_updates(signature, False)
+    for follower in Follower.objects.following().filter(
+        statement=statement, email_canonical=email_canonical
+    ):
+        unsubscribe_follower(follower)
+
+
+# Followers, and the record of which updates were emailed to whom, go with the signers.
+privacy.keeps_personal_data(
+    privacy.KeptElsewhere(
+        of_signatures=lambda ids: Delivery.objects.filter(signature__in=ids).delete(),
+        of_statement=lambda statement, reason, actor: erase_followers(
+            statement, reason=reason, actor=actor
+        ),
+        held=lambda: Exists(Follower.objects.filter(statement=OuterRef("pk"))),
+    )
+)

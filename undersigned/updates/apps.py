@@ -11,13 +11,15 @@ class UpdatesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from undersigned.statements.queries import shown_with_statement
         from undersigned.statements.signals import statement_changed
 
         # Register the mailing's job and idle work, and the followers' housekeeping.
-        from undersigned.updates import delivery, emails, jobs  # noqa: F401
-        from undersigned.updates.models import Update, UpdateVersion
+        from undersigned.updates import actions, delivery, emails, jobs  # noqa: F401
+        from undersigned.updates.models import Update, UpdateVersion, latest_updates
 
         # The statement's page shows its latest updates, from the cached statement.
+        shown_with_statement(latest_updates)
         for model in (Update, UpdateVersion):
             post_save.connect(statement_changed, sender=model, dispatch_uid=f"updates-{model}")
             post_delete.connect(statement_changed, sender=model, dispatch_uid=f"updates-{model}-")

@@ -230,3 +230,18 @@ class Bounce(models.Model):
 
     def __str__(self) -> str:
         return f"bounce {self.pk}"
+
+
+# Updates shown on a statement's page, newest first.
+LATEST_UPDATES = 3
+
+
+def latest_updates() -> models.Prefetch[Any]:
+    """A statement's latest published updates with their versions, as `latest_updates`."""
+    return models.Prefetch(
+        "updates",
+        Update.objects.filter(published_at__isnull=False)
+        .prefetch_related("versions")
+        .order_by("-published_at", "-pk")[:LATEST_UPDATES],
+        to_attr="latest_updates",
+    )

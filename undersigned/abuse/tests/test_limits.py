@@ -26,6 +26,7 @@ from undersigned.jobs.models import Job
 from undersigned.lib import proof
 from undersigned.organisations.models import Organisation
 from undersigned.statements import actions
+from undersigned.statements.jobs import forget_networks
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
 
@@ -330,6 +331,7 @@ def test_what_anti_abuse_keeps_is_gone_after_48_hours(
     assert HashKey.objects.count() == 1
     assert RateCounter.objects.exists() and EmailQuota.objects.exists()
     forget_old(timezone.now() + timezone.timedelta(hours=49))
+    forget_networks(timezone.now() + timezone.timedelta(hours=49))
     signature.refresh_from_db()
     assert signature.network == ""
     assert not HashKey.objects.exists()

@@ -16,6 +16,7 @@ from undersigned.public.views.signing import _signature_or_404, _version_of
 from undersigned.statements import coalition, privacy
 from undersigned.statements.forms import UPDATES_TEXT, DisplayForm
 from undersigned.statements.models import Partner, Signature
+from undersigned.updates import actions as update_actions
 
 _DONE = ("display", "subscribe", "unsubscribe", "partner-subscribe", "partner-unsubscribe")
 
@@ -39,7 +40,7 @@ def my_signature(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         elif action == "unsubscribe":
             # Also a following of the statement with the same address: "no more updates".
             privacy.set_updates(signature, False)
-            privacy.stop_updates(statement, signature.email_canonical)
+            update_actions.stop_updates(statement, signature.email_canonical)
             return _back(slug, token, action)
         elif action in ("partner-subscribe", "partner-unsubscribe"):
             partner = _partners_of(signature).get(request.POST.get("partner", ""))

@@ -24,7 +24,7 @@ from undersigned.statements import privacy
 from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.statements.queries import get_public_statement, get_version
 from undersigned.updates import recipients
-from undersigned.updates.actions import unsubscribe_follower
+from undersigned.updates.actions import stop_updates, unsubscribe_follower
 from undersigned.updates.models import Follower, Update, UpdateVersion
 
 PAGE_SIZE = 20
@@ -296,7 +296,7 @@ def _unsubscribe(statement: Statement, person: Signature | Follower) -> None:
         privacy.set_updates(person, False)
     else:
         unsubscribe_follower(person)
-    privacy.stop_updates(statement, person.email_canonical)
+    stop_updates(statement, person.email_canonical)
 
 
 @csrf_exempt  # RFC 8058: mail programs POST without a cookie or a token; it only unsubscribes

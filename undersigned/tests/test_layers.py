@@ -1,0 +1,69 @@
+"""Lower apps never import higher ones (docs/architecture.md, "Layers"): a domain app can be
+read, tested and changed without the pages above it, and a new feature plugs in on top."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each app's layer, lowest first. An app may import its own layer and those below.
+LAYERS: list[set[str]] = [
+    {"lib"},
+    {"jobs", "audit", "abuse", "mailings"},
+    {"accounts", "organisations"},
+    {"statements"},
+    {"updates"},
+    {"public", "dashboard"},
+]
+LAYER = {app: level for level, apps in enumerate(LAYERS) for app in apps}
+
+
+def _app_modules() -> list[Path]:
+    """Application code: every module inside an app, tests and migrations aside."""
+    return [
+        path
+        for path in sorted(ROOT.glob("*/**/*.py"))
+        if not {"tests", "migrations"} & set(path.relative_to(ROOT).parts)
+        and path.name != "conftest.py"
+    ]
+
+
+def _imported_apps(path: Path) -> set[str]:
+    """The apps of undersigned that a module imports, at its top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+            if node.module == "undersigned":
+                names = [f"undersigned.{alias.name}" for alias in node.names]
+        found |= {name.split(".")[1] for name in names if name.startswith("undersigned.")}
+    return found
+
+
+def test_every_app_has_a_layer() -> None:
+    apps = {path.relative_to(ROOT).parts[0] for path in _app_modules()}
+    assert apps - set(LAYER) == set(), "add the new app to LAYERS (and docs/architecture.md)"
+
+
+@pytest.mark.parametrize("path", _app_modules(), ids=lambda path: str(path.relative_to(ROOT)))
+def test_no_app_imports_an_app_above_it(path: Path) -> None:
+    app = path.relative_to(ROOT).parts[0]
+    above = {
+        imported
+        for imported in _imported_apps(path)
+        if imported in LAYER and LAYER[imported] > LAYER[app]
+    }
+    assert above == set(), f"{app} (layer {LAYER[app]}) imports {above} from above it"
+
+
+def test_the_check_sees_an_import_inside_a_function(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text("def f():\n    from undersigned.public.views import signing\n")
+    assert _imported_apps(module) == {"public"}
