@@ -25,7 +25,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import Client
-from django.test.client import ClientHandler
 from django.utils import timezone
 
 from undersigned.lib.logfilter import RedactingFormatter
@@ -160,105 +159,6 @@ def statement(organisation: Organisation) -> Statement:
         demands="Liberación\nRetiro de cargos",
     )
     return statement
-
-
-class BrowserLikeClient(Client):
-    """Django's test client as production serves it (undersigned.wsgi): the sign fast path in
-    front of Django. A sign form is posted urlencoded, as a browser posts it. `answers` holds
-    (status, answered by the fast path) for each sign POST; `fast_path_failures`, what the
-    fast path logged as its own failure (the `client` fixture fails a test that leaves any).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.handler = _FastPathHandler(self.handler.enforce_csrf_checks)
-
-    @property
-    def answered_fast(self) -> int:
-        return sum(fast for _status, fast in self.answers)
-
-    @property
-    def answers(self) -> list[tuple[int, bool]]:
-        return self.handler.answers
-
-    @property
-    def fast_path_failures(self) -> list[logging.LogRecord]:
-        return self.handler.failures
-
-    def post(
-        self, path: str, data: Any = None, content_type: str | None = None, **extra: Any
-    ) -> Any:  # type: ignore[override]
-        from undersigned.statements.fastpath import SIGN_PATH
-
-        if (
-            content_type is None
-            and isinstance(data, dict)
-            and None not in data.values()
-            and SIGN_PATH.fullmatch(path)
-        ):
-            data, content_type = urlencode(data, doseq=True), "application/x-www-form-urlencoded"
-        if content_type is None:
-            return super().post(path, data, **extra)
-        return super().post(path, data, content_type=content_type, **extra)
-
-
-class _FastPathHandler(ClientHandler):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from undersigned.statements.fastpath import SignFastPath
-
-        super().__init__(*args, **kwargs)
-        self.fast = SignFastPath(self)
-        self.answers: list[tuple[int, bool]] = []
-        self.failures: list[logging.LogRecord] = []
-
-    def __call__(self, environ: dict[str, Any]) -> Any:
-        from django.core.signals import request_finished, request_started
-        from django.db import close_old_connections
-
-        from undersigned.statements.fastpath import SIGN_PATH
-
-        # As ClientHandler does: the test's transaction must outlive the request's signals.
-        request_started.disconnect(close_old_connections)
-        failures = _Collected(self.failures)
-        logger = logging.getLogger("undersigned.statements.fastpath")
-        logger.addHandler(failures)
-        try:
-            answered = self.fast.respond(environ)
-        finally:
-            logger.removeHandler(failures)
-            request_started.connect(close_old_connections)
-        sign = environ["REQUEST_METHOD"] == "POST" and SIGN_PATH.fullmatch(environ["PATH_INFO"])
-        if answered is None:
-            response = super().__call__(environ)
-            if sign:
-                self.answers.append((response.status_code, False))
-            return response
-        request, response = answered
-        self.answers.append((response.status_code, True))
-        response.wsgi_request = request  # type: ignore[attr-defined]
-        request_finished.disconnect(close_old_connections)
-        try:
-            response.close()
-        finally:
-            request_finished.connect(close_old_connections)
-        return response
-
-
-class _Collected(logging.Handler):
-    def __init__(self, into: list[logging.LogRecord]) -> None:
-        super().__init__(logging.WARNING)
-        self.into = into
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("The sign fast path failed"):
-            self.into.append(record)
-
-
-@pytest.fixture
-def client() -> Iterator[BrowserLikeClient]:
-    client = BrowserLikeClient()
-    yield client
-    assert not client.fast_path_failures, "the sign fast path failed (see the log)"
 
 
 def _user(username: str) -> User:

@@ -66,10 +66,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Before the page cache: the HTTPS redirect and security headers apply to stored pages too.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy and Cache-Control, also on the pages the cache below serves.
     "undersigned.lib.headers.SecurityHeadersMiddleware",
     # Early, so that a stored public page skips all the rest (see undersigned.lib.pagecache).
     "undersigned.lib.pagecache.PublicPageCacheMiddleware",
+    # Early, so that a plain sign POST skips all the rest (see undersigned.public.middleware).
+    "undersigned.public.middleware.SignMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,7 +81,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Session timeouts and two-factor authentication for logged-in organisers.
     "undersigned.accounts.middleware.AccountSecurityMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "undersigned.urls"
@@ -278,11 +280,6 @@ SIGN_MIN_SECONDS = env_int("SIGN_MIN_SECONDS", 3)
 # Difficulty of the browser's proof of work on the sign form, in bits (each one doubles it;
 # 16 takes a phone well under a second). 0 turns the check off.
 SIGN_PROOF_BITS = env_int("SIGN_PROOF_BITS", 16)
-
-# Store a plainly valid sign form before Django's request handling, for speed in a surge: the
-# same checks, answer and stored rows as the sign view (undersigned.statements.fastpath). 0
-# turns it off.
-SIGN_FAST_PATH = env_bool("SIGN_FAST_PATH", True)
 
 # Emails one address can receive a day from sign and follow forms and invitations, across all
 # statements and organisations.

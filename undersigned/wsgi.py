@@ -10,9 +10,5 @@ from undersigned.lib.gcfreeze import freeze_startup_objects
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
 
-django_application = get_wsgi_application()
-# Imported once Django is set up: it reaches models. In front of Django for the plain sign POST.
-from undersigned.statements.fastpath import SignFastPath  # noqa: E402
-
-application = SignFastPath(django_application)
+application = get_wsgi_application()
 freeze_startup_objects()

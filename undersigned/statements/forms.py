@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.utils.datastructures import MultiValueDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -147,104 +145,40 @@ class SignForm(forms.Form):
         self.statement = statement
         self.fields = dict(_prepared_fields(_FieldsKey.of(statement)))
 
-    # Each clean_<field> and clean() has its twin in plain_data below: change them together.
     def clean_name(self) -> str:
-        return _clean_name(self.cleaned_data)
+        return publishable(self.cleaned_data["name"])
 
     def clean_organisation_name(self) -> str:
-        return _clean_organisation_name(self.cleaned_data)
+        return self._organisation_detail("organisation_name")
 
     def clean_organisation_role(self) -> str:
-        return _clean_organisation_role(self.cleaned_data)
+        return self._organisation_detail("organisation_role")
+
+    def _organisation_detail(self, field: str) -> str:
+        value = str(self.cleaned_data[field])
+        if self.cleaned_data.get("kind") != Signature.Kind.ORGANISATION:
+            # Hidden and dropped (see clean) for an individual: no error they cannot see.
+            return value
+        return publishable(value)
 
     def clean_email(self) -> str:
-        return _clean_email(self.cleaned_data)
+        email = str(self.cleaned_data["email"])
+        # An internationalised domain grows when written as IDNA; the stored form must fit.
+        if len(canonical_email(email)) > EMAIL_MAX_LENGTH:
+            raise ValidationError(EmailValidator.message, code="invalid")
+        return email
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if _lacks_organisation_name(data):
+        organisation = data.get("kind") == Signature.Kind.ORGANISATION
+        if organisation and not data.get("organisation_name"):
             self.add_error(
                 "organisation_name", _("Enter the name of the organisation you sign for.")
             )
-        _drop_organisation_details(data)
+        if not organisation:
+            data["organisation_name"] = ""
+            data["organisation_role"] = ""
         return data
-
-    @classmethod
-    def plain_data(
-        cls, data: MultiValueDict[str, str], statement: Statement
-    ) -> dict[str, Any] | None:
-        """What `cleaned_data` holds once `SignForm(data, statement=statement).is_valid()` is
-        true, or None where it would be false; never anything else (the tests compare them).
-
-        The same fields and checks, without the bound fields, error lists and translated
-        messages that only showing the form again needs: in a surge, making and validating the
-        form cost a signature more than anything but the database (bench/). What is not valid
-        goes to the form, which says what is wrong.
-        """
-        cleaned: dict[str, Any] = {}
-        try:
-            for name, field in _prepared_fields(_FieldsKey.of(statement)).items():
-                cleaned[name] = field.clean(field.widget.value_from_datadict(data, _NO_FILES, name))
-                hook = _FIELD_HOOKS.get(name)
-                if hook is not None:
-                    cleaned[name] = hook(cleaned)
-        except ValidationError:
-            return None
-        if _lacks_organisation_name(cleaned):
-            return None
-        _drop_organisation_details(cleaned)
-        return cleaned
-
-
-# What SignForm.clean_<field> does, for the form and for SignForm.plain_data alike: each is
-# given what has been cleaned so far, this field included, and returns its final value.
-def _clean_name(cleaned: dict[str, Any]) -> str:
-    return publishable(cleaned["name"])
-
-
-def _clean_organisation_name(cleaned: dict[str, Any]) -> str:
-    return _organisation_detail(cleaned, "organisation_name")
-
-
-def _clean_organisation_role(cleaned: dict[str, Any]) -> str:
-    return _organisation_detail(cleaned, "organisation_role")
-
-
-def _organisation_detail(cleaned: dict[str, Any], field: str) -> str:
-    value = str(cleaned[field])
-    if cleaned.get("kind") != Signature.Kind.ORGANISATION:
-        # Hidden and dropped (see clean) for an individual: no error they cannot see.
-        return value
-    return publishable(value)
-
-
-def _clean_email(cleaned: dict[str, Any]) -> str:
-    email = str(cleaned["email"])
-    # An internationalised domain grows when written as IDNA; the stored form must fit.
-    if len(canonical_email(email)) > EMAIL_MAX_LENGTH:
-        raise ValidationError(EmailValidator.message, code="invalid")
-    return email
-
-
-_FIELD_HOOKS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "name": _clean_name,
-    "email": _clean_email,
-    "organisation_name": _clean_organisation_name,
-    "organisation_role": _clean_organisation_role,
-}
-_NO_FILES: MultiValueDict[str, Any] = MultiValueDict()
-
-
-def _lacks_organisation_name(cleaned: dict[str, Any]) -> bool:
-    return cleaned.get("kind") == Signature.Kind.ORGANISATION and not cleaned.get(
-        "organisation_name"
-    )
-
-
-def _drop_organisation_details(cleaned: dict[str, Any]) -> None:
-    if cleaned.get("kind") != Signature.Kind.ORGANISATION:
-        cleaned["organisation_name"] = ""
-        cleaned["organisation_role"] = ""
 
 
 class DisplayForm(forms.Form):

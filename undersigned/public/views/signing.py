@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
@@ -30,84 +31,89 @@ from undersigned.public.views.statements import activate_for, render_statement
 from undersigned.statements import actions
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Source, Statement, StatementVersion
-from undersigned.statements.queries import get_public_statement, get_version, statement_by_slug
+from undersigned.statements.queries import get_public_statement, get_version
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Submission:
+    """A sign form as posted, read once: what the sign view, and SignMiddleware before it,
+    decide on."""
+
+    statement: Statement
+    version: StatementVersion
+    token: formtoken.TokenState
+    same_origin: bool
+    form: SignForm
+
+    @property
+    def plain(self) -> bool:
+        """Stored as it is: from the statement's own page, in time, while signing is open, and
+        valid. The form is validated only once the rest holds."""
+        statement = self.statement
+        return (
+            self.same_origin
+            and self.token is formtoken.TokenState.VALID
+            and statement.is_open
+            and not statement.signing_paused
+            and self.form.is_valid()
+        )
+
+
+def read(request: HttpRequest, statement: Statement, language: str) -> Submission:
+    """The sign form posted to a version of `statement` (Http404 if it has none); the
+    interface switched to that version's language."""
+    version = get_version(statement, language)
+    activate_for(statement, version)
+    return Submission(
+        statement=statement,
+        version=version,
+        token=formtoken.check(request.POST.get("form_token", ""), statement.pk),
+        same_origin=formtoken.same_origin(request),
+        form=SignForm(request.POST, statement=statement),
+    )
+
+
+def accept(request: HttpRequest, submission: Submission) -> HttpResponse:
+    """Store a plain submission and send the signer on: the one place a sign form is stored.
+    Whether the address had signed before changes nothing here (actions.sign)."""
+    statement, version = submission.statement, submission.version
+    cleaned = submission.form.cleaned_data
+    actions.sign(
+        statement,
+        version.language,
+        cleaned,
+        client=_client(request, statement, cleaned["email"]),
+        source=_source(request.POST, statement),
+    )
+    return HttpResponseRedirect(
+        check_email_url(get_script_prefix(), statement.slug, version.language)
+    )
 
 
 @csrf_exempt  # The form carries its own token instead: see undersigned.lib.formtoken.
+@transaction.non_atomic_requests  # Stored by the group commit, in a transaction of its own.
 @require_POST
 def sign(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    """The sign form's POST. Its plain case, a valid form from the statement's own page, is
-    mostly answered through `plain_form` before Django handles the request (see
-    undersigned.statements.fastpath); this view answers everything, that case included."""
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
-    activate_for(statement, version)
-    if not formtoken.same_origin(request):
+    """The sign form's POST. Its plain case is mostly answered by SignMiddleware before Django
+    resolves the URL, through `read` and `accept` as here; this view answers everything else,
+    and the plain case of a visitor with a session."""
+    submission = read(request, get_public_statement(request, slug), language)
+    if submission.plain:
+        return accept(request, submission)
+    statement, version, form = submission.statement, submission.version, submission.form
+    if not submission.same_origin:
         return render(request, "statements/form_refused.html", {"version": version}, status=403)
-    form_token = request.POST.get("form_token", "")
-    token = formtoken.check(form_token, statement.pk)
     if not statement.is_open or statement.signing_paused:
         return render_statement(request, statement, version, status=409)
-    form = SignForm(request.POST, statement=statement)
-    if token is not formtoken.TokenState.VALID and form.is_valid():
+    if submission.token is not formtoken.TokenState.VALID and form.is_valid():
         # An old page, or one made with a key since changed: what was typed is shown again
         # with a fresh token, nothing is stored. A missing or forged token is refused (403).
         form.add_error(
             None,
             _("This page was open for a long time. Check your details and press Sign again."),
         )
-    if not form.is_valid():
-        status = 403 if token is formtoken.TokenState.INVALID else 400
-        return render_statement(request, statement, version, form=form, status=status)
-    _store(request, request.POST, statement, version, form.cleaned_data)
-    return redirect("check_email", slug, version.language)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PlainForm:
-    """A sign form that `plain_form` found to be the plain case, ready to store."""
-
-    request: HttpRequest
-    post: MultiValueDict[str, str]
-    slug: str
-    statement: Statement
-    version: StatementVersion
-    cleaned: dict[str, Any]
-
-    def store(self) -> str:
-        """Store it as the sign view does; return the address the view redirects to."""
-        _store(self.request, self.post, self.statement, self.version, self.cleaned)
-        return check_email_url(get_script_prefix(), self.slug, self.version.language)
-
-
-def plain_form(
-    request: HttpRequest, post: MultiValueDict[str, str], slug: str, language: str
-) -> PlainForm | None:
-    """The form, if it is the plain case of the `sign` view: a public, open statement, a valid
-    form with a valid token, from the statement's own site; else None, for the view to answer.
-    Stores nothing. Each check is one of the view's; a case missing here only makes it slower.
-    """
-    statement = statement_by_slug(slug)
-    if (
-        statement is None
-        or statement.status == Statement.Status.DRAFT
-        or not statement.is_open
-        or statement.signing_paused
-    ):
-        return None
-    try:
-        version = get_version(statement, language)
-    except Http404:
-        return None
-    activate_for(statement, version)
-    if not formtoken.same_origin(request):
-        return None
-    if formtoken.check(post.get("form_token", ""), statement.pk) is not formtoken.TokenState.VALID:
-        return None
-    cleaned = SignForm.plain_data(post, statement)
-    if cleaned is None:
-        return None
-    return PlainForm(request, post, slug, statement, version, cleaned)
+    status = 403 if submission.token is formtoken.TokenState.INVALID else 400
+    return render_statement(request, statement, version, form=form, status=status)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -124,22 +130,6 @@ def _forget_urls(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_forget_urls)
 
 
-def _store(
-    request: HttpRequest,
-    post: MultiValueDict[str, str],
-    statement: Statement,
-    version: StatementVersion,
-    cleaned: dict[str, Any],
-) -> None:
-    actions.sign(
-        statement,
-        version.language,
-        cleaned,
-        client=_client(request, post, statement, cleaned["email"]),
-        source=_source(post, statement),
-    )
-
-
 def _source(post: MultiValueDict[str, str], statement: Statement) -> int | None:
     """The statement's source this form came through, copied by site.js from the page's
     `?src=`; a code its organisers did not create is ignored, never an error."""
@@ -151,12 +141,11 @@ def _source(post: MultiValueDict[str, str], statement: Statement) -> int | None:
     )
 
 
-def _client(
-    request: HttpRequest, post: MultiValueDict[str, str], statement: Statement, email: str
-) -> actions.Client:
+def _client(request: HttpRequest, statement: Statement, email: str) -> actions.Client:
     """Who sent the form, as far as anti-abuse needs to know, and any reason to hold it for
     review. The response is the same either way: a robot learns nothing from it."""
     hold = Signature.HoldReason.NONE
+    post = request.POST
     token = post.get("form_token", "")
     if post.get("website", ""):
         hold = Signature.HoldReason.HONEYPOT

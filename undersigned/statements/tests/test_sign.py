@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -8,7 +7,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import translation
 
-from undersigned.conftest import BrowserLikeClient, sign_data
+from undersigned.conftest import sign_data
 from undersigned.jobs.models import Job
 from undersigned.jobs.queue import drain
 from undersigned.lib.tokens import hash_token
@@ -17,19 +16,6 @@ from undersigned.statements.models import Signature, Statement
 from undersigned.statements.queries import forget_statements, statement_by_slug
 
 URL = "/s/free-them/es/sign/"
-
-
-@pytest.fixture(autouse=True, params=["fast path", "view"])
-def _answered_by(
-    request: pytest.FixtureRequest, settings: Any, client: BrowserLikeClient
-) -> Iterator[None]:
-    """Each test twice: a plain form answered by the fast path, as in production, and by the
-    view (undersigned.statements.fastpath); in the first, every form stored was the fast
-    path's."""
-    fast = request.param == "fast path"
-    settings.SIGN_FAST_PATH = fast
-    yield
-    assert all(answered == fast for status, answered in client.answers if status == 302)
 
 
 def _sign(client: Client, **overrides: Any) -> Any:

@@ -1,0 +1,161 @@
+"""The sign form's plain POST is stored and answered by SignMiddleware, before the URL is
+resolved; everything else goes on to the sign view. Both store and answer alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from undersigned.conftest import sign_data
+from undersigned.jobs.models import Job
+from undersigned.lib import formtoken
+from undersigned.public.middleware import SIGN_PATH
+from undersigned.statements.models import Signature, Statement
+
+URL = "/s/free-them/en/sign/"
+
+
+def _by_middleware(response: Any) -> bool:
+    """Answered before Django resolved the URL: no view ran."""
+    return response.wsgi_request.resolver_match is None
+
+
+def _stored() -> list[tuple[Any, ...]]:
+    return [
+        (signature.email, signature.state, signature.hold_reason, signature.language)
+        for signature in Signature.objects.order_by("email")
+    ]
+
+
+def test_a_plain_sign_post_is_stored_and_answered_before_the_url_is_resolved(
+    client: Client, statement: Statement
+) -> None:
+    response = client.post(URL, sign_data(email="ana@example.net"))
+    assert _by_middleware(response)
+    assert (response.status_code, response["Location"]) == (302, "/s/free-them/en/check-email/")
+    assert _stored() == [("ana@example.net", "pending", "", "en")]
+    assert Job.objects.get().kind == "mail.confirm_signature"
+    # The headers every answer of the site carries.
+    assert response["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_the_view_stores_and_answers_a_plain_form_alike(
+    client: Client, organiser_client: Client, statement: Statement
+) -> None:
+    """An organiser has a session, so their form goes on to the view."""
+    early = client.post(URL, sign_data(email="ana@example.net"))
+    late = organiser_client.post(URL, sign_data(email="bea@example.net"))
+    assert _by_middleware(early) and not _by_middleware(late)
+    assert (early.status_code, early["Location"]) == (late.status_code, late["Location"])
+    assert [row[1:] for row in _stored()] == [("pending", "", "en")] * 2
+    assert sorted(job.kind for job in Job.objects.all()) == ["mail.confirm_signature"] * 2
+
+
+def test_a_form_held_for_review_is_stored_early_too(client: Client, statement: Statement) -> None:
+    response = client.post(URL, sign_data(website="http://spam.example"))
+    assert _by_middleware(response) and response.status_code == 302
+    assert Signature.objects.get().hold_reason == "honeypot"
+
+
+@pytest.mark.parametrize(
+    ("case", "status"),
+    [
+        ("errors", 400),
+        ("forged token", 403),
+        ("expired token", 400),
+        ("another site", 403),
+        ("closed", 409),
+        ("paused", 409),
+        ("draft", 404),
+        ("no such version", 404),
+        ("no such statement", 404),
+    ],
+)
+def test_what_is_not_plain_goes_on_to_the_view(
+    client: Client, statement: Statement, case: str, status: int
+) -> None:
+    url, data, extra = URL, sign_data(), {}
+    if case == "errors":
+        data["email"] = "not an address"
+    elif case == "forged token":
+        data["form_token"] = "forged"
+    elif case == "expired token":
+        data["form_token"] = formtoken.issue(statement.pk, at=0)
+    elif case == "another site":
+        extra["HTTP_ORIGIN"] = "https://elsewhere.example"
+    elif case == "closed":
+        Statement.objects.filter(pk=statement.pk).update(status=Statement.Status.CLOSED)
+    elif case == "paused":
+        Statement.objects.filter(pk=statement.pk).update(signing_paused=True)
+    elif case == "draft":
+        Statement.objects.filter(pk=statement.pk).update(status=Statement.Status.DRAFT)
+    elif case == "no such version":
+        url = "/s/free-them/fr/sign/"
+    elif case == "no such statement":
+        url = "/s/nowhere/en/sign/"
+    response = client.post(url, data, **extra)
+    assert response.status_code == status
+    assert not _by_middleware(response)
+    assert not Signature.objects.exists()
+
+
+def test_a_host_not_allowed_is_refused_as_django_refuses_it(
+    client: Client, statement: Statement
+) -> None:
+    response = client.post(URL, sign_data(), HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert not Signature.objects.exists()
+
+
+def test_a_failure_while_storing_is_answered_with_djangos_error_page(
+    statement: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("undersigned.statements.actions.sign", fail)
+    response = Client(raise_request_exception=False).post(URL, sign_data())
+    assert response.status_code == 500
+    assert b"<!doctype html>" in response.content.lower()
+
+
+def test_signing_again_once_confirmed_is_answered_alike(
+    client: Client, statement: Statement
+) -> None:
+    first = client.post(URL, sign_data(email="ana@example.net"))
+    Signature.objects.update(state=Signature.State.CONFIRMED, confirmed_at=timezone.now())
+    again = client.post(URL, sign_data(email="ana@example.net", name="Ana Otra"))
+    assert _by_middleware(again)
+    assert (again.status_code, again["Location"]) == (first.status_code, first["Location"])
+    assert sorted(job.kind for job in Job.objects.all()) == [
+        "mail.already_signed",
+        "mail.confirm_signature",
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/s/free-them/en/sign/",
+        "/s/free_them-2/es-419/sign/",
+        "/s/x/zh-Hant-TW/sign/",
+        "/s/free-them/en/sign",
+        "/s/free-them/sign/",
+        "/s/free-them/e/sign/",
+        "/s/free-them/en/signatories/",
+        "/s/free them/en/sign/",
+        "/s/free-them/en/sign/x/",
+    ],
+)
+def test_its_address_is_the_sign_views(path: str) -> None:
+    try:
+        view = resolve(path).url_name
+    except Resolver404:
+        view = None
+    assert (SIGN_PATH.fullmatch(path) is not None) == (view == "sign")
