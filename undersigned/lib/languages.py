@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
 _TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
@@ -25,6 +27,24 @@ def normalise_tag(tag: str) -> str | None:
         else:
             out.append(part.lower())
     return "-".join(out)
+
+
+class _Versioned(Protocol):
+    language: str
+
+
+V = TypeVar("V", bound=_Versioned)
+
+
+def version_in(versions: Iterable[V], language: str | None, default: str) -> V | None:
+    """Of a text's language versions, the one in `language`, else the one in `default`, else
+    any: a link keeps working after the version it names was deleted. None if there is none."""
+    by_language = {version.language: version for version in versions}
+    return (
+        by_language.get(language or "")
+        or by_language.get(default)
+        or next(iter(by_language.values()), None)
+    )
 
 
 def direction(tag: str) -> str:

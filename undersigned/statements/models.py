@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from undersigned.lib.html import sanitise
-from undersigned.lib.languages import direction
+from undersigned.lib.languages import direction, version_in
 from undersigned.organisations.models import Organisation
 
 
@@ -132,10 +132,9 @@ class Statement(models.Model):
         return self.organisation.membership_set.filter(user_id=user.pk).exists()
 
     def version_for(self, language: str | None) -> StatementVersion | None:
-        """The version in `language`, else the default one; None if neither exists. From the
-        prefetched versions where there are some (the cached statements have them)."""
-        versions = {version.language: version for version in self.versions.all()}
-        return versions.get(language or "") or versions.get(self.default_language)
+        """The version in `language`, else the default one, else any (see
+        lib.languages.version_in); from the prefetched versions where there are some."""
+        return version_in(self.versions.all(), language, self.default_language)
 
 
 # What organiser-written HTML may hold (lib.html.sanitise), for the forms that take it.

@@ -335,7 +335,7 @@ def consents(signature: Signature) -> list[dict[str, Any]]:
 def signer_data(signature: Signature, statement_url: str) -> dict[str, Any]:
     """Everything stored about this signer for this statement, for their download."""
     statement = signature.statement
-    version = statement.versions.filter(language=signature.language).first()
+    version = statement.version_for(signature.language)
     return {
         "statement": {
             "slug": statement.slug,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.lib.html import sanitise
+from undersigned.lib.languages import version_in
 from undersigned.statements.models import SAFE_HTML_HELP, Statement
 
 
@@ -45,12 +46,7 @@ class Update(models.Model):
 
     def version_for(self, language: str) -> UpdateVersion | None:
         """The version in `language`, else in the statement's default language, else any."""
-        versions = list(self.versions.all())
-        for wanted in (language, self.statement.default_language):
-            for version in versions:
-                if version.language == wanted:
-                    return version
-        return versions[0] if versions else None
+        return version_in(self.versions.all(), language, self.statement.default_language)
 
 
 class UpdateVersion(models.Model):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from undersigned.lib.languages import direction, normalise_tag, ui_language
+from undersigned.lib.languages import direction, normalise_tag, ui_language, version_in
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,17 @@ def test_interface_falls_back_to_a_translated_language() -> None:
     assert ui_language("es-419") == "es"
     assert ui_language("qu", "es") == "es"
     assert ui_language("qu", "ay") == "en"
+
+
+class _Version:
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+
+def test_a_version_is_the_languages_else_the_default_else_any() -> None:
+    en, es, qu = _Version("en"), _Version("es"), _Version("qu")
+    assert version_in([en, es, qu], "qu", "es") is qu
+    assert version_in([en, es, qu], "fr", "es") is es
+    assert version_in([en, qu], "fr", "es") is en
+    assert version_in([en, es], None, "es") is es
+    assert version_in([], "es", "es") is None

@@ -81,7 +81,9 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     follower = actions.follower_for_token(statement, token) if statement else None
     if statement is None or follower is None:
         return render(request, "updates/follow_link_unknown.html", status=404)
-    version = _version_of(statement, follower.language)
+    version = statement.version_for(follower.language)
+    if version is None:
+        raise Http404
     activate_for(statement, version)
     if request.method == "POST":
         actions.confirm_follower(follower)
@@ -91,15 +93,6 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         "updates/follow_confirm.html",
         {"statement": statement, "version": version, "token": token},
     )
-
-
-def _version_of(statement: Statement, language: str) -> StatementVersion:
-    """The version followed, else the default one (its version may have been deleted)."""
-    versions = {version.language: version for version in statement.versions.all()}
-    found = versions.get(language) or versions.get(statement.default_language)
-    if found is None:
-        raise Http404
-    return found
 
 
 @require_safe

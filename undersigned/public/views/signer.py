@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersigned.public.views.signing import _signature_or_404, _version_of
+from undersigned.public.views.signing import _signature_or_404
 from undersigned.statements import coalition, privacy
 from undersigned.statements.forms import UPDATES_TEXT, DisplayForm
 from undersigned.statements.models import Partner, Signature
@@ -58,7 +58,7 @@ def my_signature(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         {
             "statement": statement,
             "signature": signature,
-            "version": _version_of(signature),
+            "version": signature.statement.version_for(signature.language),
             "token": token,
             "form": form,
             "error": error,

@@ -199,7 +199,7 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         {
             "statement": statement,
             "signature": signature,
-            "version": _version_of(signature),
+            "version": signature.statement.version_for(signature.language),
             "token": token,
         },
     )
@@ -215,12 +215,12 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     return render(
         request,
         "statements/withdraw.html",
-        {"statement": statement, "signature": signature, "version": _version_of(signature)},
+        {
+            "statement": statement,
+            "signature": signature,
+            "version": signature.statement.version_for(signature.language),
+        },
     )
-
-
-def _version_of(signature: Signature) -> object:
-    return signature.statement.versions.filter(language=signature.language).first()
 
 
 @require_safe

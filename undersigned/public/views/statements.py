@@ -42,9 +42,10 @@ def activate_for(statement: Statement, version: StatementVersion) -> str:
     return language
 
 
-def _version_in(statement: Statement, languages: list[str]) -> StatementVersion:
-    versions = list(statement.versions.all())
-    by_tag = {version.language.lower(): version for version in versions}
+def _version_in(statement: Statement, languages: list[str]) -> StatementVersion | None:
+    """The version a reader who reads `languages` (best first) gets: the same tag, else the
+    same language in another region or script (es for es-419), else the default one."""
+    by_tag = {version.language.lower(): version for version in statement.versions.all()}
     for language in languages:
         language = language.lower()
         if language in by_tag:
@@ -52,7 +53,7 @@ def _version_in(statement: Statement, languages: list[str]) -> StatementVersion:
         for tag, version in by_tag.items():
             if tag.split("-")[0] == language.split("-")[0]:
                 return version
-    return by_tag.get(statement.default_language.lower()) or versions[0]
+    return statement.version_for(statement.default_language)
 
 
 @require_safe
@@ -83,11 +84,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def statement_default(request: HttpRequest, slug: str) -> HttpResponseRedirect:
     """/s/<slug>/ goes to the version in the reader's language, else the default one."""
     statement = get_public_statement(request, slug)
-    if not statement.versions.exists():
-        raise Http404
     header = request.headers.get("Accept-Language", "")
     wanted = [tag for tag, _q in parse_accept_lang_header(header)]
-    version = _version_in(statement, [*wanted, statement.default_language])
+    version = _version_in(statement, wanted)
+    if version is None:
+        raise Http404
     return redirect("statement", slug, version.language)
 
 

@@ -280,17 +280,6 @@ def _unsubscribing(token: str) -> tuple[Statement, Any, str] | None:
     return person.statement, person, person.language
 
 
-def _version_of(statement: Statement, language: str) -> StatementVersion | None:
-    """The version in `language`, else the default one, else any: the link must work after
-    the organisers deleted the version someone signed or followed."""
-    versions = list(statement.versions.all())
-    for wanted in (language, statement.default_language):
-        for version in versions:
-            if version.language == wanted:
-                return version
-    return versions[0] if versions else None
-
-
 def _unsubscribe(statement: Statement, person: Signature | Follower) -> None:
     if isinstance(person, Signature):
         privacy.set_updates(person, False)
@@ -310,7 +299,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         return response
     statement, person, language = found
-    version = _version_of(statement, language)
+    version = statement.version_for(language)
     if version is not None:
         activate_for(statement, version)
     done = False
