@@ -140,7 +140,7 @@ def delete_source(source: Source, actor: User) -> None:
     nothing."""
     with transaction.atomic():
         # Signing transactions counting into this source hold a share lock on its row (see
-        # statements.actions._count_sources): wait for them, so that their counts are deleted
+        # statements.store._count_sources): wait for them, so that their counts are deleted
         # with the rest; those that come after find no source, and count nothing.
         locked = Source.objects.select_for_update().filter(pk=source.pk).first()
         if locked is None:

@@ -25,7 +25,7 @@ from undersigned.jobs import queue
 from undersigned.jobs.models import Job
 from undersigned.lib import proof
 from undersigned.organisations.models import Organisation
-from undersigned.statements import actions
+from undersigned.statements import actions, store
 from undersigned.statements.jobs import forget_networks
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
@@ -199,7 +199,7 @@ def test_counting_is_exact_under_concurrency(
     statement: Statement, settings: SettingsWrapper
 ) -> None:
     settings.SIGN_RATE_LIMITS = "10/3600"
-    client = actions.Client(rate_key="the-same-client")
+    client = store.Client(rate_key="the-same-client")
     _at_once(
         30,
         lambda n: actions.sign(

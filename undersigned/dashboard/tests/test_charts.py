@@ -20,7 +20,7 @@ from undersigned.conftest import _client_for, make_signature, sign_data
 from undersigned.dashboard import charts, statement_actions
 from undersigned.lib import pagecache
 from undersigned.organisations.models import Organisation
-from undersigned.statements import actions
+from undersigned.statements import actions, store
 from undersigned.statements.models import Signature, Source, SourceCount, Statement
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -485,7 +485,7 @@ def test_deleting_a_source_waits_for_a_signer_counting_into_it_and_takes_that_co
     errors: list[BaseException] = []
 
     def sign() -> None:
-        request = actions.SignRequest(
+        request = store.SignRequest(
             statement=statement,
             language="en",
             fields={},
@@ -496,7 +496,7 @@ def test_deleting_a_source_waits_for_a_signer_counting_into_it_and_takes_that_co
         )
         try:
             with transaction.atomic():
-                actions._count_sources([request])
+                store._count_sources([request])
                 counted.set()
                 commit.wait(timeout=60)
         except BaseException as error:  # noqa: BLE001

@@ -28,7 +28,7 @@ from undersigned.lib.clientip import client_ip, network_of
 from undersigned.lib.languages import ui_language
 from undersigned.lib.share import share_links
 from undersigned.public.views.statements import activate_for, render_statement
-from undersigned.statements import actions
+from undersigned.statements import actions, store
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Source, Statement, StatementVersion
 from undersigned.statements.queries import get_public_statement, get_version
@@ -141,7 +141,7 @@ def _source(post: MultiValueDict[str, str], statement: Statement) -> int | None:
     )
 
 
-def _client(request: HttpRequest, statement: Statement, email: str) -> actions.Client:
+def _client(request: HttpRequest, statement: Statement, email: str) -> store.Client:
     """Who sent the form, as far as anti-abuse needs to know, and any reason to hold it for
     review. The response is the same either way: a robot learns nothing from it."""
     hold = Signature.HoldReason.NONE
@@ -154,7 +154,7 @@ def _client(request: HttpRequest, statement: Statement, email: str) -> actions.C
     elif not proof.is_valid(token, email, post.get("proof", ""), settings.SIGN_PROOF_BITS):
         hold = Signature.HoldReason.NO_PROOF
     ip = client_ip(request)
-    return actions.Client(
+    return store.Client(
         rate_key=keyed_hash("sign", f"{statement.pk}:{ip}"),
         network=keyed_hash("network", network_of(ip)),
         hold_reason=hold,

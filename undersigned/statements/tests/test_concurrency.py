@@ -27,7 +27,7 @@ from undersigned.conftest import (
 )
 from undersigned.jobs.models import Job
 from undersigned.lib.tokens import hash_token, new_token
-from undersigned.statements import actions
+from undersigned.statements import actions, store
 from undersigned.statements.models import Signature, SignatureToken, Statement
 from undersigned.statements.queries import signature_count
 
@@ -65,9 +65,9 @@ def test_signing_a_confirmed_address_in_a_batch_mails_its_owner(statement: State
     actions.sign(statement, "en", {"name": "Ana", "email": "ana@example.net"})
     Signature.objects.update(state=Signature.State.CONFIRMED)
     Job.objects.all().delete()
-    actions._write_signatures(
+    store._write_signatures(
         [
-            actions.SignRequest(
+            store.SignRequest(
                 statement=statement,
                 language="es",
                 fields={"name": "Otra", "email": "ANA@example.net", "kind": "individual"},
@@ -97,7 +97,7 @@ def test_a_conflicting_batch_is_written_again_one_by_one(
         # What another process inserting the same address meanwhile makes PostgreSQL raise.
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(actions, "_write_batch", conflict)
+    monkeypatch.setattr(store, "_write_batch", conflict)
     for email in ("ana@example.net", "bea@example.net", "cai@example.net"):
         actions.sign(statement, "es", {"name": "Nueva", "email": email})
     names = dict(Signature.objects.values_list("email_canonical", "name"))
@@ -117,8 +117,8 @@ def test_on_postgresql_batches_of_the_same_addresses_in_opposite_orders_are_no_d
     if connection.vendor != "postgresql":
         pytest.skip("SQLite's writers take turns under one lock")
 
-    def request(email: str) -> actions.SignRequest:
-        return actions.SignRequest(
+    def request(email: str) -> store.SignRequest:
+        return store.SignRequest(
             statement=statement,
             language="en",
             fields={"name": "Ana", "email": email, "kind": "individual"},
@@ -130,9 +130,9 @@ def test_on_postgresql_batches_of_the_same_addresses_in_opposite_orders_are_no_d
     # Made first: the first request of a day creates the day's hashing key.
     x, y, later_y, later_x = (request(f"{name}@example.net") for name in "xyyx")
     errors = against_a_held_lock(
-        lambda: actions._write_batch([x]),
-        lambda: actions._write_batch([y]),
-        lambda: actions._write_signatures([later_y, later_x]),
+        lambda: store._write_batch([x]),
+        lambda: store._write_batch([y]),
+        lambda: store._write_signatures([later_y, later_x]),
     )
     assert errors == []
     assert sorted(Signature.objects.values_list("email", flat=True)) == [
