@@ -10,10 +10,12 @@ from undersigned.dashboard.views import (
     home,
     members,
     partners,
+    privacy,
     signatures,
     statements,
     updates,
     versions,
+    watch,
 )
 
 app_name = "dashboard"
@@ -43,6 +45,14 @@ urlpatterns = [
         signatures.remove_signature,
         name="signature_remove",
     ),
+    # Watching for abuse: held signatures, per-hour figures, bulk invalidation, pausing.
+    path("s/<slug:slug>/watch/", watch.watch, name="watch"),
+    path("s/<slug:slug>/watch/invalidate/", watch.invalidate, name="invalidate"),
+    path("s/<slug:slug>/watch/held/", watch.review_held, name="review_held"),
+    path("s/<slug:slug>/watch/pause/", watch.pause, name="pause"),
+    # Privacy: the whole signatory list, the count after erasure (views/privacy.py).
+    path("s/<slug:slug>/privacy/", privacy.privacy_page, name="privacy"),
+    path("s/<slug:slug>/privacy/signatories/", privacy.signatories, name="signatories"),
     # Charts and sources (issue 5)
     path("s/<slug:slug>/charts/", charts.charts_page, name="charts"),
     path("s/<slug:slug>/sources/", charts.sources_page, name="sources"),

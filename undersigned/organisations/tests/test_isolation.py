@@ -1,6 +1,7 @@
 """A member of one organisation never reads or changes another's (issue 4, test 16).
 
-ORGANISER_URLS lists every organiser address; add each new organiser view to it. Each is tried
+ORGANISER_URLS lists every organiser address (the dashboard's are all in
+dashboard/tests/test_permissions.py as well); add each new organiser view to it. Each is tried
 by the staff owner of another organisation, who must get 403 or 404, logged as access.denied.
 """
 
@@ -21,14 +22,17 @@ from undersigned.statements.models import Statement
 # its primary key, {signature} one of its signatures, {organisation} the organisation's key,
 # {membership} the key of one of its memberships.
 ORGANISER_URLS = [
-    ("get", "/s/{statement}/manage/"),
-    ("get", "/s/{statement}/manage/signatures.csv"),
-    ("post", "/s/{statement}/manage/hide-signatories/"),
-    ("get", "/s/{statement}/manage/watch/"),
-    ("get", "/s/{statement}/manage/watch/?preview=1&by=domain&domain=example.org"),
-    ("post", "/s/{statement}/manage/watch/invalidate/"),
-    ("post", "/s/{statement}/manage/watch/held/"),
-    ("post", "/s/{statement}/manage/watch/pause/"),
+    ("get", "/dashboard/s/{statement}/"),
+    ("get", "/dashboard/s/{statement}/signatures/"),
+    ("get", "/dashboard/s/{statement}/signatures/export.csv"),
+    ("get", "/dashboard/s/{statement}/privacy/"),
+    ("post", "/dashboard/s/{statement}/privacy/"),
+    ("post", "/dashboard/s/{statement}/privacy/signatories/"),
+    ("get", "/dashboard/s/{statement}/watch/"),
+    ("get", "/dashboard/s/{statement}/watch/?preview=1&by=domain&domain=example.org"),
+    ("post", "/dashboard/s/{statement}/watch/invalidate/"),
+    ("post", "/dashboard/s/{statement}/watch/held/"),
+    ("post", "/dashboard/s/{statement}/watch/pause/"),
     ("get", "/admin/statements/statement/{statement_id}/change/"),
     ("post", "/admin/statements/statement/{statement_id}/change/"),
     ("get", "/admin/statements/statement/{statement_id}/delete/"),
@@ -90,7 +94,13 @@ def test_another_organisations_records_are_refused_and_logged(
     # What each form would take to change something, were the refusal missing.
     changes = {"paused": "1", "hidden": "1", "action": "reject", "by": "domain"}
     data = (
-        {"slug": "stolen", "name": "Stolen", "post": "yes", "domain": "example.org", **changes}
+        {
+            "slug": "stolen",
+            "name": "Stolen",
+            "post": "yes",
+            "domain": "example.org",
+            **changes,
+        }
         if method == "post"
         else None
     )
@@ -120,5 +130,6 @@ def test_the_organisations_own_member_gets_in(
     member_client: Client, targets: dict[str, Any]
 ) -> None:
     """The same addresses work for a member: the refusals above are about the organisation."""
-    assert member_client.get("/s/free-them/manage/").status_code == 200
-    assert member_client.get("/s/free-them/manage/signatures.csv").status_code == 200
+    assert member_client.get("/dashboard/s/free-them/").status_code == 200
+    assert member_client.get("/dashboard/s/free-them/signatures/export.csv").status_code == 200
+    assert member_client.get("/dashboard/s/free-them/watch/").status_code == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
@@ -282,44 +281,6 @@ def test_the_hide_command_hides_every_name_and_keeps_the_count(
     assert "Person Number1" in _public_names(client)
     with pytest.raises(CommandError, match="nope"):
         call_command("hide_signatories", "nope")
-
-
-HIDE = "/s/free-them/manage/hide-signatories/"
-
-
-@pytest.mark.parametrize("persona", ["organiser", "member"])
-def test_members_hide_the_list_with_one_button(
-    request: pytest.FixtureRequest, statement: Statement, persona: str
-) -> None:
-    make_signature(statement, 1)
-    user: User = request.getfixturevalue(persona)
-    client = Client()
-    client.force_login(user)
-    assert (
-        'action="/s/free-them/manage/hide-signatories/"'
-        in client.get("/s/free-them/manage/").content.decode()
-    )
-    response = client.post(HIDE)
-    assert response.status_code == 302
-    assert response["Location"] == "/s/free-them/manage/"
-    assert Statement.objects.get().signatories_hidden
-    assert "Person Number1" not in _public_names(Client())
-    assert AuditLog.objects.get(action="statement.signatories_hidden").actor == user
-    # The organisers' export is unchanged: every signature, with the signer's own choice.
-    export = b"".join(client.get("/s/free-them/manage/signatures.csv").streaming_content)
-    rows = list(csv.DictReader(io.StringIO(export.decode())))
-    assert [(row["name"], row["display"]) for row in rows] == [("Person Number1", "full")]
-
-
-def test_nobody_else_can_hide_the_list(
-    client: Client, statement: Statement, outsider_client: Client, organiser_client: Client
-) -> None:
-    assert outsider_client.post(HIDE).status_code == 404
-    assert client.post(HIDE).status_code == 302  # to the login page
-    assert "/login/" in client.post(HIDE)["Location"]
-    assert organiser_client.get(HIDE).status_code == 405  # a GET changes nothing
-    assert not Statement.objects.get().signatories_hidden
-    assert not AuditLog.objects.filter(action="statement.signatories_hidden").exists()
 
 
 def test_an_admin_erases_selected_signers_on_request(

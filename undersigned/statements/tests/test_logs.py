@@ -59,8 +59,9 @@ def test_signing_confirming_and_withdrawing_log_nothing_personal(
         client.post(page, {"action": "display", "display": "bogus"})
         client.get(page + "data.json")
         client.get("/s/free-them/confirm/" + "B" * 32 + "/")  # a wrong token
-        organiser_client.get("/s/free-them/manage/signatures.csv").getvalue()  # type: ignore[attr-defined]
-        organiser_client.get("/s/free-them/manage/")
+        export = organiser_client.get("/dashboard/s/free-them/signatures/export.csv")
+        export.getvalue()  # type: ignore[attr-defined]
+        organiser_client.get("/dashboard/s/free-them/")
 
         # A server error on a URL with a token, whose message quotes the address (as a
         # database error can): Django logs the path and the traceback.
