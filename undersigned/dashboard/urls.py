@@ -82,6 +82,8 @@ urlpatterns = [
     re_path(rf"^o/{ORG}/members/role/$", members.change_role, name="change_role"),
     re_path(rf"^o/{ORG}/members/remove/$", members.remove_member, name="remove_member"),
     re_path(rf"^o/{ORG}/leave/$", members.leave, name="leave"),
+    # Erasure requests (editors and owners, who alone see addresses).
+    re_path(rf"^o/{ORG}/erasure/$", privacy.erasure, name="erasure"),
     re_path(
         r"^invitation/(?P<token>[-a-zA-Z0-9_]{16,64})/$", members.invitation, name="invitation"
     ),

@@ -133,6 +133,7 @@ def test_no_two_links_of_a_page_share_a_name_but_lead_to_different_pages(
         ("/dashboard/s/free-them/settings/", "Settings"),
         ("/dashboard/o/red-estudiantil/", "Members"),
         ("/dashboard/o/red-estudiantil/statements/", "Statements"),
+        ("/dashboard/o/red-estudiantil/erasure/", "Erasure requests"),
     ],
 )
 def test_the_navigation_shows_the_organisation_the_statement_and_the_section(

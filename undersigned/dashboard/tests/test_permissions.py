@@ -38,11 +38,13 @@ DASHBOARD_VIEWS: list[tuple[str, str, str | None]] = [
     ("post", "/dashboard/s/{statement}/watch/invalidate/", "editor"),
     ("post", "/dashboard/s/{statement}/watch/held/", "editor"),
     ("post", "/dashboard/s/{statement}/watch/pause/", "editor"),
-    # Privacy: the whole signatory list, the count after erasure
+    # Privacy: the whole signatory list, the count after erasure; erasure requests
     ("get", "/dashboard/s/{statement}/privacy/", "viewer"),
     ("post", "/dashboard/s/{statement}/privacy/", "editor"),
     ("get", "/dashboard/s/{statement}/privacy/signatories/", "editor"),
     ("post", "/dashboard/s/{statement}/privacy/signatories/", "editor"),
+    ("get", "/dashboard/o/{organisation}/erasure/", "editor"),
+    ("post", "/dashboard/o/{organisation}/erasure/", "editor"),
     # Charts and sources
     ("get", "/dashboard/s/{statement}/charts/", "viewer"),
     ("get", "/dashboard/s/{statement}/sources/", "viewer"),

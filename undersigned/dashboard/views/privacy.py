@@ -1,5 +1,6 @@
 """Signers' privacy: a statement's privacy page (hiding the whole signatory list, keeping the
-count after erasure). Viewers see it; editors and owners change it."""
+count after erasure) and an organisation's erasure requests. Viewers see a statement's privacy
+page; editors and owners change it and handle erasure requests, as they alone see addresses."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
-from undersigned.dashboard.privacy import KeepCountForm, set_keep_count
+from undersigned.dashboard.access import EDITOR, VIEWER, organisation_for, statement_for
+from undersigned.dashboard.privacy import (
+    ErasureForm,
+    KeepCountForm,
+    erase_on_request,
+    set_keep_count,
+    signatures_of,
+)
 from undersigned.statements import privacy
 
 
@@ -83,5 +91,42 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             "dashboard/privacy/signatories.html",
             {"statement": statement, "hiding": not statement.signatories_hidden},
+        )
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def erasure(request: HttpRequest, slug: str) -> HttpResponse:
+    """An erasure request: the address is asked for, what it has on the organisation's
+    statements shown, then erased once the organiser confirms. The address travels in POSTs
+    only, never in an address bar or a log."""
+    organisation, membership = organisation_for(request, slug, EDITOR)
+    form = ErasureForm(request.POST if request.method == "POST" else None)
+    context = {"organisation": organisation, "membership": membership, "form": form}
+    if request.method != "POST":
+        return _no_store(render(request, "dashboard/privacy/erasure.html", context))
+    if not form.is_valid():
+        return _no_store(render(request, "dashboard/privacy/erasure.html", context, status=400))
+    email = form.cleaned_data["email"]
+    if request.POST.get("step") == "erase":
+        erased = erase_on_request(organisation, email, request.user)
+        messages.success(
+            request,
+            ngettext(
+                "Erasure done: %(count)d signature erased. Any following of your statements' "
+                "updates by this address is deleted too.",
+                "Erasure done: %(count)d signatures erased. Any following of your statements' "
+                "updates by this address is deleted too.",
+                erased.signatures,
+            )
+            % {"count": erased.signatures},
+        )
+        return redirect("dashboard:erasure", organisation.slug)
+    return _no_store(
+        render(
+            request,
+            "dashboard/privacy/erasure_found.html",
+            {**context, "email": email, "signatures": signatures_of(organisation, email)},
         )
     )

@@ -89,12 +89,13 @@ STATE_CHANGING = {
     "dashboard:version",
     # The signer's own page.
     "my_signature",
-    # The watch page's tools, and privacy (the whole list, the count).
+    # The watch page's tools, privacy (the whole list, the count) and erasure requests.
     "dashboard:invalidate",
     "dashboard:review_held",
     "dashboard:pause",
     "dashboard:privacy",
     "dashboard:signatories",
+    "dashboard:erasure",
     # Organiser accounts.
     "login",
     "two_factor",

@@ -31,6 +31,7 @@ PERSONAL = {
     "dashboard:statement",
     "dashboard:signatures_export",
     "dashboard:watch",
+    "dashboard:erasure",
     "mailbox",
     "login",
 }

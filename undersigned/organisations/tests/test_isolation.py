@@ -33,6 +33,8 @@ ORGANISER_URLS = [
     ("post", "/dashboard/s/{statement}/watch/invalidate/"),
     ("post", "/dashboard/s/{statement}/watch/held/"),
     ("post", "/dashboard/s/{statement}/watch/pause/"),
+    ("get", "/dashboard/o/{organisation_slug}/erasure/"),
+    ("post", "/dashboard/o/{organisation_slug}/erasure/"),
     ("get", "/admin/statements/statement/{statement_id}/change/"),
     ("post", "/admin/statements/statement/{statement_id}/change/"),
     ("get", "/admin/statements/statement/{statement_id}/delete/"),
@@ -82,6 +84,7 @@ def targets(statement: Statement, organiser: User) -> dict[str, Any]:
         "statement_id": statement.pk,
         "signature": signature.pk,
         "organisation": statement.organisation.pk,
+        "organisation_slug": statement.organisation.slug,
         "membership": Membership.objects.get(user=organiser).pk,
     }
 
@@ -92,13 +95,14 @@ def test_another_organisations_records_are_refused_and_logged(
 ) -> None:
     address = url.format(**targets)
     # What each form would take to change something, were the refusal missing.
-    changes = {"paused": "1", "hidden": "1", "action": "reject", "by": "domain"}
+    changes = {"paused": "1", "hidden": "1", "action": "reject", "by": "domain", "step": "erase"}
     data = (
         {
             "slug": "stolen",
             "name": "Stolen",
             "post": "yes",
             "domain": "example.org",
+            "email": "secret@example.org",
             **changes,
         }
         if method == "post"
@@ -112,6 +116,7 @@ def test_another_organisations_records_are_refused_and_logged(
     statement = Statement.objects.get(slug="free-them")
     assert not statement.signing_paused and not statement.signatories_hidden
     assert not statement.signatures.filter(state="rejected").exists()
+    assert statement.signatures.filter(email="secret@example.org").exists()
     assert Organisation.objects.filter(name="Red Estudiantil").exists()
 
 
@@ -133,3 +138,4 @@ def test_the_organisations_own_member_gets_in(
     assert member_client.get("/dashboard/s/free-them/").status_code == 200
     assert member_client.get("/dashboard/s/free-them/signatures/export.csv").status_code == 200
     assert member_client.get("/dashboard/s/free-them/watch/").status_code == 200
+    assert member_client.get("/dashboard/o/red-estudiantil/erasure/").status_code == 200
