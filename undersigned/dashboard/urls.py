@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from undersigned.dashboard.views import (
+    audit,
     charts,
     home,
     members,
@@ -82,8 +83,9 @@ urlpatterns = [
     re_path(rf"^o/{ORG}/members/role/$", members.change_role, name="change_role"),
     re_path(rf"^o/{ORG}/members/remove/$", members.remove_member, name="remove_member"),
     re_path(rf"^o/{ORG}/leave/$", members.leave, name="leave"),
-    # Erasure requests (editors and owners, who alone see addresses).
+    # Erasure requests (editors) and the audit log (owners).
     re_path(rf"^o/{ORG}/erasure/$", privacy.erasure, name="erasure"),
+    re_path(rf"^o/{ORG}/audit/$", audit.audit_log, name="audit"),
     re_path(
         r"^invitation/(?P<token>[-a-zA-Z0-9_]{16,64})/$", members.invitation, name="invitation"
     ),

@@ -215,6 +215,7 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(
         "/dashboard/s/free-them/privacy/",
         "/dashboard/s/free-them/privacy/signatories/",
         f"/dashboard/o/{organisation}/erasure/",
+        f"/dashboard/o/{organisation}/audit/",
         "/dashboard/organisations/new/",
         "/dashboard/s/free-them/versions/new/",
         "/dashboard/s/free-them/copy/",

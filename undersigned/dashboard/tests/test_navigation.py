@@ -134,6 +134,7 @@ def test_no_two_links_of_a_page_share_a_name_but_lead_to_different_pages(
         ("/dashboard/o/red-estudiantil/", "Members"),
         ("/dashboard/o/red-estudiantil/statements/", "Statements"),
         ("/dashboard/o/red-estudiantil/erasure/", "Erasure requests"),
+        ("/dashboard/o/red-estudiantil/audit/", "Audit log"),
     ],
 )
 def test_the_navigation_shows_the_organisation_the_statement_and_the_section(
@@ -152,7 +153,7 @@ def test_viewers_see_no_section_they_may_not_open(
 ) -> None:
     nav = _links(viewer_client.get("/dashboard/o/red-estudiantil/").content.decode()).nav
     names = [name for name, _href, _current in nav]
-    assert "Erasure requests" not in names
+    assert "Erasure requests" not in names and "Audit log" not in names
     nav = _links(viewer_client.get("/dashboard/s/free-them/signatures/").content.decode()).nav
     assert "Moderation" not in [name for name, _href, _current in nav]
 

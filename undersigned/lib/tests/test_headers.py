@@ -32,6 +32,7 @@ PERSONAL = {
     "dashboard:signatures_export",
     "dashboard:watch",
     "dashboard:erasure",
+    "dashboard:audit",
     "mailbox",
     "login",
 }

@@ -35,6 +35,7 @@ ORGANISER_URLS = [
     ("post", "/dashboard/s/{statement}/watch/pause/"),
     ("get", "/dashboard/o/{organisation_slug}/erasure/"),
     ("post", "/dashboard/o/{organisation_slug}/erasure/"),
+    ("get", "/dashboard/o/{organisation_slug}/audit/"),
     ("get", "/admin/statements/statement/{statement_id}/change/"),
     ("post", "/admin/statements/statement/{statement_id}/change/"),
     ("get", "/admin/statements/statement/{statement_id}/delete/"),

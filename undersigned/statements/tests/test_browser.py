@@ -608,9 +608,11 @@ def test_no_script_typed_by_anyone_runs_anywhere(
         "/dashboard/s/free-them/",
         "/dashboard/s/free-them/signatures/moderation/",
         "/dashboard/s/free-them/watch/",
+        "/dashboard/o/red-estudiantil/audit/",
     ):
         organiser_page.goto(path)
         _assert_inert(organiser_page, dialogs, path)
+    expect(organiser_page.get_by_role("heading", level=1)).to_contain_text(XSS[0])  # the log's
     organiser_page.goto("/dashboard/s/free-them/signatures/")
     # The export is a download, never a page a browser renders.
     with organiser_page.expect_download() as download:
