@@ -7,7 +7,6 @@ import io
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
@@ -281,22 +280,3 @@ def test_the_hide_command_hides_every_name_and_keeps_the_count(
     assert "Person Number1" in _public_names(client)
     with pytest.raises(CommandError, match="nope"):
         call_command("hide_signatories", "nope")
-
-
-def test_an_admin_erases_selected_signers_on_request(
-    statement: Statement, organiser: User, client: Client
-) -> None:
-    organiser.is_superuser = organiser.is_staff = True
-    organiser.save()
-    keep = make_signature(statement, 1)
-    gone = make_signature(statement, 2)
-    client.force_login(organiser)
-    response = client.post(
-        "/admin/statements/signature/",
-        {"action": "erase", "_selected_action": [gone.pk]},
-    )
-    assert response.status_code == 302
-    assert set(Signature.objects.values_list("name", flat=True)) == {keep.name, ""}
-    assert signature_count(statement) == 2
-    erased = AuditLog.objects.get(action="signatures.erased")
-    assert erased.actor == organiser and erased.data["reason"] == "request"
