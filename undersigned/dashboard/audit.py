@@ -67,27 +67,28 @@ ACTIONS: dict[str, Promise] = {
     "partner.signers_exported": _("Partner exported its signers"),
 }
 
-# Names of the data fields shown; any other is shown under its own name.
+# Names of the data fields shown, in the order shown (JSON keeps no order on PostgreSQL); any
+# other field comes after them, under its own name.
 FIELDS: dict[str, Promise] = {
-    "after": _("now"),
+    "reason": _("reason"),
     "before": _("before"),
+    "after": _("now"),
+    "was": _("was"),
     "code": _("code"),
-    "count": _("how many"),
-    "counted": _("counted"),
-    "criteria": _("criteria"),
-    "deleted": _("deleted"),
+    "role": _("role"),
+    "new_member": _("new member"),
     "fields": _("fields"),
     "filters": _("filters"),
+    "searched": _("searched"),
+    "criteria": _("criteria"),
+    "count": _("how many"),
+    "counted": _("counted"),
+    "deleted": _("deleted"),
+    "kept_in_count": _("kept in the count"),
+    "signatures": _("signatures erased"),
     "followers": _("followings deleted"),
     "keep_count": _("keep the count"),
-    "kept_in_count": _("kept in the count"),
-    "new_member": _("new member"),
-    "reason": _("reason"),
-    "role": _("role"),
-    "searched": _("searched"),
-    "signatures": _("signatures erased"),
     "view": _("page"),
-    "was": _("was"),
 }
 # Data not worth showing on the organisation's own log: its own key.
 HIDDEN_FIELDS = frozenset(("organisation",))
@@ -135,7 +136,7 @@ def _value(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_value(item) for item in value)
     if isinstance(value, dict):
-        return ", ".join(f"{key}: {_value(item)}" for key, item in value.items())
+        return ", ".join(f"{key}: {_value(item)}" for key, item in sorted(value.items()))
     return str(value)
 
 
@@ -145,10 +146,9 @@ def details(row: AuditLog, members: dict[int, str]) -> list[tuple[str, str]]:
     if row.action.startswith("member.") and row.object_id in members:
         shown.append((str(_("member")), members[row.object_id]))
     data = row.data if isinstance(row.data, dict) else {}
-    for key, value in data.items():
-        if key in HIDDEN_FIELDS:
-            continue
-        shown.append((str(FIELDS.get(key, key)), _value(value)))
+    known = [key for key in FIELDS if key in data]
+    for key in [*known, *sorted(set(data) - set(known) - HIDDEN_FIELDS)]:
+        shown.append((str(FIELDS.get(key, key)), _value(data[key])))
     return shown
 
 
