@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http.response import HttpResponseBase
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from undersigned.accounts import views as accounts
 from undersigned.lib.headers import csp_report
@@ -10,13 +14,18 @@ from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import logo
 from undersigned.public.views import follow, signer, signing, updates
 from undersigned.public.views import statements as public
-from undersigned.statements.views import organiser, watch
 from undersigned.updates import bounces
 
 # A language tag in a URL: en, es, qu, es-419, zh-Hant-TW.
 LANG = r"(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)"
 SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
 TOKEN = r"(?P<token>[-a-zA-Z0-9_]{16,64})"  # noqa: S105 - a URL pattern, not a secret
+
+
+def _moved(to: str) -> Callable[..., HttpResponseBase]:
+    """A permanent redirect, for GET and HEAD, to the dashboard page that took over."""
+    return RedirectView.as_view(pattern_name=to, permanent=True, http_method_names=["get", "head"])
+
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -28,17 +37,14 @@ urlpatterns = [
     re_path(rf"^s/{SLUG}/signature/{TOKEN}/$", signer.my_signature, name="my_signature"),
     re_path(rf"^s/{SLUG}/signature/{TOKEN}/data\.json$", signer.my_data, name="my_data"),
     re_path(rf"^s/{SLUG}/count\.json$", public.count_json, name="count_json"),
-    re_path(rf"^s/{SLUG}/manage/$", organiser.manage, name="manage"),
-    re_path(rf"^s/{SLUG}/manage/signatures\.csv$", organiser.export_csv, name="export_csv"),
-    re_path(rf"^s/{SLUG}/manage/watch/$", watch.watch, name="watch"),
-    re_path(rf"^s/{SLUG}/manage/watch/invalidate/$", watch.invalidate, name="invalidate"),
-    re_path(rf"^s/{SLUG}/manage/watch/held/$", watch.review_held, name="review_held"),
-    re_path(rf"^s/{SLUG}/manage/watch/pause/$", watch.pause, name="pause"),
+    # The organiser pages' old addresses: everything an organiser does is under /dashboard/.
+    re_path(rf"^s/{SLUG}/manage/$", _moved("dashboard:statement"), name="manage_moved"),
     re_path(
-        rf"^s/{SLUG}/manage/hide-signatories/$",
-        organiser.hide_signatories,
-        name="hide_signatories",
+        rf"^s/{SLUG}/manage/signatures\.csv$",
+        _moved("dashboard:signatures_export"),
+        name="export_moved",
     ),
+    re_path(rf"^s/{SLUG}/manage/watch/$", _moved("dashboard:watch"), name="watch_moved"),
     re_path(rf"^s/{SLUG}/{LANG}/$", public.statement_page, name="statement"),
     re_path(
         rf"^s/{SLUG}/{LANG}/beside/(?P<other>[A-Za-z]{{2,3}}(?:-[A-Za-z0-9]{{1,8}})*)/$",

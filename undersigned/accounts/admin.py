@@ -3,12 +3,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from undersigned.accounts import security
 from undersigned.accounts.models import TwoFactor
+from undersigned.audit.models import record
 from undersigned.jobs.admin import SuperuserOnlyAdmin
+
+
+def superusers_only(request: HttpRequest) -> bool:
+    """The admin is the site administrators' alone: organisers do everything in the dashboard.
+    Someone logged in who is not a superuser is refused (403, audited) rather than sent to log
+    in again; anyone else is sent to log in."""
+    user = request.user
+    if user.is_active and user.is_superuser:
+        return True
+    if user.is_authenticated:
+        record("access.denied", actor=user, view="admin")
+        raise PermissionDenied
+    return False
+
+
+# In place of the admin's own check (active staff), on the site every ModelAdmin is registered
+# with; settings keep django.contrib.admin's default site.
+setattr(admin.site, "has_permission", superusers_only)  # noqa: B010 - a method on an instance
 
 
 @admin.register(TwoFactor)

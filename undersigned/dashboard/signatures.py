@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django import forms
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -85,9 +85,12 @@ class FilterForm(forms.Form):
         return rows
 
 
+Row = TypeVar("Row", bound=Model)
+
+
 @dataclass
-class Page:
-    rows: list[Signature]
+class Page(Generic[Row]):
+    rows: list[Row]
     # Cursors: the id of the row the next (older) page starts below, the previous above.
     older: int | None
     newer: int | None
@@ -99,9 +102,10 @@ def _cursor(value: str | None) -> int | None:
     return None
 
 
-def page_of(rows: QuerySet[Signature], before: str | None, after: str | None) -> Page:
+def page_of(rows: QuerySet[Row], before: str | None, after: str | None) -> Page[Row]:
     """Newest first, found by position (the id next to the page) rather than OFFSET, so the
-    last page of a million rows costs what the first does (see queries.signatory_page)."""
+    last page of a million rows costs what the first does (see queries.signatory_page). Also
+    the audit log's pages (dashboard/audit.py)."""
     newer_than = _cursor(after)
     older_than = _cursor(before)
     if newer_than is not None:

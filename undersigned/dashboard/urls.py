@@ -6,14 +6,17 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from undersigned.dashboard.views import (
+    audit,
     charts,
     home,
     members,
     partners,
+    privacy,
     signatures,
     statements,
     updates,
     versions,
+    watch,
 )
 
 app_name = "dashboard"
@@ -43,6 +46,14 @@ urlpatterns = [
         signatures.remove_signature,
         name="signature_remove",
     ),
+    # Watching for abuse: held signatures, per-hour figures, bulk invalidation, pausing.
+    path("s/<slug:slug>/watch/", watch.watch, name="watch"),
+    path("s/<slug:slug>/watch/invalidate/", watch.invalidate, name="invalidate"),
+    path("s/<slug:slug>/watch/held/", watch.review_held, name="review_held"),
+    path("s/<slug:slug>/watch/pause/", watch.pause, name="pause"),
+    # Privacy: the whole signatory list, the count after erasure (views/privacy.py).
+    path("s/<slug:slug>/privacy/", privacy.privacy_page, name="privacy"),
+    path("s/<slug:slug>/privacy/signatories/", privacy.signatories, name="signatories"),
     # Charts and sources (issue 5)
     path("s/<slug:slug>/charts/", charts.charts_page, name="charts"),
     path("s/<slug:slug>/sources/", charts.sources_page, name="sources"),
@@ -72,6 +83,9 @@ urlpatterns = [
     re_path(rf"^o/{ORG}/members/role/$", members.change_role, name="change_role"),
     re_path(rf"^o/{ORG}/members/remove/$", members.remove_member, name="remove_member"),
     re_path(rf"^o/{ORG}/leave/$", members.leave, name="leave"),
+    # Erasure requests (editors) and the audit log (owners).
+    re_path(rf"^o/{ORG}/erasure/$", privacy.erasure, name="erasure"),
+    re_path(rf"^o/{ORG}/audit/$", audit.audit_log, name="audit"),
     re_path(
         r"^invitation/(?P<token>[-a-zA-Z0-9_]{16,64})/$", members.invitation, name="invitation"
     ),

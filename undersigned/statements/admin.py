@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from undersigned.lib.languages import normalise_tag
-from undersigned.organisations.admin import OrganisationScopedAdmin
-from undersigned.statements import actions, privacy
+from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement, StatementVersion
 
 
@@ -63,7 +62,7 @@ class VersionInline(admin.StackedInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(OrganisationScopedAdmin):
+class StatementAdmin(admin.ModelAdmin):
     form = StatementForm
     list_display = ("slug", "organisation", "status", "goal", "deadline")
     list_filter = ("status",)
@@ -72,15 +71,15 @@ class StatementAdmin(OrganisationScopedAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(OrganisationScopedAdmin):
-    """Signatures are what people submitted: shown, approved or rejected here, never edited."""
+class SignatureAdmin(admin.ModelAdmin):
+    """Signatures are what people submitted: shown, approved or rejected here, never edited.
+    Organisers erase signers in the dashboard (an erasure request, or one signature)."""
 
-    organisation_path = "statement__organisation"
     list_display = ("id", "statement", "kind", "organisation_name", "state", "created_at")
     list_filter = ("state", "kind", ("statement", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("statement",)
     search_fields = ("organisation_name",)
-    actions = ("approve", "reject", "erase")
+    actions = ("approve", "reject")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in Signature._meta.concrete_fields]
@@ -103,21 +102,5 @@ class SignatureAdmin(OrganisationScopedAdmin):
         self.message_user(
             request,
             ngettext("%(n)d signature rejected.", "%(n)d signatures rejected.", done) % {"n": done},
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Erase the selected signers (an erasure request)"))
-    def erase(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
-        done = 0
-        for statement in Statement.objects.filter(signatures__in=queryset).distinct():
-            done += privacy.erase_signers(
-                statement,
-                queryset.filter(statement=statement),
-                reason="request",
-                actor=request.user,
-            )
-        self.message_user(
-            request,
-            ngettext("%(n)d signer erased.", "%(n)d signers erased.", done) % {"n": done},
             messages.SUCCESS,
         )

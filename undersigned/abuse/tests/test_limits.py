@@ -261,11 +261,11 @@ def test_held_signatures_are_not_counted_until_released(
     _sign(Client(), statement, proof="")
     _confirm_all()
     assert statement.signatures.counted().count() == 0
-    page = organiser_client.get(f"/s/{statement.slug}/manage/watch/")
+    page = organiser_client.get(f"/dashboard/s/{statement.slug}/watch/")
     assert page.status_code == 200
     assert "no browser check" in page.content.decode()
     response = organiser_client.post(
-        f"/s/{statement.slug}/manage/watch/held/", {"action": "release", "reason": "noproof"}
+        f"/dashboard/s/{statement.slug}/watch/held/", {"action": "release", "reason": "noproof"}
     )
     assert response.status_code == 302
     signature = Signature.objects.get()
@@ -277,7 +277,7 @@ def test_a_pending_held_signature_released_counts_once_confirmed(
     statement: Statement, organiser_client: Client
 ) -> None:
     _sign(Client(), statement, website="x")
-    organiser_client.post(f"/s/{statement.slug}/manage/watch/held/", {"action": "release"})
+    organiser_client.post(f"/dashboard/s/{statement.slug}/watch/held/", {"action": "release"})
     _confirm_all()
     assert Signature.objects.get().state == Signature.State.CONFIRMED
 
@@ -285,7 +285,7 @@ def test_a_pending_held_signature_released_counts_once_confirmed(
 def test_rejecting_held_signatures(statement: Statement, organiser_client: Client) -> None:
     _sign(Client(), statement, website="x")
     _confirm_all()
-    organiser_client.post(f"/s/{statement.slug}/manage/watch/held/", {"action": "reject"})
+    organiser_client.post(f"/dashboard/s/{statement.slug}/watch/held/", {"action": "reject"})
     assert Signature.objects.get().state == Signature.State.REJECTED
 
 

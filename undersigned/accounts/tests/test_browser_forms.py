@@ -77,7 +77,7 @@ def test_an_organiser_logs_in_with_two_factor_uses_the_admin_and_logs_out(
     page.locator("footer button").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     page.locator("header form button").click()
-    page.goto("/s/free-them/manage/")
+    page.goto("/dashboard/s/free-them/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     assert violations(page) == []
 

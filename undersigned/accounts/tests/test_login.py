@@ -19,7 +19,7 @@ from undersigned.conftest import PASSWORD
 from undersigned.lib import totp
 from undersigned.statements.models import Statement
 
-MANAGE = "/s/free-them/manage/"
+MANAGE = "/dashboard/s/free-them/"
 
 
 def _password_step(client: Client, username: str, password: str = PASSWORD) -> Any:
@@ -154,7 +154,7 @@ def test_when_required_an_organiser_without_two_factor_must_enrol_first(
     _password_step(client, "organiser")
     assert client.get(MANAGE)["Location"] == "/accounts/security/"
     assert client.get("/admin/")["Location"] == "/accounts/security/"
-    assert client.get(f"{MANAGE}signatures.csv")["Location"] == "/accounts/security/"
+    assert client.get(f"{MANAGE}signatures/export.csv")["Location"] == "/accounts/security/"
     assert client.get("/accounts/security/").status_code == 200
 
 

@@ -210,14 +210,31 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(
         "/dashboard/s/free-them/partner/sindicato/",
         f"/dashboard/s/free-them/sources/{source.pk}/rename/",
         f"/dashboard/s/free-them/sources/{source.pk}/delete/",
-        "/s/free-them/manage/",
-        "/s/free-them/manage/watch/",
+        "/dashboard/s/free-them/watch/",
+        "/dashboard/s/free-them/watch/?by=domain&preview=1&domain=example.org",
+        "/dashboard/s/free-them/privacy/",
+        "/dashboard/s/free-them/privacy/signatories/",
+        f"/dashboard/o/{organisation}/erasure/",
+        f"/dashboard/o/{organisation}/audit/",
         "/dashboard/organisations/new/",
         "/dashboard/s/free-them/versions/new/",
         "/dashboard/s/free-them/copy/",
         "/accounts/security/",
     ]
     found = [violation for path in pages for violation in severe_violations(page, path)]
+    # What an erasure request found, and its form with an error.
+    page.goto(f"/dashboard/o/{organisation}/erasure/")
+    page.get_by_label("The person's email address").fill("p1@example.org")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Erase this address?")
+    found += _run_axe(page, "the signatures an erasure request found")
+    page.goto(f"/dashboard/o/{organisation}/erasure/")
+    page.get_by_label("The person's email address").fill("not an address")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Find").click()
+    expect(page.locator(".errors")).to_be_visible()
+    found += _run_axe(page, "the erasure form with errors")
     assert found == [], "\n".join(found)
 
 

@@ -83,7 +83,7 @@ def test_an_organiser_publishes_a_bilingual_statement_and_a_visitor_signs_it(
     expect(organiser_page.locator(".messages")).to_contain_text("The version is saved.")
     expect(organiser_page.locator("section.lacks")).to_have_count(0)
 
-    organiser_page.get_by_role("link", name="Statement", exact=True).click()
+    organiser_page.get_by_role("link", name="Overview", exact=True).click()
     organiser_page.get_by_role("button", name="Publish").click()
     expect(organiser_page.locator(".messages")).to_contain_text("The statement is published")
     assert Statement.objects.get(slug="stop-evictions").status == Statement.Status.OPEN

@@ -32,6 +32,21 @@ DASHBOARD_VIEWS: list[tuple[str, str, str | None]] = [
     ("post", "/dashboard/s/{statement}/signatures/{signature}/hide/", "editor"),
     ("get", "/dashboard/s/{statement}/signatures/{signature}/remove/", "editor"),
     ("post", "/dashboard/s/{statement}/signatures/{signature}/remove/", "editor"),
+    # Watching for abuse
+    ("get", "/dashboard/s/{statement}/watch/", "viewer"),
+    ("get", "/dashboard/s/{statement}/watch/?preview=1&by=domain&domain=example.org", "viewer"),
+    ("post", "/dashboard/s/{statement}/watch/invalidate/", "editor"),
+    ("post", "/dashboard/s/{statement}/watch/held/", "editor"),
+    ("post", "/dashboard/s/{statement}/watch/pause/", "editor"),
+    # Privacy: the whole signatory list, the count after erasure; erasure requests; the log
+    ("get", "/dashboard/s/{statement}/privacy/", "viewer"),
+    ("post", "/dashboard/s/{statement}/privacy/", "editor"),
+    ("get", "/dashboard/s/{statement}/privacy/signatories/", "editor"),
+    ("post", "/dashboard/s/{statement}/privacy/signatories/", "editor"),
+    ("get", "/dashboard/o/{organisation}/erasure/", "editor"),
+    ("post", "/dashboard/o/{organisation}/erasure/", "editor"),
+    ("get", "/dashboard/o/{organisation}/audit/", "owner"),
+    ("get", "/dashboard/o/{organisation}/audit/?statement={statement}&person=1", "owner"),
     # Charts and sources
     ("get", "/dashboard/s/{statement}/charts/", "viewer"),
     ("get", "/dashboard/s/{statement}/sources/", "viewer"),

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
+from undersigned.dashboard.export import export_rows
 from undersigned.dashboard.signatures import FilterForm, PaperForm, enter_paper, hide, page_of
 from undersigned.lib import csvexport
 from undersigned.statements import actions, privacy
 from undersigned.statements.forms import PAPER_CONSENT_TEXT
 from undersigned.statements.models import Signature, Statement
-from undersigned.statements.views.organiser import export_rows
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:

@@ -53,7 +53,7 @@ def statement_list(request: HttpRequest, organisation: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def statement_new(request: HttpRequest, organisation: str) -> HttpResponse:
-    org, _membership = organisation_for(request, organisation, EDITOR)
+    org, membership = organisation_for(request, organisation, EDITOR)
     form = NewStatementForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         data = form.cleaned_data
@@ -69,7 +69,11 @@ def statement_new(request: HttpRequest, organisation: str) -> HttpResponse:
         )
         messages.success(request, _("The statement is saved as a draft."))
         return redirect("dashboard:statement", statement.slug)
-    return render(request, "dashboard/statements/new.html", {"organisation": org, "form": form})
+    return render(
+        request,
+        "dashboard/statements/new.html",
+        {"organisation": org, "membership": membership, "form": form},
+    )
 
 
 @login_required
@@ -98,6 +102,12 @@ def statement_detail(request: HttpRequest, slug: str) -> HttpResponse:
         for version in versions
     ]
     counted = Signature.objects.filter(statement=statement).counted()
+    by_state = dict(
+        Signature.objects.filter(statement=statement)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
     response = render(
         request,
         "dashboard/statements/detail.html",
@@ -108,6 +118,9 @@ def statement_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "counted": counted.count(),
             "today": counted.filter(confirmed_at__gte=start_of_today()).count(),
             "problems": actions.publish_problems(statement),
+            "states": [(label, by_state.get(value, 0)) for value, label in Signature.State.choices],
+            # Only organisations wait for approval: the count, with the way to them.
+            "awaiting": by_state.get(Signature.State.AWAITING_APPROVAL, 0),
             "can_edit": membership.can(EDITOR),
         },
     )

@@ -87,12 +87,15 @@ STATE_CHANGING = {
     "dashboard:statement_reopen",
     "dashboard:version_new",
     "dashboard:version",
-    # The signer's own page, the watch page's tools and the hide-all button.
+    # The signer's own page.
     "my_signature",
-    "invalidate",
-    "review_held",
-    "pause",
-    "hide_signatories",
+    # The watch page's tools, privacy (the whole list, the count) and erasure requests.
+    "dashboard:invalidate",
+    "dashboard:review_held",
+    "dashboard:pause",
+    "dashboard:privacy",
+    "dashboard:signatories",
+    "dashboard:erasure",
     # Organiser accounts.
     "login",
     "two_factor",

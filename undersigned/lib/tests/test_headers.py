@@ -28,8 +28,11 @@ PERSONAL = {
     "confirm",
     "withdraw",
     "follow_confirm",
-    "manage",
-    "export_csv",
+    "dashboard:statement",
+    "dashboard:signatures_export",
+    "dashboard:watch",
+    "dashboard:erasure",
+    "dashboard:audit",
     "mailbox",
     "login",
 }
@@ -91,7 +94,7 @@ def _assert_security_headers(route: Route, response: Any) -> None:
 
 def test_every_route_has_an_example(world: User) -> None:
     names = {route.name for route in example_urls()}
-    assert {"home", "sign", "confirm", "manage", "login", "admin:index"} <= names
+    assert {"home", "sign", "confirm", "dashboard:statement", "login", "admin:index"} <= names
 
 
 def test_every_route_sends_the_security_headers_to_anyone(client: Client, world: User) -> None:

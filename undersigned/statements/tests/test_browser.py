@@ -12,7 +12,7 @@ from email.message import Message
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
@@ -270,24 +270,15 @@ def test_an_organisation_is_listed_and_counted_only_once_the_organiser_approves_
     page.goto("/s/free-them/en/signatories/")
     expect(page.locator("main")).not_to_contain_text("Sindicato Unido")
 
-    # The organiser approves it in the admin, where staff see only their own statements.
-    organiser.is_staff = True
-    organiser.save(update_fields=("is_staff",))
-    organiser.user_permissions.add(
-        Permission.objects.get(content_type__app_label="statements", codename="change_signature")
-    )
-    admin = chromium.new_page()
-    admin.goto("/admin/statements/signature/?state__exact=approval")
-    admin.get_by_label("Username").fill("organiser")
-    admin.get_by_label("Password").fill(PASSWORD)
-    admin.get_by_role("button", name="Log in").click()
-    row = admin.get_by_role("row", name=re.compile("Sindicato Unido"))
-    row.get_by_role("checkbox").check()
-    admin.locator(".actions").get_by_role("combobox").select_option(
-        label="Approve the selected organisations' signatures"
-    )
-    admin.get_by_role("button", name="Go").click()
-    expect(admin.locator(".messagelist")).to_contain_text("1 signature approved.")
+    # The organiser approves it in the dashboard's moderation queue.
+    dashboard = chromium.new_page()
+    dashboard.goto("/dashboard/s/free-them/signatures/moderation/")
+    dashboard.get_by_label("Username").fill("organiser")
+    dashboard.get_by_label("Password").fill(PASSWORD)
+    dashboard.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
+    dashboard.get_by_label("Choose Sindicato Unido").check()
+    dashboard.get_by_role("button", name="Approve the chosen").click()
+    expect(dashboard.locator(".messages")).to_contain_text("1 organisation approved.")
 
     page.goto("/s/free-them/en/")
     signed_on = page.locator("section.signed-on")
@@ -606,13 +597,23 @@ def test_no_script_typed_by_anyone_runs_anywhere(
     organiser_page = chromium.new_page()
     organiser_page.context.add_init_script(WATCH)
     organiser_page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    organiser_page.goto("/accounts/login/?next=/s/free-them/manage/")
+    organiser_page.goto("/accounts/login/?next=/dashboard/s/free-them/signatures/")
     organiser_page.get_by_label("Username").fill("organiser")
     organiser_page.get_by_label("Password").fill(PASSWORD)
     organiser_page.get_by_role("button", name=re.compile("log in", re.IGNORECASE)).click()
-    expect(organiser_page).to_have_url(re.compile(r"/s/free-them/manage/$"))
+    expect(organiser_page).to_have_url(re.compile(r"/dashboard/s/free-them/signatures/$"))
     expect(organiser_page.locator("main")).to_contain_text(XSS[0])
-    _assert_inert(organiser_page, dialogs, "manage")
+    _assert_inert(organiser_page, dialogs, "signatures")
+    for path in (
+        "/dashboard/s/free-them/",
+        "/dashboard/s/free-them/signatures/moderation/",
+        "/dashboard/s/free-them/watch/",
+        "/dashboard/o/red-estudiantil/audit/",
+    ):
+        organiser_page.goto(path)
+        _assert_inert(organiser_page, dialogs, path)
+    expect(organiser_page.get_by_role("heading", level=1)).to_contain_text(XSS[0])  # the log's
+    organiser_page.goto("/dashboard/s/free-them/signatures/")
     # The export is a download, never a page a browser renders.
     with organiser_page.expect_download() as download:
         organiser_page.get_by_role("link", name=re.compile("CSV")).click()

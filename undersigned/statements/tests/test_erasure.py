@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
@@ -282,60 +280,3 @@ def test_the_hide_command_hides_every_name_and_keeps_the_count(
     assert "Person Number1" in _public_names(client)
     with pytest.raises(CommandError, match="nope"):
         call_command("hide_signatories", "nope")
-
-
-HIDE = "/s/free-them/manage/hide-signatories/"
-
-
-@pytest.mark.parametrize("persona", ["organiser", "member"])
-def test_members_hide_the_list_with_one_button(
-    request: pytest.FixtureRequest, statement: Statement, persona: str
-) -> None:
-    make_signature(statement, 1)
-    user: User = request.getfixturevalue(persona)
-    client = Client()
-    client.force_login(user)
-    assert (
-        'action="/s/free-them/manage/hide-signatories/"'
-        in client.get("/s/free-them/manage/").content.decode()
-    )
-    response = client.post(HIDE)
-    assert response.status_code == 302
-    assert response["Location"] == "/s/free-them/manage/"
-    assert Statement.objects.get().signatories_hidden
-    assert "Person Number1" not in _public_names(Client())
-    assert AuditLog.objects.get(action="statement.signatories_hidden").actor == user
-    # The organisers' export is unchanged: every signature, with the signer's own choice.
-    export = b"".join(client.get("/s/free-them/manage/signatures.csv").streaming_content)
-    rows = list(csv.DictReader(io.StringIO(export.decode())))
-    assert [(row["name"], row["display"]) for row in rows] == [("Person Number1", "full")]
-
-
-def test_nobody_else_can_hide_the_list(
-    client: Client, statement: Statement, outsider_client: Client, organiser_client: Client
-) -> None:
-    assert outsider_client.post(HIDE).status_code == 404
-    assert client.post(HIDE).status_code == 302  # to the login page
-    assert "/login/" in client.post(HIDE)["Location"]
-    assert organiser_client.get(HIDE).status_code == 405  # a GET changes nothing
-    assert not Statement.objects.get().signatories_hidden
-    assert not AuditLog.objects.filter(action="statement.signatories_hidden").exists()
-
-
-def test_an_admin_erases_selected_signers_on_request(
-    statement: Statement, organiser: User, client: Client
-) -> None:
-    organiser.is_superuser = organiser.is_staff = True
-    organiser.save()
-    keep = make_signature(statement, 1)
-    gone = make_signature(statement, 2)
-    client.force_login(organiser)
-    response = client.post(
-        "/admin/statements/signature/",
-        {"action": "erase", "_selected_action": [gone.pk]},
-    )
-    assert response.status_code == 302
-    assert set(Signature.objects.values_list("name", flat=True)) == {keep.name, ""}
-    assert signature_count(statement) == 2
-    erased = AuditLog.objects.get(action="signatures.erased")
-    assert erased.actor == organiser and erased.data["reason"] == "request"

@@ -13,11 +13,11 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from undersigned.abuse.models import EmailQuota, RateCounter
+from undersigned.dashboard.export import _export_sql
 from undersigned.jobs.models import Job
 from undersigned.lib import fastinsert
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import PartnerConsent, Signature, SignatureToken, Statement
-from undersigned.statements.views.organiser import _export_sql
 
 WRITTEN_BY_SIGNERS = (Signature, SignatureToken, PartnerConsent, Job, RateCounter, EmailQuota)
 

@@ -59,8 +59,14 @@ def test_signing_confirming_and_withdrawing_log_nothing_personal(
         client.post(page, {"action": "display", "display": "bogus"})
         client.get(page + "data.json")
         client.get("/s/free-them/confirm/" + "B" * 32 + "/")  # a wrong token
-        organiser_client.get("/s/free-them/manage/signatures.csv").getvalue()  # type: ignore[attr-defined]
-        organiser_client.get("/s/free-them/manage/")
+        export = organiser_client.get("/dashboard/s/free-them/signatures/export.csv")
+        export.getvalue()  # type: ignore[attr-defined]
+        organiser_client.get("/dashboard/s/free-them/")
+        # An erasure request looked up, a bad address given, and the audit log read.
+        erasure = "/dashboard/o/red-estudiantil/erasure/"
+        organiser_client.post(erasure, {"step": "find", "email": "zoraida@example.net"})
+        organiser_client.post(erasure, {"step": "find", "email": "zoraida@example"})
+        organiser_client.get("/dashboard/o/red-estudiantil/audit/")
 
         # A server error on a URL with a token, whose message quotes the address (as a
         # database error can): Django logs the path and the traceback.

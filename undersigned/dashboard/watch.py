@@ -1,5 +1,5 @@
-"""Watching a statement for abuse: held signatures, signatures per hour by country, email
-domain and network, bulk invalidation with a preview, and pausing signing. Members only."""
+"""Watching a statement for abuse: signatures per hour by country, email domain and network,
+and which signatures a bulk invalidation would take. Views are in dashboard/views/watch.py."""
 
 from __future__ import annotations
 
@@ -7,22 +7,13 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, QuerySet, Value
 from django.db.models.functions import StrIndex, Substr
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.translation import gettext_lazy
 
 from undersigned.lib.hours import Quarter, hour_zone, local_slot
-from undersigned.organisations.models import Membership
-from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement
-from undersigned.statements.views.organiser import _get_statement_for_member
 
 HOURS_SHOWN = 48
 TOP_PER_HOUR = 5
@@ -132,12 +123,8 @@ class InvalidateForm(forms.Form):
         return {data["by"]: data[data["by"]]}
 
 
-def _watch_page(
-    request: HttpRequest, statement: Statement, form: InvalidateForm, preview: int | None
-) -> HttpResponse:
-    by = request.GET.get("by", "country")
-    if by not in dict(BY_CHOICES):
-        by = "country"
+def held_counts(statement: Statement) -> list[tuple[str, str, int]]:
+    """(reason, its label, how many) of the signatures held as suspect and not yet reviewed."""
     held = dict(
         Signature.objects.filter(statement=statement)
         .exclude(hold_reason="")
@@ -146,83 +133,8 @@ def _watch_page(
         .annotate(n=Count("id"))
         .values_list("hold_reason", "n")
     )
-    response = render(
-        request,
-        "statements/watch.html",
-        {
-            "statement": statement,
-            "by": by,
-            "by_choices": BY_CHOICES,
-            "hours": per_hour(statement, by, timezone.now()),
-            "hours_shown": HOURS_SHOWN,
-            "held": [
-                (value, label, held[value])
-                for value, label in Signature.HoldReason.choices
-                if held.get(value)
-            ],
-            "held_total": sum(held.values()),
-            "form": form,
-            "preview": preview,
-        },
-        status=400 if form.is_bound and not form.is_valid() else 200,
-    )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@login_required
-@require_safe
-def watch(request: HttpRequest, slug: str) -> HttpResponse:
-    statement = _get_statement_for_member(request, slug)
-    # The invalidation form previews with a GET: nothing changes until its POST.
-    if "preview" in request.GET:
-        form = InvalidateForm(request.GET)
-        preview = form.matching(statement).count() if form.is_valid() else None
-        return _watch_page(request, statement, form, preview)
-    return _watch_page(request, statement, InvalidateForm(initial={"by": "domain"}), None)
-
-
-@login_required
-@require_POST
-def invalidate(request: HttpRequest, slug: str) -> HttpResponse:
-    statement = _get_statement_for_member(request, slug, Membership.Role.EDITOR)
-    form = InvalidateForm(request.POST)
-    if not form.is_valid():
-        return _watch_page(request, statement, form, None)
-    count = actions.invalidate_signatures(
-        statement, form.matching(statement), actor=request.user, criteria=form.describe()
-    )
-    messages.success(
-        request,
-        ngettext("%(count)d signature invalidated.", "%(count)d signatures invalidated.", count)
-        % {"count": count},
-    )
-    return redirect("watch", statement.slug)
-
-
-@login_required
-@require_POST
-def review_held(request: HttpRequest, slug: str) -> HttpResponse:
-    """Release the held signatures (all, or those held for one reason), or reject them."""
-    statement = _get_statement_for_member(request, slug, Membership.Role.EDITOR)
-    release = request.POST.get("action") == "release"
-    reason = request.POST.get("reason", "")
-    if reason and reason not in Signature.HoldReason.values:
-        reason = ""
-    count = actions.review_held(statement, release=release, reason=reason, actor=request.user)
-    if release:
-        text = ngettext("%(count)d signature released.", "%(count)d signatures released.", count)
-    else:
-        text = ngettext("%(count)d signature rejected.", "%(count)d signatures rejected.", count)
-    messages.success(request, text % {"count": count})
-    return redirect("watch", statement.slug)
-
-
-@login_required
-@require_POST
-def pause(request: HttpRequest, slug: str) -> HttpResponse:
-    statement = _get_statement_for_member(request, slug, Membership.Role.EDITOR)
-    paused = request.POST.get("paused") == "1"
-    actions.pause_signing(statement, paused=paused, actor=request.user)
-    messages.success(request, _("Signing is paused.") if paused else _("Signing is open again."))
-    return redirect("watch", statement.slug)
+    return [
+        (value, str(label), held[value])
+        for value, label in Signature.HoldReason.choices
+        if held.get(value)
+    ]

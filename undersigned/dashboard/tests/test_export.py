@@ -1,3 +1,6 @@
+"""The signature export (dashboard/export.py): what it holds, formula cells neutralised, and the
+database writing the very bytes csv.writer would."""
+
 from __future__ import annotations
 
 import csv
@@ -6,14 +9,13 @@ import io
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import make_signature
 from undersigned.statements.models import Signature, Statement
 
-EXPORT = "/s/free-them/manage/signatures.csv"
-MANAGE = "/s/free-them/manage/"
+EXPORT = "/dashboard/s/free-them/signatures/export.csv"
+OVERVIEW = "/dashboard/s/free-them/"
 
 
 def _csv(response: object) -> list[list[str]]:
@@ -43,7 +45,7 @@ def test_outsiders_get_404_and_see_no_email(
     statement: Statement, outsider_client: Client, client: Client
 ) -> None:
     make_signature(statement, 1)
-    for url in (EXPORT, MANAGE):
+    for url in (EXPORT, OVERVIEW):
         response = outsider_client.get(url)
         assert response.status_code == 404
         assert b"p1@example.org" not in response.content
@@ -55,7 +57,8 @@ def test_outsiders_get_404_and_see_no_email(
 def test_unknown_statement_is_404_for_members(
     organiser_client: Client, statement: Statement
 ) -> None:
-    assert organiser_client.get("/s/nope/manage/").status_code == 404
+    assert organiser_client.get("/dashboard/s/nope/").status_code == 404
+    assert organiser_client.get("/dashboard/s/nope/signatures/export.csv").status_code == 404
 
 
 def test_formula_cells_are_neutralised_and_quoted(
@@ -149,33 +152,6 @@ def test_the_database_writes_the_csv_lines_as_csv_writer_would(
     written = io.StringIO()
     csv.writer(written).writerows(rows)
     assert body == written.getvalue().encode()
-
-
-def test_manage_page_shows_signatures_per_day(
-    organiser_client: Client, statement: Statement
-) -> None:
-    # Noon of today where the site is: the table counts per day in TIME_ZONE.
-    now = timezone.localtime().replace(hour=12)
-    for n in range(3):
-        make_signature(statement, n, confirmed_at=now)
-    # Another quarter of an hour of the same day.
-    make_signature(statement, 4, confirmed_at=now + dt.timedelta(minutes=20))
-    make_signature(statement, 5, confirmed_at=now - dt.timedelta(days=1))
-    make_signature(
-        statement,
-        6,
-        kind="organisation",
-        organisation_name="Waiting Union",
-        state=Signature.State.AWAITING_APPROVAL,
-        confirmed_at=now,
-    )
-    response = organiser_client.get(MANAGE)
-    assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
-    rows = [(row["day"], row["confirmed"]) for row in response.context["per_day"]]
-    # Email confirmations per day, organisations waiting for approval included.
-    assert rows == [(now.date(), 5), ((now - dt.timedelta(days=1)).date(), 1)]
-    assert "Waiting Union" in response.content.decode()
 
 
 def test_export_cells_have_one_format_on_every_database(

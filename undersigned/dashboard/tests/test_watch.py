@@ -1,4 +1,5 @@
-"""The organiser's abuse watch: per-hour figures, bulk invalidation, pausing signing."""
+"""The abuse watch in the dashboard: per-hour figures, held signatures, bulk invalidation, pausing
+signing."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ URLS = ("watch/", "watch/invalidate/", "watch/held/", "watch/pause/")
 def test_outsiders_get_404_everywhere(
     statement: Statement, outsider_client: Client, path: str
 ) -> None:
-    url = f"/s/{statement.slug}/manage/{path}"
+    url = f"/dashboard/s/{statement.slug}/{path}"
     assert outsider_client.get(url).status_code in (404, 405)
     assert outsider_client.post(url, {"paused": "1", "action": "reject"}).status_code in (404, 405)
     assert outsider_client.get(url).status_code != 200
@@ -32,7 +33,7 @@ def test_outsiders_get_404_everywhere(
 
 @pytest.mark.parametrize("path", URLS)
 def test_anonymous_visitors_are_sent_to_log_in(statement: Statement, path: str) -> None:
-    response = Client().post(f"/s/{statement.slug}/manage/{path}")
+    response = Client().post(f"/dashboard/s/{statement.slug}/{path}")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
 
@@ -68,7 +69,7 @@ def surge(midday: dt.datetime, statement: Statement) -> Statement:
 def test_signatures_per_hour_by_country_domain_and_network(
     surge: Statement, member_client: Client, by: str, shown: str
 ) -> None:
-    response = member_client.get(f"/s/{surge.slug}/manage/watch/?by={by}")
+    response = member_client.get(f"/dashboard/s/{surge.slug}/watch/?by={by}")
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     hours = response.context["hours"]
@@ -85,7 +86,7 @@ def test_an_hours_quarters_add_up_and_its_most_frequent_come_first(
     for n, (minute, country) in enumerate(countries.items()):
         make_signature(statement, n, country=country, created_at=at + dt.timedelta(minutes=minute))
     with time_machine.travel((at + dt.timedelta(hours=1, minutes=5)).timestamp(), tick=False):
-        response = _client_for(member).get(f"/s/{statement.slug}/manage/watch/?by=country")
+        response = _client_for(member).get(f"/dashboard/s/{statement.slug}/watch/?by=country")
     [hour] = response.context["hours"]
     assert hour["total"] == 7
     # XX in three quarters, PE in one; then AA before ES, each once.
@@ -101,7 +102,7 @@ def test_the_two_hours_the_clocks_go_back_are_counted_apart(
         at = dt.datetime.fromisoformat(f"2026-10-25T{utc}:00+00:00")
         make_signature(statement, n, email=f"p{n}@example.org", created_at=at)
     with time_machine.travel(dt.datetime.fromisoformat("2026-10-25T12:00:00+00:00").timestamp()):
-        response = _client_for(member).get(f"/s/{statement.slug}/manage/watch/?by=country")
+        response = _client_for(member).get(f"/dashboard/s/{statement.slug}/watch/?by=country")
     assert [hour["total"] for hour in response.context["hours"]] == [2, 1]
     assert response.content.decode().count("2026-10-25 02:00") == 2
 
@@ -116,7 +117,7 @@ def test_the_two_hours_the_clocks_go_back_are_counted_apart(
 def test_bulk_invalidation_previews_then_invalidates(
     surge: Statement, organiser_client: Client, criteria: dict[str, str], expected: int
 ) -> None:
-    url = f"/s/{surge.slug}/manage/watch/"
+    url = f"/dashboard/s/{surge.slug}/watch/"
     preview = organiser_client.get(url, {"preview": "1", **criteria})
     assert preview.context["preview"] == expected
     assert Signature.objects.filter(state=Signature.State.REJECTED).count() == 0
@@ -139,9 +140,11 @@ def test_bulk_invalidation_by_time_window(
         "start": (now - dt.timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M"),
         "end": (now - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
     }
-    preview = organiser_client.get(f"/s/{surge.slug}/manage/watch/", {"preview": "1", **criteria})
+    preview = organiser_client.get(
+        f"/dashboard/s/{surge.slug}/watch/", {"preview": "1", **criteria}
+    )
     assert preview.context["preview"] == 3
-    organiser_client.post(f"/s/{surge.slug}/manage/watch/invalidate/", criteria)
+    organiser_client.post(f"/dashboard/s/{surge.slug}/watch/invalidate/", criteria)
     assert set(Signature.objects.filter(state="rejected").values_list("country", flat=True)) == {
         "ES"
     }
@@ -159,7 +162,7 @@ def test_bulk_invalidation_by_time_window(
 def test_bad_invalidation_criteria_give_a_form_error_and_change_nothing(
     surge: Statement, organiser_client: Client, criteria: dict[str, str]
 ) -> None:
-    response = organiser_client.post(f"/s/{surge.slug}/manage/watch/invalidate/", criteria)
+    response = organiser_client.post(f"/dashboard/s/{surge.slug}/watch/invalidate/", criteria)
     assert response.status_code == 400
     assert response.context["form"].errors
     assert not Signature.objects.filter(state=Signature.State.REJECTED).exists()
@@ -169,7 +172,7 @@ def test_pausing_keeps_the_page_and_refuses_signatures(
     statement: Statement, member_client: Client
 ) -> None:
     make_signature(statement, 1)
-    member_client.post(f"/s/{statement.slug}/manage/watch/pause/", {"paused": "1"})
+    member_client.post(f"/dashboard/s/{statement.slug}/watch/pause/", {"paused": "1"})
     page = Client().get(f"/s/{statement.slug}/en/")
     assert page.status_code == 200
     assert "Signing is paused" in page.content.decode()
@@ -179,7 +182,7 @@ def test_pausing_keeps_the_page_and_refuses_signatures(
     assert response.status_code == 409
     assert Signature.objects.count() == 1
     assert AuditLog.objects.filter(action="statement.paused").exists()
-    member_client.post(f"/s/{statement.slug}/manage/watch/pause/", {"paused": "0"})
+    member_client.post(f"/dashboard/s/{statement.slug}/watch/pause/", {"paused": "0"})
     response = Client().post(f"/s/{statement.slug}/en/sign/", sign_data(statement))
     assert response.status_code == 302
     assert Signature.objects.count() == 2
@@ -188,8 +191,8 @@ def test_pausing_keeps_the_page_and_refuses_signatures(
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("get", "signatures.csv"),
-        ("post", "hide-signatories/"),
+        ("get", "signatures/export.csv"),
+        ("post", "privacy/signatories/"),
         ("post", "watch/invalidate/"),
         ("post", "watch/held/"),
         ("post", "watch/pause/"),
@@ -198,10 +201,19 @@ def test_pausing_keeps_the_page_and_refuses_signatures(
 def test_viewers_see_but_neither_export_nor_change(
     statement: Statement, viewer_client: Client, method: str, path: str
 ) -> None:
-    assert viewer_client.get(f"/s/{statement.slug}/manage/").status_code == 200
-    assert viewer_client.get(f"/s/{statement.slug}/manage/watch/").status_code == 200
-    data = {"paused": "1", "action": "reject", "by": "domain", "domain": "example.org"}
-    response = getattr(viewer_client, method)(f"/s/{statement.slug}/manage/{path}", data)
+    assert viewer_client.get(f"/dashboard/s/{statement.slug}/").status_code == 200
+    page = viewer_client.get(f"/dashboard/s/{statement.slug}/watch/")
+    assert page.status_code == 200
+    # No button that would only lead to a refusal.
+    assert 'method="post"' not in page.content.decode().split("<main", 1)[1].split("</main>")[0]
+    data = {
+        "paused": "1",
+        "hidden": "1",
+        "action": "reject",
+        "by": "domain",
+        "domain": "example.org",
+    }
+    response = getattr(viewer_client, method)(f"/dashboard/s/{statement.slug}/{path}", data)
     assert response.status_code == 403
     statement.refresh_from_db()
     assert not statement.signing_paused and not statement.signatories_hidden

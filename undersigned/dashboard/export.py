@@ -1,79 +1,17 @@
-"""Pages for members of the organisation that owns a statement. Anyone else gets 404."""
+"""The signature export as CSV: the SQL that writes its cells (and on PostgreSQL its lines) in
+the database, read in chunks by undersigned.lib.csvexport. The dashboard's export views use it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.db.models import QuerySet
 
-from undersigned.audit.models import record
-from undersigned.dashboard.access import statement_for
 from undersigned.lib import csvexport
 from undersigned.lib.csvsafe import FORMULA_START, SKIPPED_BEFORE_FORMULA
-from undersigned.lib.hours import Quarter, local_slot
-from undersigned.organisations.models import Membership
-from undersigned.statements import privacy
 from undersigned.statements.models import Signature, Statement
-
-
-def _get_statement_for_member(
-    request: HttpRequest, slug: str, role: str = Membership.Role.VIEWER
-) -> Statement:
-    """The statement, for a member of its organisation with at least `role` (see
-    undersigned.dashboard.access: 404 for anyone else, 403 below the role, both logged)."""
-    return statement_for(request, slug, role)[0]
-
-
-@login_required
-@require_safe
-def manage(request: HttpRequest, slug: str) -> HttpResponse:
-    statement = _get_statement_for_member(request, slug)
-    to_day = local_slot(timezone.get_current_timezone(), day=True)
-    days: dict[dt.date, int] = {}
-    for quarter, n in (
-        Signature.objects.filter(
-            statement=statement,
-            state__in=(Signature.State.CONFIRMED, Signature.State.AWAITING_APPROVAL),
-            confirmed_at__isnull=False,
-        )
-        .annotate(at=Quarter("confirmed_at"))
-        .values_list("at")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        day = to_day(quarter)
-        days[day] = days.get(day, 0) + n
-    per_day = [{"day": day, "confirmed": days[day]} for day in sorted(days, reverse=True)]
-    by_state = dict(
-        Signature.objects.filter(statement=statement)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
-    awaiting = Signature.objects.filter(
-        statement=statement, state=Signature.State.AWAITING_APPROVAL
-    ).order_by("confirmed_at")
-    response = render(
-        request,
-        "statements/manage.html",
-        {
-            "statement": statement,
-            "per_day": per_day,
-            "states": [(label, by_state.get(value, 0)) for value, label in Signature.State.choices],
-            "awaiting": awaiting,
-        },
-    )
-    response["Cache-Control"] = "no-store"
-    return response
-
 
 EXPORT_COLUMNS = (
     ("created_at", "signed_at"),
@@ -116,13 +54,13 @@ def _export_sql(
     then the formula check); done by the database they cost a few. A formula-like cell gets
     the same leading quote as lib.csvsafe.neutralise gives it. Fetching the cells from
     PostgreSQL still cost ~7 us a row, half of its export: there it joins them into the line
-    too, quoted as csv.writer quotes (test_organiser checks it writes the same bytes), which
+    too, quoted as csv.writer quotes (test_export checks it writes the same bytes), which
     took a million rows from 15.8 s to 11-12 s. SQLite is slower at that than csv.writer
     (18-27 s instead of 12 s), so there Python writes the line.
 
     On SQLite a GLOB on the cell's first character comes before the formula check, which then
     runs only for a cell that starts with a sign or a skipped character: the check on every
-    text cell cost 2.8 s of a million rows' 7.5 s query, the GLOB 0.4 s (test_organiser
+    text cell cost 2.8 s of a million rows' 7.5 s query, the GLOB 0.4 s (test_export
     checks every sign gets through it).
     """
     params: list[Any] = []
@@ -168,7 +106,7 @@ def _export_sql(
 
 
 def where_of(rows: QuerySet[Signature]) -> tuple[str, list[Any]]:
-    """The WHERE clause of a queryset on signatures alone (no joins), for _export_rows."""
+    """The WHERE clause of a queryset on signatures alone (no joins), for export_rows."""
     query = rows.query
     compiler = query.get_compiler(connection=connection)
     sql, params = compiler.compile(query.where)
@@ -220,20 +158,3 @@ def export_rows(statement: Statement, rows: QuerySet[Signature] | None = None) -
 
     header = [header for _field, header in EXPORT_COLUMNS]
     return csvexport.keyset_rows(header, fetch, lines=_lines_by_database())
-
-
-@login_required
-@require_safe
-def export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    statement = _get_statement_for_member(request, slug, Membership.Role.EDITOR)
-    record("signatures.exported", actor=request.user, statement=statement)
-    return csvexport.download(export_rows(statement), f"{statement.slug}-signatures.csv")
-
-
-@login_required
-@require_POST
-def hide_signatories(request: HttpRequest, slug: str) -> HttpResponse:
-    """One button for when the risk changes: no signer's name on public pages from now on."""
-    statement = _get_statement_for_member(request, slug, Membership.Role.EDITOR)
-    privacy.hide_signatories(statement, actor=request.user)
-    return redirect("manage", slug)

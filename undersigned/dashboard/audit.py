@@ -1,0 +1,157 @@
+"""An organisation's audit log as its owners read it: which rows are the organisation's, what
+each action is called, and which of a row's data are shown. The log holds no personal data by
+design (undersigned.audit.models.record); names of people are shown only for the
+organisation's current members. The view is in dashboard/views/audit.py."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from undersigned.audit.models import AuditLog
+from undersigned.organisations.models import Organisation
+from undersigned.statements.models import Statement
+
+ACTIONS: dict[str, Promise] = {
+    "access.denied": _("Access refused"),
+    "organisation.created": _("Organisation created"),
+    "organisation.changed": _("Organisation's details changed"),
+    "invitation.sent": _("Invitation sent"),
+    "invitation.revoked": _("Invitation revoked"),
+    "invitation.accepted": _("Invitation accepted"),
+    "member.role_changed": _("Member's role changed"),
+    "member.removed": _("Member removed"),
+    "member.left": _("Member left"),
+    "erasure.requested": _("Erasure request handled"),
+    "statement.created": _("Statement created"),
+    "statement.copied": _("Statement copied"),
+    "statement.published": _("Statement published"),
+    "statement.closed": _("Statement closed"),
+    "statement.reopened": _("Statement reopened"),
+    "statement.settings": _("Settings changed"),
+    "statement.version_added": _("Language version added"),
+    "statement.version_edited": _("Language version edited"),
+    "statement.signatories_hidden": _("Signatory list hidden"),
+    "statement.signatories_shown": _("Signatory list shown again"),
+    "statement.keep_count_changed": _("Keeping the count after erasure changed"),
+    "statement.paused": _("Signing paused"),
+    "statement.resumed": _("Signing opened again"),
+    "signature.confirmed": _("Signature confirmed by its signer"),
+    "signature.withdrawn": _("Signature withdrawn by its signer"),
+    "signature.display_changed": _("Signer changed how they are listed"),
+    "signature.hidden": _("Signature hidden from the public list"),
+    "signature.paper_entered": _("Paper signature entered"),
+    "signature.approved": _("Organisation's signature approved"),
+    "signature.rejected": _("Organisation's signature rejected"),
+    "signatures.exported": _("Signatures exported"),
+    "signatures.erased": _("Signers erased"),
+    "signatures.invalidated": _("Signatures invalidated in bulk"),
+    "signatures.released": _("Held signatures released"),
+    "signatures.rejected": _("Held signatures rejected"),
+    "follower.confirmed": _("Follower confirmed"),
+    "follower.unsubscribed": _("Follower unsubscribed"),
+    "followers.erased": _("Followers erased"),
+    "update.saved": _("Update saved"),
+    "update.published": _("Update published"),
+    "update.deleted": _("Update deleted"),
+    "update.mailing_requested": _("Update emailed"),
+    "source.created": _("Source created"),
+    "source.renamed": _("Source renamed"),
+    "source.deleted": _("Source deleted"),
+    "partner.added": _("Partner added"),
+    "partner.removed": _("Partner removed"),
+    "partner.signers_exported": _("Partner exported its signers"),
+}
+
+# Names of the data fields shown, in the order shown (JSON keeps no order on PostgreSQL); any
+# other field comes after them, under its own name.
+FIELDS: dict[str, Promise] = {
+    "reason": _("reason"),
+    "before": _("before"),
+    "after": _("now"),
+    "was": _("was"),
+    "code": _("code"),
+    "role": _("role"),
+    "new_member": _("new member"),
+    "fields": _("fields"),
+    "filters": _("filters"),
+    "searched": _("searched"),
+    "criteria": _("criteria"),
+    "count": _("how many"),
+    "counted": _("counted"),
+    "deleted": _("deleted"),
+    "kept_in_count": _("kept in the count"),
+    "signatures": _("signatures erased"),
+    "followers": _("followings deleted"),
+    "keep_count": _("keep the count"),
+    "view": _("page"),
+}
+# Data not worth showing on the organisation's own log: its own key.
+HIDDEN_FIELDS = frozenset(("organisation",))
+
+
+def rows_of(organisation: Organisation) -> QuerySet[AuditLog]:
+    """The rows about the organisation's statements, and those about the organisation itself
+    (no statement; its key in the data, or as the object of an organisation.* action)."""
+    statements = Statement.objects.filter(organisation=organisation).values("pk")
+    return AuditLog.objects.filter(
+        Q(statement__in=statements)
+        | Q(statement__isnull=True, data__organisation=organisation.pk)
+        | Q(statement__isnull=True, action__startswith="organisation.", object_id=organisation.pk)
+    ).select_related("statement", "actor")
+
+
+class AuditFilterForm(forms.Form):
+    statement = forms.ChoiceField(label=_("Statement"), required=False)
+    person = forms.ChoiceField(label=_("Person"), required=False)
+
+    def __init__(
+        self, *args: Any, statements: list[Statement], members: dict[int, str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        statement = cast(forms.ChoiceField, self.fields["statement"])
+        person = cast(forms.ChoiceField, self.fields["person"])
+        statement.choices = [("", _("all statements")), *((s.slug, s.slug) for s in statements)]
+        person.choices = [("", _("everyone")), *((str(pk), name) for pk, name in members.items())]
+        self.statements = {s.slug: s for s in statements}
+
+    def apply(self, rows: QuerySet[AuditLog]) -> QuerySet[AuditLog]:
+        if not self.is_valid():
+            return rows.none()
+        data = self.cleaned_data
+        if data["statement"]:
+            rows = rows.filter(statement=self.statements[data["statement"]])
+        if data["person"]:
+            rows = rows.filter(actor_id=int(data["person"]))
+        return rows
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(_value(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_value(item)}" for key, item in sorted(value.items()))
+    return str(value)
+
+
+def details(row: AuditLog, members: dict[int, str]) -> list[tuple[str, str]]:
+    """(field, value) of the row's data worth showing, and the member a member.* row is about."""
+    shown = []
+    if row.action.startswith("member.") and row.object_id in members:
+        shown.append((str(_("member")), members[row.object_id]))
+    data = row.data if isinstance(row.data, dict) else {}
+    known = [key for key in FIELDS if key in data]
+    for key in [*known, *sorted(set(data) - set(known) - HIDDEN_FIELDS)]:
+        shown.append((str(FIELDS.get(key, key)), _value(data[key])))
+    return shown
+
+
+def action_label(action: str) -> str:
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else action

@@ -1,0 +1,122 @@
+"""What the dashboard does for signers' privacy: whether a statement keeps the count after
+erasure, and erasure requests (someone who cannot use their own link asks the organisation to
+erase them). Hiding the whole signatory list is undersigned.statements.privacy's. Each change
+is audited with counts, never an address. Views are in dashboard/views/privacy.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from undersigned.audit.models import record
+from undersigned.dashboard.statement_actions import User
+from undersigned.lib.emails import canonical_email
+from undersigned.organisations.models import Organisation
+from undersigned.statements.models import Signature, Statement
+from undersigned.statements.privacy import erase_signers
+from undersigned.updates import actions as updates
+from undersigned.updates.models import Follower
+
+
+class KeepCountForm(forms.Form):
+    keep_count_after_erasure = forms.BooleanField(
+        label=_("Keep the count after erasure"),
+        required=False,
+        help_text=Statement._meta.get_field("keep_count_after_erasure").help_text,
+    )
+
+
+class ErasureForm(forms.Form):
+    email = forms.EmailField(
+        label=_("The person's email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_email(self) -> str:
+        """The canonical address, as signatures and followers are found by."""
+        return canonical_email(self.cleaned_data["email"])
+
+
+def set_keep_count(statement: Statement, keep: bool, actor: User) -> bool:
+    """Whether erasing a confirmed signer of `statement` from now on keeps an anonymous row
+    that counts. True if this changed anything."""
+    with transaction.atomic():
+        current = Statement.objects.select_for_update().get(pk=statement.pk)
+        if current.keep_count_after_erasure == keep:
+            return False
+        current.keep_count_after_erasure = keep
+        current.save(update_fields=("keep_count_after_erasure",))
+        record(
+            "statement.keep_count_changed",
+            actor=actor,
+            statement=current,
+            object_id=current.pk,
+            keep_count=keep,
+        )
+    statement.keep_count_after_erasure = keep
+    return True
+
+
+def signatures_of(organisation: Organisation, email_canonical: str) -> list[Signature]:
+    """The address's signatures on the organisation's statements, not erased yet, with their
+    statements; no more than the organisation's editors see in its signature lists."""
+    return list(
+        Signature.objects.filter(
+            statement__organisation=organisation,
+            email_canonical=email_canonical,
+            erased_at__isnull=True,
+        )
+        .select_related("statement")
+        .only("state", "created_at", "statement")
+        .order_by("statement__slug", "pk")
+    )
+
+
+@dataclass
+class Erased:
+    signatures: int
+    followers: int
+
+
+def erase_on_request(organisation: Organisation, email_canonical: str, actor: User) -> Erased:
+    """Erase the address's signatures on the organisation's statements, each as its statement
+    keeps the count after erasure, and delete its followings of them; audited with counts."""
+    erased = 0
+    found = Signature.objects.filter(
+        statement__organisation=organisation, email_canonical=email_canonical
+    )
+    statements = Statement.objects.filter(pk__in=found.values("statement")).order_by("pk")
+    for statement in statements:
+        erased += erase_signers(
+            statement,
+            found.filter(statement=statement),
+            reason="request",
+            actor=actor,
+        )
+    with transaction.atomic():
+        followers = 0
+        following = Follower.objects.filter(
+            statement__organisation=organisation, email_canonical=email_canonical
+        ).select_related("statement")
+        for follower in following:
+            if updates.erase(Follower.objects.filter(pk=follower.pk)):
+                followers += 1
+                record(
+                    "followers.erased",
+                    actor=actor,
+                    statement=follower.statement,
+                    reason="request",
+                    deleted=1,
+                )
+        record(
+            "erasure.requested",
+            actor=actor,
+            organisation=organisation.pk,
+            signatures=erased,
+            followers=followers,
+        )
+    return Erased(signatures=erased, followers=followers)
