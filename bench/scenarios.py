@@ -24,7 +24,8 @@ def export(base: str, slug: str, session: str, server: Server) -> dict[str, Any]
     sampler = threading.Thread(target=sample)
     sampler.start()
     request = urllib.request.Request(
-        f"{base}/s/{slug}/manage/signatures.csv", headers={"Cookie": f"sessionid={session}"}
+        f"{base}/dashboard/s/{slug}/signatures/export.csv",
+        headers={"Cookie": f"sessionid={session}"},
     )
     started = time.monotonic()
     size = lines = 0
