@@ -145,6 +145,21 @@ class SignForm(forms.Form):
         self.statement = statement
         self.fields = dict(_prepared_fields(_FieldsKey.of(statement)))
 
+    def _clean_fields(self) -> None:
+        """Django's own cleaning of each field and its clean_<field>, without making a bound
+        field for each first: those are for showing the form, which a valid one, as nearly
+        every form of a surge is, never is. None of the sign form's fields is disabled or a
+        file, the cases where Django reads a field's value otherwise."""
+        for name, field in self.fields.items():
+            value = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            try:
+                self.cleaned_data[name] = field.clean(value)
+                clean = getattr(self, f"clean_{name}", None)
+                if clean is not None:
+                    self.cleaned_data[name] = clean()
+            except ValidationError as error:
+                self.add_error(name, error)
+
     def clean_name(self) -> str:
         return publishable(self.cleaned_data["name"])
 
