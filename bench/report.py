@@ -63,7 +63,7 @@ def table(database: str, results: dict[str, Any]) -> str:
 
 SCENARIOS = ("ceiling", "page", "count", "list_shallow", "list_deep", "sign")
 DATABASES = (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"))
-# The targets of issue 3, by the row they apply to.
+# The targets, by the row they apply to.
 TARGETS = {
     "page": "≥ 0.8 of the ceiling",
     "count": "≥ 0.8 of the ceiling",

@@ -34,9 +34,6 @@ def beyond_limits(keys: Sequence[str], now: dt.datetime) -> list[bool]:
     for each whether it went past any limit. Call inside the transaction that stores them.
 
     One statement for every window, not one each: a round trip fewer per batch on PostgreSQL.
-    The sign benchmark there went from 350 to 384 a second (medians of 4 runs, alternated),
-    but within the runs' spread: sending all of a batch's statements in 3 round trips instead
-    of 7 (psycopg's pipeline mode) gained nothing measurable.
     """
     limits = parse_limits(settings.SIGN_RATE_LIMITS)
     events: list[tuple[str, int]] = []

@@ -50,18 +50,16 @@ def _export_sql(
     """The export as one query whose rows are the key and the CSV's cells, ready to write; on
     PostgreSQL the key and the whole CSV line.
 
-    A million rows went through Python at ~18 us each (datetime conversion, then formatting,
-    then the formula check); done by the database they cost a few. A formula-like cell gets
-    the same leading quote as lib.csvsafe.neutralise gives it. Fetching the cells from
-    PostgreSQL still cost ~7 us a row, half of its export: there it joins them into the line
-    too, quoted as csv.writer quotes (test_export checks it writes the same bytes), which
-    took a million rows from 15.8 s to 11-12 s. SQLite is slower at that than csv.writer
-    (18-27 s instead of 12 s), so there Python writes the line.
+    The database converts datetimes, formats and runs the formula check for a fraction of
+    what each row costs in Python. A formula-like cell gets the same leading quote as
+    lib.csvsafe.neutralise gives it. Fetching the cells from PostgreSQL is a large part of its
+    export, so there it joins them into the line too, quoted as csv.writer quotes (test_export
+    checks it writes the same bytes). SQLite is slower at that than csv.writer, so there
+    Python writes the line.
 
     On SQLite a GLOB on the cell's first character comes before the formula check, which then
-    runs only for a cell that starts with a sign or a skipped character: the check on every
-    text cell cost 2.8 s of a million rows' 7.5 s query, the GLOB 0.4 s (test_export
-    checks every sign gets through it).
+    runs only for a cell that starts with a sign or a skipped character: the GLOB costs much
+    less than the check on every text cell (test_export checks every sign gets through it).
     """
     params: list[Any] = []
     cells = []
@@ -120,9 +118,7 @@ def _lines_by_database() -> bool:
 def _csv_quoted(cell: str) -> str:
     """The cell as csv.writer writes it, in PostgreSQL: NULL as nothing; in double quotes, its
     own doubled, when it holds a comma, a double quote or a line break."""
-    # Four plain searches cost less than one regular expression. With them and _iso_utc's one
-    # to_char, the benchmark's export of a million rows went from 12.5 to 7.6 s (medians of 3,
-    # alternated), of which the query alone from 9.0 to 6.8 s.
+    # Four plain searches cost less than one regular expression.
     found = [f"strpos({cell}, {mark})" for mark in ("','", """'"'""", "chr(13)", "chr(10)")]
     special = " + ".join(found) + " > 0"
     return (

@@ -26,7 +26,7 @@ ORG = r"(?P<slug>[-a-zA-Z0-9_]+)"
 
 urlpatterns = [
     path("", home.home, name="home"),
-    # Signatures (issue 5): list, moderation, hide/remove, paper entry, export.
+    # Signatures: list, moderation, hide/remove, paper entry, export.
     path("s/<slug:slug>/signatures/", signatures.signature_list, name="signatures"),
     path("s/<slug:slug>/signatures/export.csv", signatures.export, name="signatures_export"),
     path("s/<slug:slug>/signatures/moderation/", signatures.moderation, name="moderation"),
@@ -54,10 +54,10 @@ urlpatterns = [
     # Privacy: the whole signatory list, the count after erasure (views/privacy.py).
     path("s/<slug:slug>/privacy/", privacy.privacy_page, name="privacy"),
     path("s/<slug:slug>/privacy/signatories/", privacy.signatories, name="signatories"),
-    # Charts and sources (issue 5)
+    # Charts and sources
     path("s/<slug:slug>/charts/", charts.charts_page, name="charts"),
     path("s/<slug:slug>/sources/", charts.sources_page, name="sources"),
-    # Updates (issue 6)
+    # Updates
     path("s/<slug:slug>/updates/", updates.update_list, name="updates"),
     path("s/<slug:slug>/updates/new/", updates.update_edit, name="update_new"),
     path("s/<slug:slug>/updates/<int:pk>/", updates.update_edit, name="update"),
@@ -89,7 +89,7 @@ urlpatterns = [
     re_path(
         r"^invitation/(?P<token>[-a-zA-Z0-9_]{16,64})/$", members.invitation, name="invitation"
     ),
-    # Statements (issue 5): the list and creation per organisation, the rest per statement.
+    # Statements: the list and creation per organisation, the rest per statement.
     path("o/<slug:organisation>/statements/", statements.statement_list, name="statements"),
     path("o/<slug:organisation>/statements/new/", statements.statement_new, name="statement_new"),
     path("s/<slug:slug>/", statements.statement_detail, name="statement"),

@@ -40,11 +40,8 @@ def _bookkeeping() -> Iterator[None]:
     Losing one to a power cut or a crash of the machine (not of the process: the database's
     log has it by then) costs at most a batch of emails sent twice, as a worker killed
     between a send and the deletion of its job costs anyway; the next durable commit of
-    anyone's makes it durable too. Under the sign benchmark a commit waited ~2 ms for the disk
-    on SQLite, with the write lock held, and the worker makes ~160 a second at 800 signatures
-    a second. Without that wait, 3 runs each, alternated, on a 1,000-signature statement:
-    signatures a second +6% on SQLite (797/807/761 to 837/853/843), +4% on PostgreSQL
-    (631/677/657 to 689/692/667); on the benchmark's 1,000,000, unchanged within noise.
+    anyone's makes it durable too. Waiting for the disk would hold the signers' write lock
+    all that time, and the worker commits many of these during a surge of signatures.
     """
     with write_lock():
         relax = not connection.in_atomic_block
@@ -150,16 +147,13 @@ def _claim(batch: int, settled: list[int] | None = None) -> list[Job]:
     due ones that returns what running them needs.
 
     Workers never get the same job: on SQLite the statement runs under the write lock, on
-    PostgreSQL the rows it picks are locked and those another worker holds are skipped. (Its
-    earlier form, a SELECT then an UPDATE of those still free then a SELECT of the rows, made
-    the worker threads pick the same first jobs, and cost two more queries each time.)
+    PostgreSQL the rows it picks are locked and those another worker holds are skipped.
 
     The worker's writes take the same write lock as the signers' group commits: on SQLite a
-    signers' commit that ran into one of them slept in SQLite's busy handler (1, 2, 5, 10… ms)
-    and every signer in its batch with it. With the lock, p99 of the sign benchmark went from
-    230-480 ms to 125-290 ms (3 runs each, alternated) and signatures a second up by ~5%.
-    Nothing but the statement runs under the lock (the Job objects are built after it): the
-    worker runs niced, and while it holds the lock the signers wait for it to get a CPU back.
+    signers' commit that ran into one of them would sleep in SQLite's busy handler (1, 2, 5,
+    10… ms), and every signer in its batch with it. Nothing but the statement runs under the
+    lock (the Job objects are built after it): the worker runs niced, and while it holds the
+    lock the signers wait for it to get a CPU back.
 
     The jobs of the previous batch that are `settled` (sent) are deleted in the same
     transaction: one bookkeeping transaction a batch instead of two.
@@ -194,8 +188,8 @@ def _claim(batch: int, settled: list[int] | None = None) -> list[Job]:
             rows = cursor.fetchall()
     # What running and rescheduling a job reads; both databases hand JSON over as text here
     # (Django's PostgreSQL backend asks psycopg for it so). Made as Model.from_db does, with
-    # the other fields deferred: Job(**fields) computed their defaults (two clock reads among
-    # them), twice as long.
+    # the other fields deferred: Job(**fields) would compute their defaults (two clock reads
+    # among them).
     return [
         Job.from_db(
             connection.alias,
@@ -219,9 +213,8 @@ _CLAIMED = ["id", "kind", "payload", "priority", "attempts", "locked_until"]
 
 def _deletion(ids: list[int]) -> tuple[str, list[int]]:
     """The statement that deletes these sent jobs. Plain SQL: nothing refers to a job, and
-    QuerySet.delete's collector and query building took ~12% of the worker's time under the
-    sign benchmark (py-spy). Emails a second into the benchmark's sink on SQLite went from
-    1,528 to 1,750 (medians of 3 runs, alternated)."""
+    QuerySet.delete's collector and query building would cost the worker more than the
+    deletion itself on this hot path."""
     table = connection.ops.quote_name(Job._meta.db_table)
     return f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids  # noqa: S608
 

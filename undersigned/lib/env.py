@@ -85,13 +85,12 @@ def database_from_url(url: str) -> dict[str, object]:
         raise EnvError("DATABASE_URL must name a database, e.g. postgres://user@host/undersigned")
     options: dict[str, object] = dict(parse_qsl(parts.query))
     # Query parameters travel apart from the SQL (psycopg's server-side binding) instead of being
-    # quoted into it by Python: 7% less CPU in the web processes per signature, measured in the
-    # sign benchmark (bench/, issue 3). `?server_side_binding=false` keeps Django's default.
+    # quoted into it by Python, which costs the web processes less CPU per signature.
+    # `?server_side_binding=false` keeps Django's default.
     binding = str(options.get("server_side_binding", "true")).lower()
     options["server_side_binding"] = binding not in {"0", "false", "no", "off"}
     # A statement a connection has run this many times is prepared on the server for its next
-    # runs (psycopg's prepare_threshold): PostgreSQL then parses and plans it once. Sign's
-    # p99 went from 337-364 ms to 272-308 ms in the benchmark (4 runs each, alternated).
+    # runs (psycopg's prepare_threshold): PostgreSQL then parses and plans it once.
     # `?prepare_threshold=none` prepares nothing: for PgBouncer in transaction pooling mode
     # older than 1.21 or without max_prepared_statements.
     threshold = str(options.get("prepare_threshold", "2")).lower()

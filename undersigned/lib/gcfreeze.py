@@ -1,12 +1,12 @@
 """Keep the garbage collector's full passes short in the long-running processes.
 
 Every so often CPython's collector walks every object a process holds to find reference
-cycles. After start-up a web process holds ~95,000 (modules, Django's URL patterns, models,
-translations), none of them garbage, and walking them all took 50-65 ms of CPU per pass during
-the sign benchmark, with the GIL held: every request in that process stops meanwhile, and on
-SQLite a pass that falls inside a batch's commit holds up the other process's signers too.
-`gc.freeze()` moves what exists at that moment out of the collector's sight; the same passes
-then took at most 15-17 ms (bench/, issue 3). What is created later is collected as before.
+cycles. After start-up a web process holds tens of thousands (modules, Django's URL patterns,
+models, translations), none of them garbage, and walking them all takes CPU with the GIL held:
+every request in that process stops meanwhile, and on SQLite a pass that falls inside a batch's
+commit holds up the other process's signers too. `gc.freeze()` moves what exists at that moment
+out of the collector's sight, which keeps those passes short. What is created later is
+collected as usual.
 """
 
 from __future__ import annotations

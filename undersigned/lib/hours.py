@@ -24,12 +24,10 @@ class Quarter(Func):
     """The quarter of an hour (UTC) a time is in, worked out by the database in its own code.
 
     Django's truncation to a day or an hour in a time zone calls a Python function for every
-    row on SQLite, each holding the GIL: a million signatures' daily chart took 4.4-5.2 s, and
-    with one other busy thread in the process did not finish in 60 s; grouped by this, 1.1-1.2
-    s, with the other thread running at full speed (README, Performance). Group by it, then
-    put each quarter in its local hour or day with `local_slot`: every time zone's offset from
-    UTC has been a whole number of quarters of an hour since at least 1990, so no quarter
-    straddles two.
+    row on SQLite, each holding the GIL: slow on a large statement, and every other thread in
+    the process stalls meanwhile. Group by this instead, then put each quarter in its local
+    hour or day with `local_slot`: every time zone's offset from UTC has been a whole number
+    of quarters of an hour since at least 1990, so no quarter straddles two.
     """
 
     output_field = DateTimeField()

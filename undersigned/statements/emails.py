@@ -30,7 +30,7 @@ _FIELDS = [f.attname for f in Signature._meta.concrete_fields if f.attname in _W
 
 def _select(hashes: set[str]) -> dict[str, Signature]:
     """The signatures these token hashes belong to, by hash. Plain SQL: it runs for every batch
-    of a surge's confirmation emails, where the ORM's query building cost more than sending.
+    of a surge's confirmation emails, where the ORM's query building costs more than sending.
     """
     columns = ", ".join(f"s.{name}" for name in _FIELDS)
     sql = (

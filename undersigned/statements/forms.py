@@ -221,8 +221,8 @@ class _FieldsKey:
     def of(cls, statement: Statement) -> _FieldsKey:
         """The key of the statement's form in the active language, kept on the statement object:
         the shared one (queries.statement_by_slug) is read again every few seconds, so a change
-        to the statement or its partners shows as soon as it would without this. In the plain
-        sign POST, making it (the partners' related manager above all) cost 4.5 µs a request.
+        to the statement or its partners shows as soon as it would without this. Making it
+        (the partners' related manager above all) would otherwise cost every sign POST.
         """
         language = get_language()
         known: dict[str | None, _FieldsKey] = statement.__dict__.setdefault(_KEYS, {})

@@ -290,9 +290,9 @@ class Signature(models.Model):
             ),
             # A statement's signatures in id order, which the export, erasure and the
             # dashboard's list read them in. Not covered by one_signature_per_email, though both
-            # start with the statement: without it, a million signatures' export took 46 s
-            # instead of 3 on SQLite, and on PostgreSQL a statement's newest among a million
-            # others' were found by stepping over all of those (migration 0009).
+            # start with the statement: without it the export is far slower on SQLite, and on
+            # PostgreSQL a statement's newest are found by stepping over every other
+            # statement's rows (migration 0009).
             models.Index(fields=("statement", "id"), name="signature_newest"),
             # The dashboard's list filtered by state, newest first (dashboard.signatures).
             models.Index(fields=("statement", "state", "id"), name="signature_state"),

@@ -106,7 +106,7 @@ def _write_signatures(requests: Sequence[SignRequest]) -> None:
 
 
 def _write_batch(requests: Sequence[SignRequest]) -> None:
-    """Plain SQL on purpose: this runs for every signer, and the ORM's query building cost
+    """Plain SQL on purpose: this runs for every signer, and the ORM's query building costs
     more than the database work (see bench/)."""
     known = _existing(requests)
     _hold_beyond_limits(requests)

@@ -1,7 +1,7 @@
-"""In real Chromium: an owner who is no superuser does, in the dashboard alone, what once took
-the admin: hides the signatory list and shows it again, switches keeping the count after
-erasure, handles an erasure request, reads the audit log by statement and by person, and
-watches for abuse. No request leaves the site."""
+"""In real Chromium: an owner who is no superuser does, in the dashboard alone, what would
+otherwise take the admin: hides the signatory list and shows it again, switches keeping the
+count after erasure, handles an erasure request, reads the audit log by statement and by
+person, and watches for abuse. No request leaves the site."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from undersigned.statements.models import Source, Statement
 # organisation's slug. A None role: any logged-in person.
 DASHBOARD_VIEWS: list[tuple[str, str, str | None]] = [
     ("get", "/dashboard/", None),
-    # Signatures (issue 5)
+    # Signatures
     ("get", "/dashboard/s/{statement}/signatures/", "viewer"),
     ("get", "/dashboard/s/{statement}/signatures/export.csv", "editor"),
     ("get", "/dashboard/s/{statement}/signatures/moderation/", "editor"),
@@ -51,7 +51,7 @@ DASHBOARD_VIEWS: list[tuple[str, str, str | None]] = [
     ("get", "/dashboard/s/{statement}/charts/", "viewer"),
     ("get", "/dashboard/s/{statement}/sources/", "viewer"),
     ("post", "/dashboard/s/{statement}/sources/", "editor"),
-    # Updates (issue 6)
+    # Updates
     ("get", "/dashboard/s/{statement}/updates/", "viewer"),
     ("get", "/dashboard/s/{statement}/updates/new/", "editor"),
     ("post", "/dashboard/s/{statement}/updates/new/", "editor"),

@@ -48,7 +48,7 @@ STATE_CHANGING = {
     "admin:statements_statement_delete",
     "admin:organisations_organisation_change",
     "admin:statements_signature_changelist",
-    # Signatures in the dashboard (issue 5)
+    # Signatures in the dashboard
     "dashboard:moderation",
     "dashboard:paper",
     "dashboard:paper_restart",

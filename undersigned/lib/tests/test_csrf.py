@@ -1,4 +1,4 @@
-"""CSRF and methods on every state-changing route (issue 4, test 13)."""
+"""CSRF and methods on every state-changing route."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Security headers and cookies on every route of the URLconf (issue 4, test 14)."""
+"""Security headers and cookies on every route of the URLconf."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A member of one organisation never reads or changes another's (issue 4, test 16).
+"""A member of one organisation never reads or changes another's.
 
 ORGANISER_URLS lists organiser addresses, the dashboard's (all of which
 dashboard/tests/test_permissions.py tries as well) and the admin's. Each is tried by the staff

@@ -1,5 +1,5 @@
 """Drop indexes that another index already covers, on tables signers write to: each one is one
-more write per signature (bench/, issue 3).
+more write per signature.
 
 The indexes are dropped by name, not by AlterField: on SQLite, AlterField copies the whole table
 to change a foreign key, which at a million rows holds the database for a long while.

@@ -1,5 +1,5 @@
 """The tables every signer writes to carry no index that another one already covers: each index
-is one more write for every signature in a surge (bench/, issue 3)."""
+is one more write for every signature in a surge."""
 
 from __future__ import annotations
 
