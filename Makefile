@@ -59,7 +59,7 @@ lint: $(VENV)/.installed-dev
 messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages -l es --ignore=.venv --ignore=var --ignore=bench --ignore=node_modules --no-obsolete
 
-## Rewrite the README's configuration table from the comments in settings.py
+## Rewrite the configuration table in docs/configuration.md from the comments in settings.py
 config-table: $(VENV)/.installed
 	$(BIN)/python -m undersigned.lib.config_table
 

@@ -1,5 +1,6 @@
-"""The README's configuration table, made from settings.py: every env_*() call with the
-comment on the line(s) above it. `make config-table` rewrites it in the README.
+"""The configuration table of docs/configuration.md, made from settings.py: every env_*() call
+with the comment on the line(s) above it. `make config-table` rewrites it between the page's
+markers.
 """
 
 from __future__ import annotations
@@ -40,19 +41,19 @@ def table(source: str) -> str:
     return "\n".join(lines)
 
 
-README = SETTINGS.parent.parent / "README.md"
+PAGE = SETTINGS.parent.parent / "docs" / "configuration.md"
 START, END = "<!-- config-table -->", "<!-- /config-table -->"
 
 
-def write_readme() -> None:
-    """Replace the table between the README's markers with the current one."""
-    text = README.read_text(encoding="utf-8")
+def write_page() -> None:
+    """Replace the table between the page's markers with the current one."""
+    text = PAGE.read_text(encoding="utf-8")
     head, rest = text.split(START, 1)
     _old, tail = rest.split(END, 1)
     current = table(SETTINGS.read_text(encoding="utf-8"))
-    README.write_text(f"{head}{START}\n{current}\n{END}{tail}", encoding="utf-8")
+    PAGE.write_text(f"{head}{START}\n{current}\n{END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    write_readme()
+    write_page()
     print(table(SETTINGS.read_text(encoding="utf-8")))

@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-from pathlib import Path
-
-from undersigned.lib.config_table import SETTINGS, rows, table
-
-README = Path(__file__).resolve().parents[3] / "README.md"
+from undersigned.lib.config_table import END, PAGE, SETTINGS, START, rows, table
 
 
 def test_every_setting_read_from_the_environment_is_documented() -> None:
@@ -12,5 +8,7 @@ def test_every_setting_read_from_the_environment_is_documented() -> None:
         assert doc, f"{name} has no comment above it in settings.py"
 
 
-def test_the_readme_table_is_current() -> None:
-    assert table(SETTINGS.read_text(encoding="utf-8")) in README.read_text(encoding="utf-8")
+def test_the_configuration_page_table_is_current() -> None:
+    text = PAGE.read_text(encoding="utf-8")
+    between = text.split(START, 1)[1].split(END, 1)[0]
+    assert between.strip() == table(SETTINGS.read_text(encoding="utf-8"))
