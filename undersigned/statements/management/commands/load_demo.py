@@ -17,11 +17,10 @@ class Command(BaseCommand):
         statement = load_demo()
         self.stdout.write(f"Demo statement: {settings.SITE_URL}/s/{statement.slug}/")
         if settings.DEMO_MODE:
-            # A known login is only acceptable on a demo that runs on one's own machine.
+            # A known login is only acceptable on a demo that runs on one's own machine. An
+            # owner, as organisers are: the dashboard is all they need; the admin is not theirs.
             user_model = get_user_model()
-            user, created = user_model.objects.get_or_create(
-                username="organiser", defaults={"is_staff": True, "is_superuser": True}
-            )
+            user, created = user_model.objects.get_or_create(username="organiser")
             if created:
                 user.set_password("demo-organiser")
                 user.save(update_fields=("password",))
