@@ -1,7 +1,7 @@
 """Undersigned settings: read from the environment only, with defaults that run as they are.
 
-Each environment variable is documented on the line above the line that reads it; the README's
-configuration table is made from these comments by `make config-table`.
+Each environment variable is documented on the line above the line that reads it; the table in
+docs/configuration.md is made from these comments by `make config-table`.
 """
 
 from __future__ import annotations
