@@ -161,7 +161,7 @@ def queue_emails(count: int) -> dict[str, Any]:
 
     from undersigned.jobs.models import Job
     from undersigned.lib.tokens import new_token
-    from undersigned.statements.actions import SignRequest, _write_batch
+    from undersigned.statements.store import SignRequest, _write_batch
     from undersigned.statements.models import Statement
 
     Job.objects.all().delete()

@@ -13,6 +13,7 @@ too long for its line) falls back to rendering that message whole.
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 import secrets
 import smtplib
@@ -27,7 +28,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import sanitize_address
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.html import escape
 
 from undersigned.lib.text import clean_line
 
@@ -224,16 +224,12 @@ def _filled(email: Email) -> tuple[str, bytes] | None:
     filled: dict[bytes, bytes] = {}
     for hole, (name, part) in prepared.holes.items():
         value = values[name]
-        if part == "html":
-            value = escape(value)
-        encoded = value.encode()
-        if (
-            len(encoded) > prepared.room
-            or "\r" in value
-            or "\n" in value
-            or not (value.isascii() and value.isprintable() or part != "header")
-            or not (prepared.eight_bit or value.isascii())
-        ):
+        if "\r" in value or "\n" in value:
+            return None
+        if not value.isascii() and (part == "header" or not prepared.eight_bit):
+            return None
+        encoded = (html.escape(value) if part == "html" else value).encode()
+        if len(encoded) > prepared.room or (part == "header" and not value.isprintable()):
             return None
         filled[hole] = encoded
     # In one pass: what a value holds is never read as a placeholder.

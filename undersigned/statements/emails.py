@@ -6,7 +6,9 @@ statement's organisation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +18,7 @@ from django.urls import reverse
 from undersigned.lib.languages import ui_language
 from undersigned.lib.tokens import hash_token
 from undersigned.mailings import outbox
-from undersigned.statements.models import Signature, SignatureToken
+from undersigned.statements.models import Signature, SignatureToken, Statement, StatementVersion
 from undersigned.statements.queries import statement_by_id
 
 CONFIRM = "confirm_signature"
@@ -72,34 +74,64 @@ def _email(kind: str, signature: Signature | None, payload: dict[str, Any]) -> o
     statement = statement_by_id(signature.statement_id)
     if statement is None:
         return None
-    language = signature.language
-    version = statement.version_for(language)
-    slug = statement.slug
-
-    def context(personal: Mapping[str, str]) -> dict[str, Any]:
-        token = personal["token"]
-        return {
-            "signature": {"name": personal["name"]},
-            "statement": statement,
-            "version": version,
-            "organisation": statement.organisation,
-            "unconfirmed_days": settings.UNCONFIRMED_DAYS,
-            "confirm_url": settings.SITE_URL + reverse("confirm", args=(slug, token)),
-            "withdraw_url": settings.SITE_URL + reverse("withdraw", args=(slug, token)),
-            "signature_url": settings.SITE_URL + reverse("my_signature", args=(slug, token)),
-            "statement_url": settings.SITE_URL + reverse("statement", args=(slug, language)),
-        }
-
+    shared = _shared(statement, signature.language)
     return outbox.Email(
         kind=kind,
         to=signature.email,
-        sender=statement.organisation.name,
-        language=ui_language(language, statement.default_language),
-        context=context,
+        sender=shared.sender,
+        language=shared.language,
+        context=shared.context,
         personal={"token": payload["token"], "name": signature.name},
-        shared=(statement.pk, language),
+        shared=shared.key,
         source=statement,
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Shared:
+    """What every signer's email about one statement in one language has in common."""
+
+    key: tuple[int, str]
+    sender: str
+    language: str
+    context: Callable[[Mapping[str, str]], dict[str, Any]]
+
+
+def _shared(statement: Statement, language: str) -> _Shared:
+    """Kept on the statement object, which is read again every few seconds: worked out once
+    for the thousands of emails of a surge in between."""
+    known: dict[str, _Shared] = statement.__dict__.setdefault("_signer_emails", {})
+    found = known.get(language)
+    if found is None:
+        found = known[language] = _Shared(
+            key=(statement.pk, language),
+            sender=statement.organisation.name,
+            language=ui_language(language, statement.default_language),
+            context=functools.partial(
+                _context, statement, statement.version_for(language), language
+            ),
+        )
+    return found
+
+
+def _context(
+    statement: Statement,
+    version: StatementVersion | None,
+    language: str,
+    personal: Mapping[str, str],
+) -> dict[str, Any]:
+    slug, token = statement.slug, personal["token"]
+    return {
+        "signature": {"name": personal["name"]},
+        "statement": statement,
+        "version": version,
+        "organisation": statement.organisation,
+        "unconfirmed_days": settings.UNCONFIRMED_DAYS,
+        "confirm_url": settings.SITE_URL + reverse("confirm", args=(slug, token)),
+        "withdraw_url": settings.SITE_URL + reverse("withdraw", args=(slug, token)),
+        "signature_url": settings.SITE_URL + reverse("my_signature", args=(slug, token)),
+        "statement_url": settings.SITE_URL + reverse("statement", args=(slug, language)),
+    }
 
 
 outbox.register(CONFIRM, _loader(CONFIRM))

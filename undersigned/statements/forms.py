@@ -141,9 +141,11 @@ class SignForm(forms.Form):
         # thousands of requests a second in a surge, so its fields are prepared once per
         # statement and language, and shared: nothing changes a field after this.
         self.base_fields = {}  # type: ignore[misc]  # an empty dict to deep-copy
+        # The templates write each label out without Django's suffix, so none is translated.
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.statement = statement
-        self.fields = dict(_prepared_fields(_FieldsKey.of(statement)))
+        self.fields = dict(_fields_of(statement))
 
     def _clean_fields(self) -> None:
         """Django's own cleaning of each field and its clean_<field>, without making a bound
@@ -208,6 +210,8 @@ class DisplayForm(forms.Form):
 
 @dataclass(frozen=True)
 class _FieldsKey:
+    """What a statement's sign form depends on, in one language."""
+
     organisation: str
     ask_country: bool
     require_country: bool
@@ -218,21 +222,7 @@ class _FieldsKey:
     language: str | None
 
     @classmethod
-    def of(cls, statement: Statement) -> _FieldsKey:
-        """The key of the statement's form in the active language, kept on the statement object:
-        the shared one (queries.statement_by_slug) is read again every few seconds, so a change
-        to the statement or its partners shows as soon as it would without this. Making it
-        (the partners' related manager above all) would otherwise cost every sign POST.
-        """
-        language = get_language()
-        known: dict[str | None, _FieldsKey] = statement.__dict__.setdefault(_KEYS, {})
-        key = known.get(language)
-        if key is None:
-            key = known[language] = cls._of(statement, language)
-        return key
-
-    @classmethod
-    def _of(cls, statement: Statement, language: str | None) -> _FieldsKey:
+    def of(cls, statement: Statement, language: str | None) -> _FieldsKey:
         return cls(
             organisation=statement.organisation.name,
             ask_country=statement.ask_country,
@@ -248,8 +238,21 @@ class _FieldsKey:
         )
 
 
-# The attribute of a Statement object that holds its _FieldsKey per language.
-_KEYS = "_sign_form_keys"
+# The attribute of a Statement object that holds its form's fields per language.
+_FIELDS = "_sign_form_fields"
+
+
+def _fields_of(statement: Statement) -> dict[str, forms.Field]:
+    """The statement's form fields in the active language, kept on the statement object: the
+    shared one (queries.statement_by_slug) is read again every few seconds, so a change to the
+    statement or its partners shows as soon as it would without this. Working out the key (the
+    partners' related manager above all) would otherwise cost every sign POST."""
+    language = get_language()
+    known: dict[str | None, dict[str, forms.Field]] = statement.__dict__.setdefault(_FIELDS, {})
+    fields = known.get(language)
+    if fields is None:
+        fields = known[language] = _prepared_fields(_FieldsKey.of(statement, language))
+    return fields
 
 
 @functools.lru_cache(maxsize=256)

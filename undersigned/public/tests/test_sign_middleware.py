@@ -159,3 +159,42 @@ def test_its_address_is_the_sign_views(path: str) -> None:
     except Resolver404:
         view = None
     assert (SIGN_PATH.fullmatch(path) is not None) == (view == "sign")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (
+            b"name=Ana+Garc%C3%ADa&email=ana%40example.net&kind=&partners=1&partners=2",
+            "application/x-www-form-urlencoded",
+        ),
+        (b"name=Ana&name=Bea&empty=&=novalue&noequals", "application/x-www-form-urlencoded"),
+        (b"name=Ana+Garc%ED", "application/x-www-form-urlencoded; charset=iso-8859-1"),
+        (b"name=Ana+Garc\xeda", "application/x-www-form-urlencoded"),
+        (b"name=%FF%FE", "application/x-www-form-urlencoded"),
+        (b"name=Ana", "text/plain"),
+    ],
+)
+def test_the_form_is_read_as_django_reads_request_post(body: bytes, content_type: str) -> None:
+    from django.test import RequestFactory
+
+    from undersigned.public.views.signing import form_data
+
+    def outcome(read: Any) -> Any:
+        request = RequestFactory().generic("POST", URL, body, content_type=content_type)
+        try:
+            return dict(read(request).lists())
+        except Exception as error:  # noqa: BLE001 - what Django refuses, refused alike
+            return type(error)
+
+    assert outcome(form_data) == outcome(lambda request: request.POST)
+
+
+def test_too_many_fields_are_refused_as_django_refuses_them(
+    client: Client, statement: Statement, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    body = "&".join(f"f{n}=x" for n in range(10))
+    response = client.post(URL, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert not Signature.objects.exists()
