@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
@@ -72,3 +73,11 @@ def partner_for(
     if membership is None or not membership.can(role):
         _refuse(request, membership, statement=partner.statement, partner=partner.pk)
     return partner, membership
+
+
+def read_only_below(membership: Membership, role: str, *forms_shown: forms.BaseForm) -> None:
+    """Forms a member below `role` sees filled in but cannot change (a viewer's settings)."""
+    if not membership.can(role):
+        for form in forms_shown:
+            for field in form.fields.values():
+                field.disabled = True

@@ -1,7 +1,7 @@
-"""What the dashboard does for signers' privacy: whether a statement keeps the count after
-erasure, and erasure requests (someone who cannot use their own link asks the organisation to
-erase them). Hiding the whole signatory list is undersigned.statements.privacy's. Each change
-is audited with counts, never an address. Views are in dashboard/views/privacy.py."""
+"""What the dashboard does for signers' privacy beyond a statement's switches
+(undersigned.statements.privacy): erasure requests, where someone who cannot use their own link
+asks the organisation to erase them. Audited with counts, never an address. Views are in
+dashboard/views/privacy.py."""
 
 from __future__ import annotations
 
@@ -39,26 +39,6 @@ class ErasureForm(forms.Form):
     def clean_email(self) -> str:
         """The canonical address, as signatures and followers are found by."""
         return canonical_email(self.cleaned_data["email"])
-
-
-def set_keep_count(statement: Statement, keep: bool, actor: User) -> bool:
-    """Whether erasing a confirmed signer of `statement` from now on keeps an anonymous row
-    that counts. True if this changed anything."""
-    with transaction.atomic():
-        current = Statement.objects.select_for_update().get(pk=statement.pk)
-        if current.keep_count_after_erasure == keep:
-            return False
-        current.keep_count_after_erasure = keep
-        current.save(update_fields=("keep_count_after_erasure",))
-        record(
-            "statement.keep_count_changed",
-            actor=actor,
-            statement=current,
-            object_id=current.pk,
-            keep_count=keep,
-        )
-    statement.keep_count_after_erasure = keep
-    return True
 
 
 def signatures_of(organisation: Organisation, email_canonical: str) -> list[Signature]:

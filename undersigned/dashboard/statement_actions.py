@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
@@ -188,3 +189,11 @@ def lacks(default: StatementVersion, version: StatementVersion) -> list[str]:
             % {"percent": len(body) * 100 // len(default_body)}
         )
     return problems
+
+
+def save_changes(form: forms.ModelForm[Any], action: str, *, actor: User, **audit: Any) -> None:
+    """Save what the form changed, audited with the names of the fields, never their values."""
+    changed = sorted(form.changed_data)
+    if changed:
+        form.save()
+        record(action, actor=actor, fields=changed, **audit)

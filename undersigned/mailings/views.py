@@ -16,6 +16,4 @@ def mailbox(request: HttpRequest) -> HttpResponse:
     # The mailbox shows every demo email with working links: only to the machine running it.
     if not settings.DEMO_MODE or not ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback:
         raise Http404
-    response = render(request, "mailings/mailbox.html", {"messages_": DemoMail.objects.all()[:50]})
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "mailings/mailbox.html", {"messages_": DemoMail.objects.all()[:50]})

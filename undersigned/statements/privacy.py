@@ -200,19 +200,37 @@ def hide_signatories(statement: Statement, *, hidden: bool = True, actor: Any = 
     """Hide (or show again) every signer's name on the statement's public pages; the count
     stays. True if this changed anything.
     """
+    action = "statement.signatories_hidden" if hidden else "statement.signatories_shown"
+    return _switch(statement, "signatories_hidden", hidden, action, actor)
+
+
+def keep_count_after_erasure(statement: Statement, keep: bool, *, actor: Any = None) -> bool:
+    """Whether erasing a confirmed signer of `statement` from now on leaves an anonymous row
+    that still counts. True if this changed anything."""
+    return _switch(
+        statement,
+        "keep_count_after_erasure",
+        keep,
+        "statement.keep_count_changed",
+        actor,
+        object_id=statement.pk,
+        keep_count=keep,
+    )
+
+
+def _switch(
+    statement: Statement, field: str, value: bool, action: str, actor: Any, **audit: Any
+) -> bool:
+    """Set one of the statement's privacy switches, audited; True if it changed."""
     with transaction.atomic():
         current = Statement.objects.select_for_update().get(pk=statement.pk)
-        if current.signatories_hidden == hidden:
+        if getattr(current, field) == value:
             return False
-        current.signatories_hidden = hidden
+        setattr(current, field, value)
         # Through save, whose signal drops every cached copy of the statement and its pages.
-        current.save(update_fields=("signatories_hidden",))
-        record(
-            "statement.signatories_hidden" if hidden else "statement.signatories_shown",
-            actor=actor,
-            statement=current,
-        )
-    statement.signatories_hidden = hidden
+        current.save(update_fields=(field,))
+        record(action, actor=actor, statement=current, **audit)
+    setattr(statement, field, value)
     forget_cached(statement)
     return True
 

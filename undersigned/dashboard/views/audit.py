@@ -41,7 +41,7 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         }
         for row in page.rows
     ]
-    response = render(
+    return render(
         request,
         "dashboard/audit.html",
         {
@@ -54,5 +54,3 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
         },
         status=200 if form.is_valid() else 400,
     )
-    response["Cache-Control"] = "no-store"
-    return response

@@ -227,11 +227,6 @@ def partner_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("dashboard:partners", statement.slug)
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @login_required
 @require_safe
 def partner_view(request: HttpRequest, slug: str, organisation: str) -> HttpResponse:
@@ -255,22 +250,20 @@ def partner_view(request: HttpRequest, slug: str, organisation: str) -> HttpResp
     default = _default_version(statement)
     links = _links(statement, partner.source.code)
     main = next((url for language, url in links if default and language == default.language), "")
-    return _no_store(
-        render(
-            request,
-            "dashboard/partner.html",
-            {
-                "partner": partner,
-                "statement": statement,
-                "title": default.title if default else statement.slug,
-                "links": links,
-                "share": share_links(main, default.title) if main and default else [],
-                "through": partner.source.counts.aggregate(total=Sum("count"))["total"] or 0,
-                "agreeing": signers.count(),
-                "page": page,
-                "may_see_signers": may_see_signers,
-            },
-        )
+    return render(
+        request,
+        "dashboard/partner.html",
+        {
+            "partner": partner,
+            "statement": statement,
+            "title": default.title if default else statement.slug,
+            "links": links,
+            "share": share_links(main, default.title) if main and default else [],
+            "through": partner.source.counts.aggregate(total=Sum("count"))["total"] or 0,
+            "agreeing": signers.count(),
+            "page": page,
+            "may_see_signers": may_see_signers,
+        },
     )
 
 

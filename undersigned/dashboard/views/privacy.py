@@ -12,20 +12,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from undersigned.dashboard.access import EDITOR, VIEWER, organisation_for, statement_for
+from undersigned.dashboard.access import (
+    EDITOR,
+    VIEWER,
+    organisation_for,
+    read_only_below,
+    statement_for,
+)
 from undersigned.dashboard.privacy import (
     ErasureForm,
     KeepCountForm,
     erase_on_request,
-    set_keep_count,
     signatures_of,
 )
 from undersigned.statements import privacy
-
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required
@@ -39,7 +39,7 @@ def privacy_page(request: HttpRequest, slug: str) -> HttpResponse:
         form = KeepCountForm(request.POST)
         if form.is_valid():
             keep = form.cleaned_data["keep_count_after_erasure"]
-            if set_keep_count(statement, keep, request.user):
+            if privacy.keep_count_after_erasure(statement, keep, actor=request.user):
                 messages.success(
                     request,
                     _("Erasing a confirmed signer now keeps an anonymous signature that counts.")
@@ -51,15 +51,11 @@ def privacy_page(request: HttpRequest, slug: str) -> HttpResponse:
         form = KeepCountForm(
             initial={"keep_count_after_erasure": statement.keep_count_after_erasure}
         )
-    if not can_edit:
-        for field in form.fields.values():
-            field.disabled = True
-    return _no_store(
-        render(
-            request,
-            "dashboard/privacy/statement.html",
-            {"statement": statement, "form": form, "can_edit": can_edit},
-        )
+    read_only_below(membership, EDITOR, form)
+    return render(
+        request,
+        "dashboard/privacy/statement.html",
+        {"statement": statement, "form": form, "can_edit": can_edit},
     )
 
 
@@ -86,12 +82,10 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
             else _("The signatory list is shown again, each signer as they chose."),
         )
         return redirect("dashboard:privacy", statement.slug)
-    return _no_store(
-        render(
-            request,
-            "dashboard/privacy/signatories.html",
-            {"statement": statement, "hiding": not statement.signatories_hidden},
-        )
+    return render(
+        request,
+        "dashboard/privacy/signatories.html",
+        {"statement": statement, "hiding": not statement.signatories_hidden},
     )
 
 
@@ -105,9 +99,9 @@ def erasure(request: HttpRequest, slug: str) -> HttpResponse:
     form = ErasureForm(request.POST if request.method == "POST" else None)
     context = {"organisation": organisation, "membership": membership, "form": form}
     if request.method != "POST":
-        return _no_store(render(request, "dashboard/privacy/erasure.html", context))
+        return render(request, "dashboard/privacy/erasure.html", context)
     if not form.is_valid():
-        return _no_store(render(request, "dashboard/privacy/erasure.html", context, status=400))
+        return render(request, "dashboard/privacy/erasure.html", context, status=400)
     email = form.cleaned_data["email"]
     if request.POST.get("step") == "erase":
         erased = erase_on_request(organisation, email, request.user)
@@ -123,10 +117,8 @@ def erasure(request: HttpRequest, slug: str) -> HttpResponse:
             % {"count": erased.signatures},
         )
         return redirect("dashboard:erasure", organisation.slug)
-    return _no_store(
-        render(
-            request,
-            "dashboard/privacy/erasure_found.html",
-            {**context, "email": email, "signatures": signatures_of(organisation, email)},
-        )
+    return render(
+        request,
+        "dashboard/privacy/erasure_found.html",
+        {**context, "email": email, "signatures": signatures_of(organisation, email)},
     )

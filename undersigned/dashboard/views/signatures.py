@@ -22,11 +22,6 @@ from undersigned.statements.forms import PAPER_CONSENT_TEXT
 from undersigned.statements.models import Signature, Statement
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @login_required
 @require_safe
 def signature_list(request: HttpRequest, slug: str) -> HttpResponse:
@@ -52,18 +47,16 @@ def signature_list(request: HttpRequest, slug: str) -> HttpResponse:
     query = request.GET.copy()
     for name in ("before", "after"):
         query.pop(name, None)
-    return _no_store(
-        render(
-            request,
-            "dashboard/signatures/list.html",
-            {
-                "statement": statement,
-                "form": form,
-                "page": page,
-                "may_edit": may_edit,
-                "query": query.urlencode(),
-            },
-        )
+    return render(
+        request,
+        "dashboard/signatures/list.html",
+        {
+            "statement": statement,
+            "form": form,
+            "page": page,
+            "may_edit": may_edit,
+            "query": query.urlencode(),
+        },
     )
 
 
@@ -115,12 +108,10 @@ def moderation(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.error(request, _("Choose at least one organisation, then approve or reject."))
         return redirect("dashboard:moderation", statement.slug)
-    return _no_store(
-        render(
-            request,
-            "dashboard/signatures/moderation.html",
-            {"statement": statement, "waiting": waiting.order_by("confirmed_at", "id")[:200]},
-        )
+    return render(
+        request,
+        "dashboard/signatures/moderation.html",
+        {"statement": statement, "waiting": waiting.order_by("confirmed_at", "id")[:200]},
     )
 
 
@@ -137,12 +128,10 @@ def hide_signature(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         if hide(statement, signature.pk, actor=request.user):
             messages.success(request, _("The signature is no longer listed; it still counts."))
         return redirect("dashboard:signatures", statement.slug)
-    return _no_store(
-        render(
-            request,
-            "dashboard/signatures/confirm.html",
-            {"statement": statement, "signature": signature, "removing": False},
-        )
+    return render(
+        request,
+        "dashboard/signatures/confirm.html",
+        {"statement": statement, "signature": signature, "removing": False},
     )
 
 
@@ -160,12 +149,10 @@ def remove_signature(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         )
         messages.success(request, _("The signature was removed."))
         return redirect("dashboard:signatures", statement.slug)
-    return _no_store(
-        render(
-            request,
-            "dashboard/signatures/confirm.html",
-            {"statement": statement, "signature": signature, "removing": True},
-        )
+    return render(
+        request,
+        "dashboard/signatures/confirm.html",
+        {"statement": statement, "signature": signature, "removing": True},
     )
 
 
@@ -187,17 +174,15 @@ def paper(request: HttpRequest, slug: str) -> HttpResponse:
             key = _paper_key(statement)
             request.session[key] = int(request.session.get(key, 0)) + 1
             return redirect("dashboard:paper", statement.slug)
-    return _no_store(
-        render(
-            request,
-            "dashboard/signatures/paper.html",
-            {
-                "statement": statement,
-                "form": form,
-                "entered": int(request.session.get(_paper_key(statement), 0)),
-                "consent": PAPER_CONSENT_TEXT % {"organisation": statement.organisation.name},
-            },
-        )
+    return render(
+        request,
+        "dashboard/signatures/paper.html",
+        {
+            "statement": statement,
+            "form": form,
+            "entered": int(request.session.get(_paper_key(statement), 0)),
+            "consent": PAPER_CONSENT_TEXT % {"organisation": statement.organisation.name},
+        },
     )
 
 

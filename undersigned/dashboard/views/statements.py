@@ -11,9 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.audit.models import record
 from undersigned.dashboard import statement_actions as actions
-from undersigned.dashboard.access import EDITOR, VIEWER, organisation_for, statement_for
+from undersigned.dashboard.access import (
+    EDITOR,
+    VIEWER,
+    organisation_for,
+    read_only_below,
+    statement_for,
+)
 from undersigned.dashboard.statement_forms import CopyStatementForm, NewStatementForm, SettingsForm
 from undersigned.dashboard.views.home import start_of_today
 from undersigned.statements.models import Signature, Statement
@@ -108,7 +113,7 @@ def statement_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .annotate(n=Count("id"))
         .values_list("state", "n")
     )
-    response = render(
+    return render(
         request,
         "dashboard/statements/detail.html",
         {
@@ -124,8 +129,6 @@ def statement_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_edit": membership.can(EDITOR),
         },
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required
@@ -134,20 +137,15 @@ def statement_settings(request: HttpRequest, slug: str) -> HttpResponse:
     role = EDITOR if request.method == "POST" else VIEWER
     statement, membership = statement_for(request, slug, role)
     form = SettingsForm(request.POST if request.method == "POST" else None, instance=statement)
-    if not membership.can(EDITOR):
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_below(membership, EDITOR, form)
     if request.method == "POST" and form.is_valid():
-        changed = sorted(form.changed_data)
-        if changed:
-            form.save()
-            record(
-                "statement.settings",
-                actor=request.user,
-                statement=statement,
-                object_id=statement.pk,
-                fields=changed,
-            )
+        actions.save_changes(
+            form,
+            "statement.settings",
+            actor=request.user,
+            statement=statement,
+            object_id=statement.pk,
+        )
         messages.success(request, _("The settings are saved."))
         return redirect("dashboard:statement", statement.slug)
     return render(

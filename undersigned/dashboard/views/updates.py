@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersigned.audit.models import record
-from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
+from undersigned.dashboard.access import EDITOR, VIEWER, read_only_below, statement_for
 from undersigned.statements.forms import CleanLineField
 from undersigned.statements.models import Statement
 from undersigned.updates import delivery, recipients
@@ -113,10 +113,7 @@ def update_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
     )
     update = get_object_or_404(Update, statement=statement, pk=pk) if pk is not None else None
     texts = _forms(statement, update, request.POST if request.method == "POST" else None)
-    if not membership.can(EDITOR):
-        for _language, form in texts:
-            for field in form.fields.values():
-                field.disabled = True
+    read_only_below(membership, EDITOR, *(form for _language, form in texts))
     if request.method == "POST" and all(form.is_valid() for _language, form in texts):
         with transaction.atomic():
             if update is None:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from undersigned.audit.models import record
 from undersigned.dashboard import statement_actions as actions
-from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
+from undersigned.dashboard.access import EDITOR, VIEWER, read_only_below, statement_for
 from undersigned.dashboard.statement_forms import NewVersionForm, VersionTextForm
 from undersigned.statements.models import Statement, StatementVersion
 
@@ -60,21 +60,16 @@ def version_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse
     default = _default(statement)
     previewing = request.method == "POST" and "preview" in request.POST
     form = VersionTextForm(request.POST if request.method == "POST" else None, instance=version)
-    if not membership.can(EDITOR):
-        for field in form.fields.values():
-            field.disabled = True
+    read_only_below(membership, EDITOR, form)
     if request.method == "POST" and not previewing and form.is_valid():
-        changed = sorted(form.changed_data)
-        if changed:
-            form.save()
-            record(
-                "statement.version_edited",
-                actor=request.user,
-                statement=statement,
-                object_id=version.pk,
-                language=version.language,
-                fields=changed,
-            )
+        actions.save_changes(
+            form,
+            "statement.version_edited",
+            actor=request.user,
+            statement=statement,
+            object_id=version.pk,
+            language=version.language,
+        )
         messages.success(request, _("The version is saved."))
         return redirect("dashboard:version", statement.slug, version.language)
     # The preview shows the text as sent (not saved yet) when asked, else as saved.

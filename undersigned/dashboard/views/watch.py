@@ -37,7 +37,7 @@ def _watch_page(
     if by not in dict(BY_CHOICES):
         by = "country"
     held = held_counts(statement)
-    response = render(
+    return render(
         request,
         "dashboard/watch.html",
         {
@@ -54,8 +54,6 @@ def _watch_page(
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required

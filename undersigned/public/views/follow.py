@@ -14,9 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from undersigned.abuse.keys import keyed_hash
 from undersigned.lib import formtoken
 from undersigned.lib.clientip import client_ip
-from undersigned.public.views.statements import activate_for, render_statement
+from undersigned.public.views.statements import activate_for, public_version, render_statement
 from undersigned.statements.models import Statement, StatementVersion
-from undersigned.statements.queries import get_public_statement, get_version
 from undersigned.updates import actions
 from undersigned.updates.forms import FollowForm
 
@@ -26,11 +25,9 @@ def _followable(
 ) -> tuple[Statement, StatementVersion]:
     """A statement that can be followed, open or closed, never a draft, and the version asked
     for; the interface switched to its language."""
-    statement = get_public_statement(request, slug)
+    statement, version = public_version(request, slug, language)
     if statement.status == Statement.Status.DRAFT:
         raise Http404
-    version = get_version(statement, language)
-    activate_for(statement, version)
     return statement, version
 
 

@@ -52,7 +52,7 @@ def my_signature(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             error = _("Choose one of the buttons on this page.")
         status = 400
     done = request.GET.get("done")
-    response = render(
+    return render(
         request,
         "statements/my_signature.html",
         {
@@ -71,8 +71,6 @@ def my_signature(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         },
         status=status,
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _partners_of(signature: Signature) -> dict[str, tuple[Partner, bool]]:
@@ -91,7 +89,6 @@ def _back(slug: str, token: str, done: str) -> HttpResponse:
     """Redirect after a POST, to the page that says what was done."""
     response = HttpResponse(status=303)
     response["Location"] = reverse("my_signature", args=(slug, token)) + f"?done={done}"
-    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -104,5 +101,4 @@ def my_data(request: HttpRequest, slug: str, token: str) -> JsonResponse:
         privacy.signer_data(signature, url), json_dumps_params={"ensure_ascii": False, "indent": 2}
     )
     response["Content-Disposition"] = f'attachment; filename="{statement.slug}-my-signature.json"'
-    response["Cache-Control"] = "no-store"
     return response

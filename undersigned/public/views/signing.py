@@ -27,7 +27,7 @@ from undersigned.lib import formtoken, headers, proof
 from undersigned.lib.clientip import client_ip, network_of
 from undersigned.lib.languages import ui_language
 from undersigned.lib.share import share_links
-from undersigned.public.views.statements import activate_for, render_statement
+from undersigned.public.views.statements import activate_for, public_version, render_statement
 from undersigned.statements import actions, store
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Source, Statement, StatementVersion
@@ -192,9 +192,7 @@ def _client(
 
 def _version_page(request: HttpRequest, slug: str, language: str, template: str) -> HttpResponse:
     """A page about one version of a statement that shows nothing about any signer."""
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
-    activate_for(statement, version)
+    statement, version = public_version(request, slug, language)
     return render(request, template, {"statement": statement, "version": version})
 
 
@@ -270,9 +268,7 @@ def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
 
 @require_safe
 def thanks(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
-    activate_for(statement, version)
+    statement, version = public_version(request, slug, language)
     url = settings.SITE_URL + reverse("statement", args=(slug, version.language))
     response = render(
         request,

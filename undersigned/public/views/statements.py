@@ -42,6 +42,18 @@ def activate_for(statement: Statement, version: StatementVersion) -> str:
     return language
 
 
+def public_version(
+    request: HttpRequest, slug: str, language: str
+) -> tuple[Statement, StatementVersion]:
+    """The statement at `slug` (404 unless it is public, or a draft and the visitor one of its
+    organisers) and its version in `language` (404 if it has none), the interface switched to
+    that version's language: where every public page about a version starts."""
+    statement = get_public_statement(request, slug)
+    version = get_version(statement, language)
+    activate_for(statement, version)
+    return statement, version
+
+
 def _version_in(statement: Statement, languages: list[str]) -> StatementVersion | None:
     """The version a reader who reads `languages` (best first) gets: the same tag, else the
     same language in another region or script (es for es-419), else the default one."""
@@ -155,11 +167,9 @@ def render_statement(
 @require_safe
 @public_cache(PAGE_SECONDS)
 def statement_page(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
+    statement, version = public_version(request, slug, language)
     if version.language != language:
         return redirect("statement", slug, version.language)
-    activate_for(statement, version)
     return render_statement(request, statement, version)
 
 
@@ -167,10 +177,8 @@ def statement_page(request: HttpRequest, slug: str, language: str) -> HttpRespon
 @public_cache(PAGE_SECONDS)
 def beside(request: HttpRequest, slug: str, language: str, other: str) -> HttpResponse:
     """Two language versions side by side, so a bilingual statement reads as both texts."""
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
+    statement, version = public_version(request, slug, language)
     other_version = get_version(statement, other)
-    activate_for(statement, version)
     context = statement_context(statement, version)
     context["pair"] = (version, other_version)
     return render(request, "statements/beside.html", context)
@@ -179,9 +187,7 @@ def beside(request: HttpRequest, slug: str, language: str, other: str) -> HttpRe
 @require_safe
 @public_cache(PAGE_SECONDS)
 def signatories(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
-    activate_for(statement, version)
+    statement, version = public_version(request, slug, language)
     kind = request.GET.get("kind")
     rows = listed_signatures(statement)
     if kind in Signature.Kind.values:

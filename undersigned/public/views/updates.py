@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from undersigned.lib.html import sanitise
 from undersigned.lib.pagecache import public_cache
 from undersigned.organisations.models import Organisation
-from undersigned.public.views.statements import PAGE_SECONDS, activate_for
+from undersigned.public.views.statements import PAGE_SECONDS, activate_for, public_version
 from undersigned.statements import privacy
 from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.statements.queries import get_public_statement, get_version
@@ -67,11 +67,9 @@ def permalink(update: Update, language: str) -> str:
 @require_safe
 @public_cache(PAGE_SECONDS)
 def update_list(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
+    statement, version = public_version(request, slug, language)
     if version.language != language:
         return redirect("updates", slug, version.language)
-    activate_for(statement, version)
     updates = published(statement)
     before = request.GET.get("before", "")
     # ASCII digits only ("²".isdigit() is true, and int() refuses it), and short enough for
@@ -99,12 +97,10 @@ def update_list(request: HttpRequest, slug: str, language: str) -> HttpResponse:
 @require_safe
 @public_cache(PAGE_SECONDS)
 def update_detail(request: HttpRequest, slug: str, language: str, pk: int) -> HttpResponse:
-    statement = get_public_statement(request, slug)
-    version = get_version(statement, language)
+    statement, version = public_version(request, slug, language)
     update = get_object_or_404(published(statement), pk=pk)
     if version.language != language:
         return redirect("update", slug, version.language, pk)
-    activate_for(statement, version)
     update.statement = statement
     shown = update.version_for(version.language)
     if shown is None:
@@ -295,9 +291,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     page's button or a mail program's one-click (List-Unsubscribe-Post), unsubscribes at once."""
     found = _unsubscribing(token)
     if found is None:
-        response = render(request, "updates/unsubscribe.html", {"unknown": True}, status=404)
-        response["Cache-Control"] = "no-store"
-        return response
+        return render(request, "updates/unsubscribe.html", {"unknown": True}, status=404)
     statement, person, language = found
     version = statement.version_for(language)
     if version is not None:
@@ -306,10 +300,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         _unsubscribe(statement, person)
         done = True
-    response = render(
+    return render(
         request,
         "updates/unsubscribe.html",
         {"statement": statement, "version": version, "done": done},
     )
-    response["Cache-Control"] = "no-store"
-    return response
