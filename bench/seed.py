@@ -161,8 +161,8 @@ def queue_emails(count: int) -> dict[str, Any]:
 
     from undersigned.jobs.models import Job
     from undersigned.lib.tokens import new_token
-    from undersigned.statements.store import SignRequest, _write_batch
     from undersigned.statements.models import Statement
+    from undersigned.statements.store import SignRequest, _write_batch
 
     Job.objects.all().delete()
     statement = Statement.objects.get(slug=SIGN)
