@@ -78,25 +78,12 @@ def erase_on_request(organisation: Organisation, email_canonical: str, actor: Us
             actor=actor,
         )
     with transaction.atomic():
-        followers = 0
-        following = Follower.objects.filter(
-            statement__organisation=organisation, email_canonical=email_canonical
-        ).select_related("statement")
-        for follower in following:
-            if updates.erase(Follower.objects.filter(pk=follower.pk)):
-                followers += 1
-                record(
-                    "followers.erased",
-                    actor=actor,
-                    statement=follower.statement,
-                    reason="request",
-                    deleted=1,
-                )
-        record(
-            "erasure.requested",
-            actor=actor,
-            organisation=organisation.pk,
-            signatures=erased,
-            followers=followers,
+        # Whether the address followed anything is not the organisers' to learn, from the page
+        # or from the audit log: the request's row counts signatures only.
+        followers = updates.erase(
+            Follower.objects.filter(
+                statement__organisation=organisation, email_canonical=email_canonical
+            )
         )
+        record("erasure.requested", actor=actor, organisation=organisation.pk, signatures=erased)
     return Erased(signatures=erased, followers=followers)

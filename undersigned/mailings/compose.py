@@ -70,7 +70,8 @@ def _from(display_name: str) -> str:
     return formataddr((header_text(display_name)[:100], address))
 
 
-def _domain() -> str:
+def domain() -> str:
+    """The domain of the site's sender address: of Message-IDs and list ids."""
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
 
 
@@ -89,7 +90,7 @@ def render(email: Email, stand_ins: Mapping[str, Mapping[str, str]] | None = Non
         )
     headers = dict(email.headers(email.context(values["header"]))) if email.headers else {}
     message_id = values["header"].get("message_id") or email.message_id or secrets.token_hex(16)
-    headers["Message-ID"] = f"<{message_id}@{_domain()}>"
+    headers["Message-ID"] = f"<{message_id}@{domain()}>"
     to = values["header"].get("to", email.to)
     message = EmailMultiAlternatives(subject, text, _from(email.sender), [to], headers=headers)
     message.attach_alternative(html, "text/html")
@@ -147,20 +148,25 @@ def _prepare(email: Email) -> _Prepared:
     )
     message = render(email, stand_ins)
     data: bytes = message.message().as_bytes(linesep="\r\n")
-    # Only the placeholders the message holds: a value none of its parts shows is not filled.
+    # What the templates and headers wrote, before MIME encoded any of it.
+    written = "\n".join(
+        (message.subject, message.body, message.alternatives[0][0], *message.extra_headers.values())
+    )
+    # The placeholders written, and the address's and the Message-ID's: a value none of the
+    # parts shows is not filled in.
     holes = {
         value.encode(): (name, part)
         for part, values in stand_ins.items()
         for name, value in values.items()
-        if value.encode() in data
+        if value in written or name in ("to", "message_id")
     }
-    # Every placeholder must come through as many times as it was written (none encoded
-    # away), the address and the Message-ID once each.
-    written = "\n".join(
-        (message.subject, message.body, message.alternatives[0][0], *message.extra_headers.values())
-    )
+    # Every placeholder must come through as many times as it was written, the address and the
+    # Message-ID once each, and no part may be quoted-printable or base64: an encoding can
+    # split a placeholder (a soft line break) or hide it, and it would then never be filled.
     intact = (
-        data.count(b"recipient@placeholder.invalid") == 1
+        b"Content-Transfer-Encoding: quoted-printable" not in data
+        and b"Content-Transfer-Encoding: base64" not in data
+        and data.count(b"recipient@placeholder.invalid") == 1
         and data.count(b"MESSAGEIDPLACEHOLDER") == 1
         and all(
             data.count(hole) == written.count(hole.decode())

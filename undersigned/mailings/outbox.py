@@ -142,7 +142,8 @@ def _run(kind: Kind, payload: dict[str, Any]) -> None:
 
 
 class Unwritable(Exception):
-    """An email that cannot be composed (an address no encoding can carry): never retried."""
+    """An email that cannot be composed (an address no encoding can carry, a template that
+    fails): never retried."""
 
 
 def _outgoing(email: Email) -> tuple[str, str, bytes]:
@@ -154,7 +155,8 @@ def _outgoing(email: Email) -> tuple[str, str, bytes]:
             if email.to.isascii() and email.to.isprintable()
             else sanitize_address(email.to, "utf-8")
         )
-    except (ValueError, UnicodeError) as exc:
+    except Exception as exc:
+        # An address no encoding carries, a template that fails: sending again cannot mend it.
         raise Unwritable(type(exc).__name__) from exc
     return sender, to, data
 
@@ -244,7 +246,7 @@ def _send_group(
             backend.client.begin(sender, to, data)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
             failed(key, exc, False)
-            smtp.reset(backend)
+            smtp.after_refusal(backend)
             continue
         except Exception as exc:  # noqa: BLE001 - anything else is retried
             failed(key, exc, False)
@@ -253,25 +255,31 @@ def _send_group(
         started.append((key, backend))
     if not started:
         return
-    recorded = record([key for key, _backend in started])
     ended: list[tuple[int, smtp.SMTPBackend]] = []
-    for key, backend in started:
-        if key not in recorded:
+    try:
+        recorded = record([key for key, _backend in started])
+        while started:
+            key, backend = started.pop(0)
+            if key not in recorded:
+                smtp.abandon(backend)
+                continue
+            try:
+                backend.client.end()
+            except Exception as exc:  # noqa: BLE001 - the connection broke: retried
+                failed(key, exc, True)
+                smtp.drop(backend)
+                continue
+            ended.append((key, backend))
+    finally:
+        # Recording failed (the database, say): the messages not ended are never delivered.
+        for _key, backend in started:
             smtp.abandon(backend)
-            continue
-        try:
-            backend.client.end()
-        except Exception as exc:  # noqa: BLE001 - the connection broke: retried
-            failed(key, exc, True)
-            smtp.drop(backend)
-            continue
-        ended.append((key, backend))
     for key, backend in ended:
         try:
             backend.client.ended()
         except smtplib.SMTPDataError as exc:
             failed(key, exc, True)
-            smtp.reset(backend)
+            smtp.after_refusal(backend)
             continue
         except Exception as exc:  # noqa: BLE001 - no answer to a whole message
             # The server may have taken it: sending again could make it twice, so it stays

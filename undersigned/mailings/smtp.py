@@ -9,6 +9,7 @@ import functools
 import re
 import smtplib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
@@ -160,9 +161,15 @@ def _is_smtp(path: str) -> bool:
     return isinstance(backend, type) and issubclass(backend, EmailBackend)
 
 
+# A connection left unused this long is asked whether it is still open (NOOP) before it
+# carries another message: a server may close one that waited through a long job.
+IDLE_SECONDS = 10.0
+
+
 class _Pool(threading.local):
     def __init__(self) -> None:
-        self.open: list[SMTPBackend] = []
+        # Each open connection with the time it was given back.
+        self.open: list[tuple[SMTPBackend, float]] = []
         # Inside `kept_open`: connections go back to the pool instead of being closed.
         self.keeping = False
 
@@ -173,11 +180,26 @@ _pool = _Pool()
 def connection() -> SMTPBackend:
     """An open connection from this thread's pool, or a new one (with TLS and login as
     configured). Give it back, or drop it if anything went wrong on it."""
-    if _pool.open:
-        return _pool.open.pop()
+    while _pool.open:
+        backend, since = _pool.open.pop()
+        if time.monotonic() - since < IDLE_SECONDS or _answers(backend):
+            return backend
+        drop(backend)
     backend = SMTPBackend()
-    backend.open()
+    try:
+        backend.open()
+    except Exception:
+        # Connected but refused at STARTTLS or login, say: not left open.
+        drop(backend)
+        raise
     return backend
+
+
+def _answers(backend: SMTPBackend) -> bool:
+    try:
+        return bool(backend.client.noop()[0] == 250)
+    except Exception:  # noqa: BLE001 - gone: a new one is opened
+        return False
 
 
 def give_back(backend: SMTPBackend, *, sent: bool) -> None:
@@ -186,14 +208,13 @@ def give_back(backend: SMTPBackend, *, sent: bool) -> None:
     if not _pool.keeping or backend.messages_sent >= MESSAGES_PER_CONNECTION:
         drop(backend)
     else:
-        _pool.open.append(backend)
+        _pool.open.append((backend, time.monotonic()))
 
 
-def reset(backend: SMTPBackend) -> None:
-    """After a refused message: back to the pool if the server still listens."""
-    try:
-        backend.client.rset()
-    except Exception:  # noqa: BLE001 - a broken connection is dropped
+def after_refusal(backend: SMTPBackend) -> None:
+    """After the server refused a message: the client has reset the connection, or closed it
+    if the server was closing it (Client._refused)."""
+    if backend.client.sock is None:
         drop(backend)
     else:
         give_back(backend, sent=False)
@@ -222,4 +243,4 @@ def kept_open() -> Iterator[None]:
     finally:
         _pool.keeping = False
         while _pool.open:
-            drop(_pool.open.pop())
+            drop(_pool.open.pop()[0])

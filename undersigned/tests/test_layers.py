@@ -39,7 +39,10 @@ def _imported_apps(path: Path) -> set[str]:
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            # Relative imports would hide which app is imported: every import names it.
+            found.add(f"a relative import at line {node.lineno}")
+        elif isinstance(node, ast.ImportFrom) and node.module:
             names = [node.module]
             if node.module == "undersigned":
                 names = [f"undersigned.{alias.name}" for alias in node.names]
@@ -58,7 +61,7 @@ def test_no_app_imports_an_app_above_it(path: Path) -> None:
     above = {
         imported
         for imported in _imported_apps(path)
-        if imported in LAYER and LAYER[imported] > LAYER[app]
+        if imported not in LAYER or LAYER[imported] > LAYER[app]
     }
     assert above == set(), f"{app} (layer {LAYER[app]}) imports {above} from above it"
 
@@ -67,3 +70,9 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path: Path) -> None:
     module = tmp_path / "module.py"
     module.write_text("def f():\n    from undersigned.public.views import signing\n")
     assert _imported_apps(module) == {"public"}
+
+
+def test_the_check_sees_a_relative_import(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text("from ..dashboard import access\n")
+    assert _imported_apps(module) == {"a relative import at line 1"}

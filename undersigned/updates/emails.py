@@ -4,7 +4,7 @@ update itself (sent by undersigned.updates.delivery, which keeps each recipient'
 from __future__ import annotations
 
 from collections.abc import Mapping
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.urls import reverse
 from undersigned.lib.languages import ui_language
 from undersigned.lib.tokens import hash_token
 from undersigned.mailings import outbox
-from undersigned.mailings.compose import header_text
+from undersigned.mailings.compose import domain, header_text
 from undersigned.statements.queries import statement_by_id
 from undersigned.updates.models import Follower, Update
 
@@ -77,7 +77,7 @@ def update_email(update: Update, language: str, to: str, token: str, delivery: i
     if version is None:
         raise LookupError("no version")
     statement_version = statement.version_for(language)
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    list_domain = domain()
 
     def context(personal: Mapping[str, str]) -> dict[str, Any]:
         return {
@@ -97,7 +97,7 @@ def update_email(update: Update, language: str, to: str, token: str, delivery: i
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "List-Id": formataddr(
-                (header_text(statement.organisation.name)[:60], f"{statement.slug}.{domain}")
+                (header_text(statement.organisation.name)[:60], f"{statement.slug}.{list_domain}")
             ),
             "Auto-Submitted": "auto-generated",
         }

@@ -4,6 +4,7 @@ and failures classified for the one retry policy."""
 from __future__ import annotations
 
 import smtplib
+import socket
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from django.test import Client
 from undersigned.conftest import SmtpSink, sign_data
 from undersigned.jobs import queue
 from undersigned.jobs.models import Job
-from undersigned.mailings import outbox
+from undersigned.mailings import outbox, smtp
 from undersigned.statements.models import Signature, SignatureToken, Statement
 
 
@@ -122,3 +123,65 @@ def test_the_retry_policy_gives_up_at_once_on_a_permanent_failure_and_late_on_an
     assert queue.next_try(queue.UNAVAILABLE_ATTEMPTS, down) is None
     assert queue.next_try(settings.JOB_MAX_ATTEMPTS - 1, RuntimeError()) is not None
     assert queue.next_try(settings.JOB_MAX_ATTEMPTS, RuntimeError()) is None
+
+
+def _email(to: str, kind: str = "confirm_follower") -> outbox.Email:
+    """An email of a kind whose templates need nothing from its context."""
+    return outbox.Email(
+        kind=kind, to=to, sender="Red", language="en", context=lambda p: {"unconfirmed_days": 7}
+    )
+
+
+def test_a_group_whose_recording_fails_is_never_delivered(smtp_server: SmtpSink) -> None:
+    def record(keys: list[int]) -> set[int]:
+        raise RuntimeError("the database went away")
+
+    with smtp.kept_open(), pytest.raises(RuntimeError):
+        outbox.send_once(
+            [(1, _email("a@example.net")), (2, _email("b@example.net"))], record, print
+        )
+    # Each message was left before its final dot: the server delivers none.
+    assert smtp_server.messages == []
+    assert smtp._pool.open == []
+
+
+def test_an_email_that_cannot_be_made_fails_for_good_and_the_others_go(
+    smtp_server: SmtpSink,
+) -> None:
+    failures: list[tuple[int, BaseException]] = []
+    outbox.send_once(
+        [(1, _email("a@example.net", kind="no_such_kind")), (2, _email("b@example.net"))],
+        record=set,
+        failed=lambda key, exc, recorded: failures.append((key, exc)),
+    )
+    assert [key for key, _exc in failures] == [1]
+    assert queue.next_try(1, failures[0][1]) is None
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["b@example.net"]]
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced(
+    smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(smtp, "IDLE_SECONDS", 0.0)
+    with smtp.kept_open():
+        outbox.send(_email("a@example.net"))
+        ((pooled, _since),) = smtp._pool.open
+        # As a server does with a connection idle too long.
+        pooled.client.sock.shutdown(socket.SHUT_RDWR)
+        outbox.send(_email("b@example.net"))
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [
+        ["a@example.net"],
+        ["b@example.net"],
+    ]
+    assert len(set(smtp_server.peers)) == 2
+
+
+def test_a_pooled_connection_that_still_answers_is_reused_after_a_pause(
+    smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(smtp, "IDLE_SECONDS", 0.0)
+    with smtp.kept_open():
+        outbox.send(_email("a@example.net"))
+        outbox.send(_email("b@example.net"))
+    assert len(smtp_server.envelopes) == 2
+    assert len(set(smtp_server.peers)) == 1

@@ -169,3 +169,32 @@ def test_an_update_with_its_unsubscribe_header_is_filled_in_not_rendered_each_ti
     sender, data = compose._filled(email) or ("", b"")
     assert b"List-Unsubscribe: <http" in data and b"/u/token-of-ana-123/>" in data
     assert b"Message-ID: <update-" in data and b"-7@" in data
+
+
+@pytest.mark.parametrize(
+    "site_url",
+    [
+        "http://127.0.0.1:8000",
+        "https://firmas.sindicato-de-trabajadores.example.org",
+        "https://" + "a" * 40 + ".example.org",
+    ],
+)
+def test_an_update_whose_part_is_encoded_gets_each_recipients_own_link(
+    statement: Statement, settings: Any, site_url: str
+) -> None:
+    """A paragraph longer than a line may be makes a part quoted-printable, which can split a
+    placeholder across its soft line breaks: each message must still carry its own token."""
+    from undersigned.updates.emails import update_email
+    from undersigned.updates.models import Update, UpdateVersion
+
+    settings.SITE_URL = site_url
+    update = Update.objects.create(statement=statement)
+    body = "<p>" + "Solidaridad con los estudiantes detenidos. " * 40 + "</p>"
+    UpdateVersion.objects.create(update=update, language="es", title="Huelga", body=body)
+    for n, token in enumerate(("token-of-ana-123456", "token-of-bea-654321")):
+        email = update_email(update, "es", f"p{n}@example.net", token, n)
+        _sender, data = compose.composed(email)
+        parts = _parts(_parse(data))
+        for part in ("text", "html"):
+            assert f"/u/{token}/" in parts[part]
+            assert "PLACEHOLDER" not in parts[part]

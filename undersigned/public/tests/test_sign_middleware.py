@@ -4,6 +4,7 @@ resolved; everything else goes on to the sign view. Both store and answer alike.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -31,10 +32,17 @@ def _stored() -> list[tuple[Any, ...]]:
     ]
 
 
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
 def test_a_plain_sign_post_is_stored_and_answered_before_the_url_is_resolved(
-    client: Client, statement: Statement
+    client: Client, statement: Statement, encoding: str
 ) -> None:
-    response = client.post(URL, sign_data(email="ana@example.net"))
+    data = sign_data(email="ana@example.net")
+    if encoding == "urlencoded":
+        response = client.post(
+            URL, urlencode(data), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = client.post(URL, data)
     assert _by_middleware(response)
     assert (response.status_code, response["Location"]) == (302, "/s/free-them/en/check-email/")
     assert _stored() == [("ana@example.net", "pending", "", "en")]

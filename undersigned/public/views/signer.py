@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersigned.public.views.signing import _signature_or_404
+from undersigned.public.views.signing import signature_or_404
 from undersigned.statements import coalition, privacy
 from undersigned.statements.forms import UPDATES_TEXT, DisplayForm
 from undersigned.statements.models import Partner, Signature
@@ -23,7 +23,7 @@ _DONE = ("display", "subscribe", "unsubscribe", "partner-subscribe", "partner-un
 
 @require_http_methods(["GET", "POST"])
 def my_signature(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    statement, signature = _signature_or_404(request, slug, token)
+    statement, signature = signature_or_404(request, slug, token)
     form = DisplayForm(initial={"display": signature.display})
     status = 200
     error = ""
@@ -95,7 +95,7 @@ def _back(slug: str, token: str, done: str) -> HttpResponse:
 @require_safe
 def my_data(request: HttpRequest, slug: str, token: str) -> JsonResponse:
     """Everything stored about the signer for this statement, as JSON."""
-    statement, signature = _signature_or_404(request, slug, token)
+    statement, signature = signature_or_404(request, slug, token)
     url = settings.SITE_URL + reverse("statement", args=(slug, signature.language))
     response = JsonResponse(
         privacy.signer_data(signature, url), json_dumps_params={"ensure_ascii": False, "indent": 2}

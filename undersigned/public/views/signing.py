@@ -201,7 +201,7 @@ def check_email(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     return _version_page(request, slug, language, "statements/check_email.html")
 
 
-def _signature_or_404(request: HttpRequest, slug: str, token: str) -> tuple[Statement, Signature]:
+def signature_or_404(request: HttpRequest, slug: str, token: str) -> tuple[Statement, Signature]:
     """Whoever holds a token reaches its signature whatever the statement's status: a signer
     must be able to withdraw from a statement its organisers have closed or hidden as a draft.
     """
@@ -216,7 +216,7 @@ def _signature_or_404(request: HttpRequest, slug: str, token: str) -> tuple[Stat
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """GET shows a button; only its POST confirms, because mail scanners prefetch links."""
-    statement, signature = _signature_or_404(request, slug, token)
+    statement, signature = signature_or_404(request, slug, token)
     if request.method == "POST":
         actions.confirm_signature(signature)
         return redirect("thanks", slug, signature.language)
@@ -234,7 +234,7 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    statement, signature = _signature_or_404(request, slug, token)
+    statement, signature = signature_or_404(request, slug, token)
     if request.method == "POST":
         language = signature.language
         actions.withdraw_signature(signature)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
@@ -19,7 +20,9 @@ URL = "/s/free-them/es/sign/"
 
 
 def _sign(client: Client, **overrides: Any) -> Any:
-    return client.post(URL, sign_data(**overrides))
+    """Post the sign form URL-encoded, as browsers do."""
+    body = urlencode(sign_data(**overrides), doseq=True)
+    return client.post(URL, body, content_type="application/x-www-form-urlencoded")
 
 
 def test_signing_stores_a_pending_signature_and_its_email_job(
