@@ -224,8 +224,10 @@ def profile(server: Server, seconds: int, out: Path) -> threading.Thread:
                 continue
             inclusive: dict[str, int] = {}
             total = 0
-            for line in raw.read_text().splitlines():
+            for line in raw.read_text().split("\n"):
                 stack, _, count = line.rpartition(" ")
+                if not count.isdigit():
+                    continue  # a stack py-spy could not read whole
                 total += int(count)
                 for frame in set(stack.split(";")):
                     name = frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].split(":")[0]
