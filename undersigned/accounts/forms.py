@@ -16,10 +16,18 @@ THROTTLED = _(
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Refuses to check any password while the account name or the client is throttled."""
+    """Refuses to check any password while the account name or the client is throttled.
+
+    The name is counted as the login reads it (security.login_name): any spelling that logs in
+    to an account counts against that account.
+    """
+
+    def clean_username(self) -> str:
+        return security.login_name(str(self.cleaned_data["username"]))
 
     def clean(self) -> dict[str, Any]:
-        username = str(self.data.get("username", ""))[:150]
+        # Empty when the name field refused what was typed: only the client is counted then.
+        username = str(self.cleaned_data.get("username", ""))
         request = self.request
         assert request is not None, "the login view always passes the request"  # noqa: S101
         if security.is_throttled(request, username):

@@ -44,9 +44,22 @@ def client_address(request: HttpRequest) -> str:
     return client_ip(request)
 
 
+def login_name(typed: str) -> str:
+    """The account name a login looks up for what was typed: as Django's login form reads it
+    (surrounding spaces stripped, then NFKC, so that full-width or other compatibility forms
+    of the letters are the name they spell). The login form cleans the name with this too."""
+    return AbstractBaseUser.normalize_username(typed.strip())
+
+
+def _account(typed: str) -> str:
+    """The name failures are counted under: the name the login looks up, in any case, so that
+    no other spelling of an account escapes its count."""
+    return login_name(typed).casefold()
+
+
 def _keys(request: HttpRequest, username: str) -> tuple[str, str]:
     return (
-        _keyed("account", username.strip().casefold()),
+        _keyed("account", _account(username)),
         _keyed("client", client_address(request)),
     )
 
@@ -56,7 +69,7 @@ def is_throttled(request: HttpRequest, username: str) -> bool:
 
     Counted the same whether or not the account exists, so the answer tells nothing about it.
     """
-    name, address = username.strip().casefold(), client_address(request)
+    name, address = _account(username), client_address(request)
     days = _window_days()
     accounts = [_keyed("account", name, day) for day in days]
     clients = [_keyed("client", address, day) for day in days]
@@ -82,7 +95,7 @@ def note_failure(request: HttpRequest, username: str, reason: str) -> None:
 
 def forget_failures(username: str) -> None:
     """After a successful login the account starts afresh (the client's count stays)."""
-    name = username.strip().casefold()
+    name = _account(username)
     LoginFailure.objects.filter(
         key__in=[_keyed("account", name, day) for day in _window_days()]
     ).delete()

@@ -184,6 +184,52 @@ def test_throttling_counts_per_account_and_hides_whether_it_exists(
     assert "auth.login_throttled" in _audit_actions()
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "\uff4f\uff52\uff47\uff41\uff4e\uff49\uff53\uff45\uff52",  # full-width letters
+        " organiser ",
+        "ORGANISER",
+        "organi\u017fer",  # long s, which NFKC folds to s
+    ],
+)
+def test_throttling_counts_the_name_as_the_login_reads_it(
+    organiser: User, settings: Any, spelling: str
+) -> None:
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    # Failures under one spelling lock every spelling that reaches the same account.
+    for n in range(3):
+        Client(REMOTE_ADDR=f"10.0.4.{n}").post(
+            "/accounts/login/", {"username": "organiser", "password": "wrong"}
+        )
+    for name in (spelling, "organiser"):
+        refused = Client(REMOTE_ADDR="10.0.5.1").post(
+            "/accounts/login/", {"username": name, "password": PASSWORD}
+        )
+        assert "Too many failed attempts" in refused.content.decode()
+    LoginFailure.objects.all().delete()
+    for n in range(3):
+        Client(REMOTE_ADDR=f"10.0.6.{n}").post(
+            "/accounts/login/", {"username": spelling, "password": "wrong"}
+        )
+    refused = Client(REMOTE_ADDR="10.0.7.1").post(
+        "/accounts/login/", {"username": "organiser", "password": PASSWORD}
+    )
+    assert "Too many failed attempts" in refused.content.decode()
+
+
+def test_the_login_reads_a_full_width_name_as_the_account_it_spells(organiser: User) -> None:
+    # The case above matters because Django's login takes this spelling for `organiser`.
+    response = Client().post(
+        "/accounts/login/",
+        {
+            "username": "\uff4f\uff52\uff47\uff41\uff4e\uff49\uff53\uff45\uff52",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+
+
 def test_throttling_counts_per_client_across_accounts(
     organiser: User, member: User, settings: Any
 ) -> None:
