@@ -11,6 +11,7 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.lib.env import (
+    EnvError,
     database_from_url,
     env_bool,
     env_int,
@@ -153,7 +154,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # Failed logins (wrong password or code) for one account name before it is refused for a while.
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
-# Failed logins from one client address, whatever the account, before it is refused for a while.
+# Failed logins from one client (see CLIENT_IPV6_PREFIX), whatever the account, before it is
+# refused for a while.
 LOGIN_FAILURES_PER_CLIENT = env_int("LOGIN_FAILURES_PER_CLIENT", 20)
 # Seconds over which failed logins are counted, and how long a refusal lasts.
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900)
@@ -269,9 +271,17 @@ UNCONFIRMED_DAYS = env_int("UNCONFIRMED_DAYS", 7)
 # (e.g. 127.0.0.1,10.0.0.0/8). From anyone else the header is ignored.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
-# Sign requests per client address and statement before further ones are held for review, as
-# count/seconds pairs: a burst and a sustained window. Held signatures are stored, not counted.
-# Requests to follow the statement's updates count too; past the limits they do nothing.
+# Bits of an IPv6 address that make one client for every per-client limit (signing, following,
+# logins): 64 counts a whole /64, which one home, phone or server is given, as one client; 128
+# counts each address alone. From 48 (the network the watch page groups signatures by) to 128.
+CLIENT_IPV6_PREFIX = env_int("CLIENT_IPV6_PREFIX", 64)
+if not 48 <= CLIENT_IPV6_PREFIX <= 128:
+    raise EnvError(f"CLIENT_IPV6_PREFIX must be from 48 to 128; got {CLIENT_IPV6_PREFIX}")
+
+# Sign requests per client (see CLIENT_IPV6_PREFIX) and statement before further ones are held
+# for review, as count/seconds pairs: a burst and a sustained window. Held signatures are
+# stored, not counted. Requests to follow the statement's updates count too; past the limits
+# they do nothing.
 SIGN_RATE_LIMITS = env_str("SIGN_RATE_LIMITS", "10/60,50/3600")
 
 # A sign form sent sooner than this many seconds after its page was made is held for review.

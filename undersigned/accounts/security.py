@@ -16,7 +16,7 @@ from undersigned.abuse.keys import keyed_hash
 from undersigned.accounts.models import LoginFailure, RecoveryCode, TwoFactor
 from undersigned.audit.models import record
 from undersigned.lib import totp
-from undersigned.lib.clientip import client_ip
+from undersigned.lib.clientip import client_key
 
 RECOVERY_CODES = 10
 User = AbstractBaseUser | AnonymousUser
@@ -40,8 +40,9 @@ def _window_days() -> list[dt.date]:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address, through trusted proxies only (undersigned.lib.clientip)."""
-    return client_ip(request)
+    """Who the client is for the per-client count: its address through trusted proxies only,
+    an IPv6 client by its network (undersigned.lib.clientip.client_key)."""
+    return client_key(request)
 
 
 def login_name(typed: str) -> str:

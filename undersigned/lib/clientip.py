@@ -56,13 +56,38 @@ def client_ip(request: HttpRequest) -> str:
     return str(address or peer)
 
 
+def _block(address: Address, prefix: int) -> str:
+    # From the number, not from text: cheaper, and it runs for every signature.
+    host_bits = address.max_prefixlen - prefix
+    return str(ipaddress.ip_network((int(address) >> host_bits << host_bits, prefix)))
+
+
+def key_of(ip: str) -> str:
+    """Who a limit counts as one client, given its address (client_ip): an IPv4 address
+    alone; an IPv6 address with its network of CLIENT_IPV6_PREFIX bits (/64), since one home,
+    phone or server is given a whole /64 and can send from any address in it."""
+    address = _parse(ip)
+    if address is None:
+        return ip[:64]
+    if address.version == 4:
+        return str(address)
+    return _block(address, settings.CLIENT_IPV6_PREFIX)
+
+
+def client_key(request: HttpRequest) -> str:
+    """The key every per-client limit counts the request under (see key_of)."""
+    return key_of(client_ip(request))
+
+
+# The watch page's network, coarser than a client's key (CLIENT_IPV6_PREFIX is at least 48):
+# the signatures of one client always fall in one network.
+NETWORK_PREFIX = {4: 24, 6: 48}
+
+
 def network_of(ip: str) -> str:
     """The block an address belongs to (/24 for IPv4, /48 for IPv6): one home, office or
     provider's customers, for spotting many signatures from one place."""
     address = _parse(ip)
     if address is None:
         return ip[:64]
-    prefix = 24 if address.version == 4 else 48
-    # From the number, not from text: cheaper, and it runs for every signature.
-    host_bits = address.max_prefixlen - prefix
-    return str(ipaddress.ip_network((int(address) >> host_bits << host_bits, prefix)))
+    return _block(address, NETWORK_PREFIX[address.version])

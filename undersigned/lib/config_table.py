@@ -10,7 +10,7 @@ from pathlib import Path
 
 SETTINGS = Path(__file__).resolve().parent.parent / "settings.py"
 _CALL = re.compile(
-    r'env_(?:str|bool|int|list|secret)\("(?P<name>[A-Z_]+)"(?:,\s*(?P<default>[^)]*))?\)'
+    r'env_(?:str|bool|int|list|secret)\("(?P<name>[A-Z][A-Z0-9_]*)"(?:,\s*(?P<default>[^)]*))?\)'
 )
 
 

@@ -128,6 +128,24 @@ def test_limits_count_per_client_and_per_statement(
     assert Signature.objects.get(email="d@example.net").hold_reason == "rate"
 
 
+def test_the_addresses_of_one_ipv6_network_count_as_one_client(
+    statement: Statement, settings: SettingsWrapper
+) -> None:
+    settings.SIGN_RATE_LIMITS = "10/60"
+    # Thirty addresses of one /64, each signing once: one client past its limit.
+    for n in range(30):
+        client = Client(REMOTE_ADDR=f"2001:db8:1:2:{n:x}:{n * 7:x}::{n + 1:x}")
+        _sign(client, statement, email=f"p{n}@example.net")
+    assert Signature.objects.filter(hold_reason="rate").count() == 20
+    # Another /64 is another client; with the prefix set to 128, each address is one.
+    _sign(Client(REMOTE_ADDR="2001:db8:1:3::1"), statement, email="q@example.net")
+    settings.CLIENT_IPV6_PREFIX = 128
+    _sign(Client(REMOTE_ADDR="2001:db8:1:2::ff"), statement, email="r@example.net")
+    assert not Signature.objects.filter(email__in=["q@example.net", "r@example.net"]).exclude(
+        hold_reason=""
+    )
+
+
 def test_spoofed_forwarding_headers_do_not_change_whose_limit_counts(
     statement: Statement, settings: SettingsWrapper
 ) -> None:

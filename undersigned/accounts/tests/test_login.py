@@ -247,6 +247,20 @@ def test_throttling_counts_per_client_across_accounts(
     )
 
 
+def test_the_addresses_of_one_ipv6_network_are_one_client(
+    organiser: User, member: User, settings: Any
+) -> None:
+    settings.LOGIN_FAILURES_PER_CLIENT = 4
+    for n in range(4):
+        Client(REMOTE_ADDR=f"2001:db8:5:6::{n + 1:x}").post(
+            "/accounts/login/", {"username": f"guess{n}", "password": "wrong"}
+        )
+    data = {"username": "member", "password": PASSWORD}
+    refused = Client(REMOTE_ADDR="2001:db8:5:6:ffff::9").post("/accounts/login/", data)
+    assert "Too many failed attempts" in refused.content.decode()
+    assert Client(REMOTE_ADDR="2001:db8:5:7::1").post("/accounts/login/", data).status_code == 302
+
+
 def test_failures_keep_counting_across_midnight_utc(organiser: User, settings: Any) -> None:
     # Failures are stored under each day's key; the window still reads yesterday's.
     settings.LOGIN_FAILURES_PER_ACCOUNT = 3

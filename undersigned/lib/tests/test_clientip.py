@@ -4,7 +4,7 @@ import pytest
 from django.test import RequestFactory
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from undersigned.lib.clientip import client_ip, network_of
+from undersigned.lib.clientip import client_ip, client_key, key_of, network_of
 
 SPOOFS = {
     "HTTP_X_FORWARDED_FOR": "198.51.100.7",
@@ -55,3 +55,36 @@ def test_ipv4_mapped_addresses_are_plain_ipv4(settings: SettingsWrapper) -> None
 )
 def test_network_of(address: str, network: str) -> None:
     assert network_of(address) == network
+
+
+@pytest.mark.parametrize(
+    ("prefix", "address", "key"),
+    [
+        (64, "203.0.113.5", "203.0.113.5"),
+        (64, "2001:db8:1:2:a:b:c:d", "2001:db8:1:2::/64"),
+        (64, "2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        (56, "2001:db8:1:2ff::1", "2001:db8:1:200::/56"),
+        (128, "2001:db8:1:2::1", "2001:db8:1:2::1/128"),
+        (64, "::ffff:203.0.113.5", "203.0.113.5"),
+        (64, "not an address", "not an address"),
+    ],
+)
+def test_a_client_is_an_ipv4_address_or_an_ipv6_network(
+    settings: SettingsWrapper, prefix: int, address: str, key: str
+) -> None:
+    settings.CLIENT_IPV6_PREFIX = prefix
+    assert key_of(address) == key
+
+
+def test_the_client_key_is_taken_through_trusted_proxies_only(settings: SettingsWrapper) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    forwarded = {"HTTP_X_FORWARDED_FOR": "2001:db8:1:2::77"}
+    assert client_key(_request("10.0.0.1", **forwarded)) == "2001:db8:1:2::/64"  # type: ignore[arg-type]
+    assert client_key(_request("2001:db8:9::5", **forwarded)) == "2001:db8:9::/64"  # type: ignore[arg-type]
+
+
+def test_a_client_always_falls_in_one_network_of_the_watch_page(
+    settings: SettingsWrapper,
+) -> None:
+    settings.CLIENT_IPV6_PREFIX = 48
+    assert key_of("2001:db8:1:2::1") == network_of("2001:db8:1:2::1")

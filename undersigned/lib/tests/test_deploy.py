@@ -84,3 +84,14 @@ def test_https_makes_every_cookie_secure_and_sends_hsts(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values == [True, True, True, True, 31_536_000, True, ["HTTP_X_FORWARDED_PROTO", "https"]]
+
+
+@pytest.mark.parametrize(("prefix", "starts"), [("47", False), ("48", True), ("129", False)])
+def test_an_ipv6_client_prefix_outside_48_to_128_stops_the_start(
+    tmp_path: Path, prefix: str, starts: bool
+) -> None:
+    result = _run(
+        ["-c", "import undersigned.settings"], _production_env(tmp_path, CLIENT_IPV6_PREFIX=prefix)
+    )
+    assert (result.returncode == 0) is starts
+    assert ("CLIENT_IPV6_PREFIX must be from 48 to 128" in result.stderr) is not starts

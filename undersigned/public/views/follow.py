@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.abuse.keys import keyed_hash
 from undersigned.lib import formtoken
-from undersigned.lib.clientip import client_ip
+from undersigned.lib.clientip import client_key
+from undersigned.public.views import signing
 from undersigned.public.views.statements import activate_for, public_version, render_statement
 from undersigned.statements.models import Statement, StatementVersion
 from undersigned.updates import actions
@@ -57,7 +57,7 @@ def follow(request: HttpRequest, slug: str, language: str) -> HttpResponse:
             form.cleaned_data["email"],
             # The sign form's key on purpose: following and signing count against the same
             # limits, so a script gains nothing by alternating them.
-            rate_key=keyed_hash("sign", f"{statement.pk}:{client_ip(request)}"),
+            rate_key=signing.rate_key(statement, client_key(request)),
         )
     return redirect("follow_check_email", slug, version.language)
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersigned.abuse.keys import keyed_hash
 from undersigned.lib import formtoken, headers, proof
-from undersigned.lib.clientip import client_ip, network_of
+from undersigned.lib.clientip import client_ip, key_of, network_of
 from undersigned.lib.languages import ui_language
 from undersigned.lib.share import share_links
 from undersigned.public.views.statements import activate_for, public_version, render_statement
@@ -184,10 +184,16 @@ def _client(
         hold = Signature.HoldReason.NO_PROOF
     ip = client_ip(request)
     return store.Client(
-        rate_key=keyed_hash("sign", f"{statement.pk}:{ip}"),
+        rate_key=rate_key(statement, key_of(ip)),
         network=keyed_hash("network", network_of(ip)),
         hold_reason=hold,
     )
+
+
+def rate_key(statement: Statement, client: str) -> str:
+    """What SIGN_RATE_LIMITS count: a client (lib.clientip.key_of) on a statement. Following
+    the statement counts under the same key, so a script gains nothing by alternating them."""
+    return keyed_hash("sign", f"{statement.pk}:{client}")
 
 
 def _version_page(request: HttpRequest, slug: str, language: str, template: str) -> HttpResponse:

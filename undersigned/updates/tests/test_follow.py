@@ -311,6 +311,15 @@ def test_past_the_sign_rate_limits_nothing_is_stored_or_sent(
     assert Job.objects.filter(kind="mail.confirm_follower").count() == 2
 
 
+def test_following_from_one_ipv6_network_counts_as_one_client(
+    midday: dt.datetime, statement: Statement, settings: Any
+) -> None:
+    settings.SIGN_RATE_LIMITS = "2/60"
+    for n in range(4):
+        _follow(Client(REMOTE_ADDR=f"2001:db8:7:8::{n + 1:x}"), email=f"p{n}@example.net")
+    assert Follower.objects.count() == 2
+
+
 # Confirming
 
 
