@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, to see every request: says once in the log if a proxy is not in TRUSTED_PROXIES.
+    "undersigned.lib.clientip.UntrustedProxyMiddleware",
     # Before the page cache: the HTTPS redirect and security headers apply to stored pages too.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -268,7 +270,8 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 UNCONFIRMED_DAYS = env_int("UNCONFIRMED_DAYS", 7)
 
 # Reverse proxies whose X-Forwarded-For is believed, comma-separated IPs or networks
-# (e.g. 127.0.0.1,10.0.0.0/8). From anyone else the header is ignored.
+# (e.g. 127.0.0.1,10.0.0.0/8). From anyone else the header is ignored. Behind a proxy, name it:
+# otherwise every visitor is the proxy, one client for every limit (the log says so once).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 # Bits of an IPv6 address that make one client for every per-client limit (signing, following,

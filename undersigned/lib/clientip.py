@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+log = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -91,3 +97,86 @@ def network_of(ip: str) -> str:
     if address is None:
         return ip[:64]
     return _block(address, NETWORK_PREFIX[address.version])
+
+
+# Headers a reverse proxy or a tunnel adds to say whom it serves. Only X-Forwarded-For is ever
+# believed (from TRUSTED_PROXIES); any of them shows that a request came through something.
+FORWARDING_HEADERS = frozenset(
+    {
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_FORWARDED",
+        "HTTP_X_REAL_IP",
+        "HTTP_X_FORWARDED_HOST",
+        "HTTP_X_FORWARDED_PROTO",
+        "HTTP_VIA",
+        "HTTP_CF_CONNECTING_IP",
+        "HTTP_TRUE_CLIENT_IP",
+    }
+)
+
+
+def forwarded(meta: Mapping[str, Any]) -> bool:
+    """Whether a request carries a header that a proxy or a tunnel adds."""
+    return not meta.keys().isdisjoint(FORWARDING_HEADERS)
+
+
+# Where a reverse proxy sits: this machine, a private network (RFC 1918, carrier-grade NAT as
+# VPNs use it, link-local, IPv6 unique local).
+_PROXY_NETWORKS = _trusted_networks(
+    (
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _untrusted_proxy(peer: str, configured: tuple[str, ...]) -> bool:
+    """A peer where a reverse proxy sits (or a Unix socket's, with no address) that is not in
+    TRUSTED_PROXIES."""
+    address = _parse(peer)
+    if address is None:
+        return True
+    if not any(address in network for network in _PROXY_NETWORKS):
+        return False
+    return not any(address in network for network in _trusted_networks(configured))
+
+
+class UntrustedProxyMiddleware:
+    """Says once per process, in the log at ERROR, that requests arrive through a proxy the
+    site does not trust: every visitor then looks like the proxy, so the rate limits hold
+    everyone's signatures and a few failed logins refuse every organiser.
+
+    First in MIDDLEWARE, so it sees every request; a request without forwarding headers costs a
+    few dictionary lookups, and once it has warned, nothing.
+    """
+
+    # Once per process, whichever handler sees it: on the class, not on an instance.
+    warned = False
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not UntrustedProxyMiddleware.warned and forwarded(request.META):
+            peer = request.META.get("REMOTE_ADDR", "")
+            if _untrusted_proxy(peer, tuple(settings.TRUSTED_PROXIES)):
+                UntrustedProxyMiddleware.warned = True
+                # The peer's address is not written: the log holds no IP address.
+                log.error(
+                    "A request came through a proxy on this machine or a private network (it "
+                    "sent a header such as X-Forwarded-For, Forwarded or X-Real-IP), but "
+                    "TRUSTED_PROXIES does not name that proxy: every visitor looks like the "
+                    "proxy, so the rate limits and the login throttle count them all as one "
+                    "client. Set "
+                    "TRUSTED_PROXIES to the proxy's address (see docs/production.md). This is "
+                    "said once per process."
+                )
+        return self.get_response(request)

@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import pytest
-from django.test import RequestFactory
+from django.conf import settings as django_settings
+from django.test import Client, RequestFactory
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from undersigned.lib.clientip import client_ip, client_key, key_of, network_of
+from undersigned.lib import clientip
+from undersigned.lib.clientip import (
+    UntrustedProxyMiddleware,
+    client_ip,
+    client_key,
+    key_of,
+    network_of,
+)
 
 SPOOFS = {
     "HTTP_X_FORWARDED_FOR": "198.51.100.7",
@@ -88,3 +99,92 @@ def test_a_client_always_falls_in_one_network_of_the_watch_page(
 ) -> None:
     settings.CLIENT_IPV6_PREFIX = 48
     assert key_of("2001:db8:1:2::1") == network_of("2001:db8:1:2::1")
+
+
+@pytest.fixture
+def not_warned_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(UntrustedProxyMiddleware, "warned", False)
+
+
+def _proxy_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [
+        record
+        for record in caplog.records
+        if record.name == "undersigned.lib.clientip" and "TRUSTED_PROXIES" in record.getMessage()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("peer", "headers", "trusted"),
+    [
+        ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}, []),
+        ("::1", {"HTTP_FORWARDED": "for=198.51.100.7"}, []),
+        ("10.1.2.3", {"HTTP_X_REAL_IP": "198.51.100.7"}, []),
+        # A proxy at another address than the one trusted.
+        ("10.1.2.3", {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}, ["127.0.0.1"]),
+    ],
+)
+def test_a_request_through_an_untrusted_proxy_is_said_once_in_the_log(
+    db: None,
+    not_warned_yet: None,
+    caplog: pytest.LogCaptureFixture,
+    settings: SettingsWrapper,
+    peer: str,
+    headers: dict[str, str],
+    trusted: list[str],
+) -> None:
+    settings.TRUSTED_PROXIES = trusted
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            assert Client(REMOTE_ADDR=peer, **headers).get("/healthz").status_code == 200
+    (warning,) = _proxy_warnings(caplog)
+    assert warning.levelno == logging.ERROR
+    assert peer not in warning.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("peer", "headers", "trusted"),
+    [
+        ("127.0.0.1", {}, []),  # no proxy
+        ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}, ["127.0.0.1"]),
+        ("10.1.2.3", {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}, ["10.0.0.0/8"]),
+        # From the internet anyone can send the header: a proxy does not sit there.
+        ("203.0.113.5", {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}, []),
+    ],
+)
+def test_no_warning_without_a_proxy_or_with_it_trusted(
+    db: None,
+    not_warned_yet: None,
+    caplog: pytest.LogCaptureFixture,
+    settings: SettingsWrapper,
+    peer: str,
+    headers: dict[str, str],
+    trusted: list[str],
+) -> None:
+    settings.TRUSTED_PROXIES = trusted
+    with caplog.at_level(logging.INFO):
+        assert Client(REMOTE_ADDR=peer, **headers).get("/healthz").status_code == 200
+    assert _proxy_warnings(caplog) == []
+
+
+def test_the_check_sees_every_request_and_after_warning_does_nothing_more(
+    db: None,
+    not_warned_yet: None,
+    caplog: pytest.LogCaptureFixture,
+    settings: SettingsWrapper,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert django_settings.MIDDLEWARE[0] == "undersigned.lib.clientip.UntrustedProxyMiddleware"
+    settings.TRUSTED_PROXIES = []
+    proxy = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    # A sign POST is answered early in the chain: the check comes before it.
+    with caplog.at_level(logging.INFO):
+        proxy.post("/s/nothing-here/en/sign/", {})
+    assert len(_proxy_warnings(caplog)) == 1
+
+    def looked(*args: Any) -> bool:
+        raise AssertionError("the check ran again after warning")
+
+    monkeypatch.setattr(clientip, "_untrusted_proxy", looked)
+    monkeypatch.setattr(clientip, "forwarded", looked)
+    assert proxy.get("/healthz").status_code == 200
