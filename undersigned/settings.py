@@ -19,6 +19,7 @@ from undersigned.lib.env import (
     env_secret,
     env_str,
     persistent_secret,
+    private_sqlite,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -121,7 +122,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "undersigned.sqlite3",
+            # Readable by the service's user only, its WAL too (see private_sqlite).
+            "NAME": private_sqlite(DATA_DIR / "undersigned.sqlite3"),
             # Keep each thread's connection: opening one runs the PRAGMAs below, and closing the
             # last one checkpoints the WAL, both far dearer than a request.
             "CONN_MAX_AGE": None,

@@ -73,6 +73,35 @@ def persistent_secret(path: Path) -> str:
     return value
 
 
+# The files SQLite keeps a database in: the database, its write-ahead log and shared memory
+# (WAL mode), and the rollback journal of other modes.
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def private_sqlite(path: Path) -> Path:
+    """`path`, an SQLite database that only the service's user may read or write.
+
+    It holds every signer's name and address. Made here, empty, with mode 0600 if it does not
+    exist yet (SQLite makes its -wal, -shm and -journal files with the database's own mode);
+    any of its files found readable by others is set to 0600. A file of another user's is
+    left as it is: only its owner may change its mode.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for suffix in SQLITE_SUFFIXES:
+        companion = path.with_name(path.name + suffix)
+        try:
+            found = companion.stat()
+            if found.st_mode & 0o077 and found.st_uid == os.geteuid():
+                companion.chmod(0o600)
+        except FileNotFoundError:  # none, or a log SQLite removed meanwhile
+            continue
+    return path
+
+
 def database_from_url(url: str) -> dict[str, object]:
     """Turn postgres://user:password@host:port/name?option=value into a Django DATABASES entry."""
     parts = urlsplit(url)
