@@ -30,7 +30,8 @@ DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
 # Debug pages with tracebacks. Never on in production.
 DEBUG = env_bool("DEBUG", False)
 
-# Demo mode: outgoing mail is kept and shown at /demo/mailbox/ instead of being sent.
+# Demo mode: outgoing mail is kept and shown at /demo/mailbox/ instead of being sent, to a
+# browser on this machine only (a loopback peer, no header a proxy or a tunnel adds).
 DEMO_MODE = env_bool("DEMO_MODE", False)
 
 # Secret for sessions and CSRF. Unset: a random key is generated once in DATA_DIR/secret_key.

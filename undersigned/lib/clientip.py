@@ -137,6 +137,16 @@ _PROXY_NETWORKS = _trusted_networks(
 )
 
 
+def from_this_machine(request: HttpRequest) -> bool:
+    """Whether a person on this machine sent the request, as far as can be told: the peer is a
+    loopback address and nothing forwarded it. A proxy or a tunnel on this machine (nginx,
+    ngrok, cloudflared) connects from loopback on anyone's behalf, and says so in its headers;
+    one that adds no header (an SSH tunnel) cannot be told apart.
+    """
+    address = _parse(request.META.get("REMOTE_ADDR", ""))
+    return address is not None and address.is_loopback and not forwarded(request.META)
+
+
 @functools.lru_cache(maxsize=256)
 def _untrusted_proxy(peer: str, configured: tuple[str, ...]) -> bool:
     """A peer where a reverse proxy sits (or a Unix socket's, with no address) that is not in

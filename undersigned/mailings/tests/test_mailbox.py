@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.test import Client
 
 from undersigned.conftest import sign_data
@@ -36,6 +37,28 @@ def test_the_mailbox_is_only_for_the_machine_running_the_demo(
     settings.DEMO_MODE = True
     assert client.get("/demo/mailbox/", REMOTE_ADDR="192.0.2.7").status_code == 404
     assert client.get("/demo/mailbox/", REMOTE_ADDR="::1").status_code == 200
+    assert client.get("/demo/mailbox/", REMOTE_ADDR="::ffff:127.0.0.1").status_code == 200
+    assert client.get("/demo/mailbox/", REMOTE_ADDR="").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"HTTP_X_FORWARDED_FOR": "192.0.2.7"},
+        {"HTTP_FORWARDED": "for=192.0.2.7"},
+        {"HTTP_X_REAL_IP": "192.0.2.7"},
+        {"HTTP_X_FORWARDED_HOST": "demo.example.org"},
+        {"HTTP_CF_CONNECTING_IP": "192.0.2.7"},
+    ],
+)
+@pytest.mark.parametrize("trusted", [[], ["127.0.0.1", "::1"]])
+def test_the_mailbox_stays_shut_through_a_proxy_or_tunnel_on_the_machine(
+    client: Client, statement: Statement, settings: Any, header: dict[str, str], trusted: list[str]
+) -> None:
+    settings.DEMO_MODE = True
+    settings.TRUSTED_PROXIES = trusted
+    for peer in ("127.0.0.1", "::1"):
+        assert client.get("/demo/mailbox/", REMOTE_ADDR=peer, **header).status_code == 404
 
 
 def test_check_email_page_has_no_mailbox_link_outside_demo(
