@@ -43,10 +43,6 @@ class TooManyInvitations(MembershipError):
     """The organisation has sent INVITATIONS_PER_ORGANISATION_PER_DAY in the last 24 hours."""
 
 
-class TooManyEmails(MembershipError):
-    """The address has had its EMAILS_PER_ADDRESS_PER_DAY (undersigned.abuse.quota) today."""
-
-
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:70].strip("-") or "organisation"
     slug, n = base, 1
@@ -102,8 +98,10 @@ def invite(organisation: Organisation, by: Any, email: str, role: str, language:
     invitation per address and organisation: an expired one is replaced, a live one refused.
 
     So that invitations cannot flood mailboxes, an organisation sends at most
-    INVITATIONS_PER_ORGANISATION_PER_DAY in any 24 hours, and each one counts against the
-    address's daily cap of emails, as sign forms do. Past either, nothing is sent or changed.
+    INVITATIONS_PER_ORGANISATION_PER_DAY in any 24 hours (past it, nothing is sent or changed),
+    and each one counts against the address's daily cap of emails, as sign forms do. Past the
+    cap the invitation is made but not emailed, and nothing says so: whoever invites must not
+    learn how many emails an address had today.
     """
     email = email.strip().lower()
     with transaction.atomic():
@@ -124,8 +122,7 @@ def invite(organisation: Organisation, by: Any, email: str, role: str, language:
         ).count()
         if sent >= settings.INVITATIONS_PER_ORGANISATION_PER_DAY:
             raise TooManyInvitations
-        if quota.take([quota.key_for(canonical_email(email))]) != [True]:
-            raise TooManyEmails
+        emailed = quota.take([quota.key_for(canonical_email(email))]) == [True]
         for old in pending:
             old.delete()
         token = new_token()
@@ -137,7 +134,8 @@ def invite(organisation: Organisation, by: Any, email: str, role: str, language:
             language=language,
             invited_by=by,
         )
-        outbox.enqueue(INVITATION, {"invitation": invitation.pk, "token": token})
+        if emailed:
+            outbox.enqueue(INVITATION, {"invitation": invitation.pk, "token": token})
         record(
             "invitation.sent",
             actor=by,

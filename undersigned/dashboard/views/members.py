@@ -42,10 +42,6 @@ MESSAGES = {
         "That address has an invitation waiting already. Revoke it first to send a new one."
     ),
     actions.AlreadyMember: gettext_lazy("Someone with that address is a member already."),
-    actions.TooManyEmails: gettext_lazy(
-        "That address has had as many emails from this site today as it may get in a day. "
-        "Nothing was sent: try again tomorrow."
-    ),
 }
 
 
