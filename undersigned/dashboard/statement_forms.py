@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.lib.forms import NameField
 from undersigned.lib.languages import normalise_tag
 from undersigned.statements.models import Statement, StatementVersion
 
@@ -150,7 +151,8 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "ask_postcode",
             "allow_organisations",
         )
-        field_classes = {"deadline": DeadlineField}
+        # Whom it addresses is shown on the statement's page: a name as every name is.
+        field_classes = {"deadline": DeadlineField, "addressed_to": NameField}
         widgets = {
             "deadline": forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE),
         }

@@ -11,9 +11,15 @@ input of a group carries it too. A widget's own aria-describedby is kept, with t
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
 from django.forms.widgets import Widget
+from django.utils.translation import gettext_lazy as _
+
+from undersigned.lib.text import clean_line, publishable
 
 # A widget's attributes, as django-stubs type them.
 Attrs = dict[str, str | bool]
@@ -43,3 +49,29 @@ class BoundField(forms.BoundField):
 
 class FormRenderer(DjangoTemplates):
     bound_field_class = BoundField
+
+
+class CleanLineField(forms.CharField):
+    """One line of text, normalised (see lib.text.clean_line) before length and required
+    checks."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value) or ""
+        if "\x00" in text:
+            # Checked before cleaning, which would otherwise fold the NUL away silently.
+            raise ValidationError(_("Null characters are not allowed."), code="null")
+        return clean_line(text)
+
+
+class NameField(CleanLineField):
+    """A name a person types for others to see: a signer's, an organisation's (its own, or a
+    new partner's), a role, whom a statement addresses. Shown on public pages, put in emails
+    and exported to spreadsheets, so one rule for all: one clean line (CleanLineField), and
+    refused with a message saying why if it holds a web or email address, a MIME encoded word,
+    or starts like a spreadsheet formula (lib.text.publishable). Every such field of every
+    form is one of these (a test walks the forms)."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value:
+            publishable(value)

@@ -3,8 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from undersigned.lib.text import clean_line, publishable
+from undersigned.lib.forms import NameField
 from undersigned.organisations.models import Membership, Organisation
 
 # Only superusers enter the admin (undersigned.accounts.admin): organisers manage their
@@ -20,14 +21,10 @@ class MembershipInline(admin.TabularInline):
 class OrganisationForm(forms.ModelForm):
     # No Meta: the admin makes it for Organisation, with its formfield_overrides.
 
-    def clean_name(self) -> str:
-        """The name is public (statement pages, the sender of every email): cleaned and checked
-        as signers' names are.
-        """
-        name = clean_line(self.cleaned_data["name"])
-        if not name:
-            raise forms.ValidationError(self.fields["name"].error_messages["required"])
-        return publishable(name)
+    # Public (statement pages, the sender of every email): a name as every name is.
+    name = NameField(
+        label=_("name"), max_length=200, widget=forms.TextInput(attrs={"class": "vTextField"})
+    )
 
 
 @admin.register(Organisation)

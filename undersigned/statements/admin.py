@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from undersigned.lib.forms import NameField
 from undersigned.lib.languages import normalise_tag
 from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement, StatementVersion
@@ -50,6 +51,8 @@ class StatementForm(forms.ModelForm):
             "signatories_hidden",
             "keep_count_after_erasure",
         )
+        # Shown on the statement's page: a name as every name is.
+        field_classes = {"addressed_to": NameField}
 
     def clean_default_language(self) -> str:
         return _language_tag(self.cleaned_data["default_language"])

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from undersigned.lib.emails import canonical_email
-from undersigned.lib.text import clean_line, publishable
+from undersigned.lib.forms import CleanLineField, NameField
+from undersigned.lib.text import publishable
 from undersigned.statements.models import EMAIL_MAX_LENGTH, Signature, Statement
 
 # Bump when either consent wording below changes, and add the new wording to CONSENT_WORDINGS;
@@ -67,23 +68,12 @@ class CountryField(forms.ChoiceField):
         return value in _COUNTRY_CODES
 
 
-class CleanLineField(forms.CharField):
-    """One line of text, normalised (see clean_line) before length and required checks."""
-
-    def to_python(self, value: Any) -> str:
-        text = super().to_python(value) or ""
-        if "\x00" in text:
-            # Checked before cleaning, which would otherwise fold the NUL away silently.
-            raise ValidationError(_("Null characters are not allowed."), code="null")
-        return clean_line(text)
-
-
 def _input(autocomplete: str) -> forms.TextInput:
     return forms.TextInput(attrs={"autocomplete": autocomplete})
 
 
 class SignForm(forms.Form):
-    name = CleanLineField(label=_("Your name"), max_length=100, widget=_input("name"))
+    name = NameField(label=_("Your name"), max_length=100, widget=_input("name"))
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
@@ -162,9 +152,6 @@ class SignForm(forms.Form):
             except ValidationError as error:
                 self.add_error(name, error)
 
-    def clean_name(self) -> str:
-        return publishable(self.cleaned_data["name"])
-
     def clean_organisation_name(self) -> str:
         return self._organisation_detail("organisation_name")
 
@@ -172,9 +159,11 @@ class SignForm(forms.Form):
         return self._organisation_detail("organisation_role")
 
     def _organisation_detail(self, field: str) -> str:
+        """The rule of every name (lib.forms.NameField), only for a signature of an
+        organisation: for an individual these fields are hidden and dropped (see clean), and
+        an error there is one they cannot see."""
         value = str(self.cleaned_data[field])
         if self.cleaned_data.get("kind") != Signature.Kind.ORGANISATION:
-            # Hidden and dropped (see clean) for an individual: no error they cannot see.
             return value
         return publishable(value)
 

@@ -101,6 +101,23 @@ def test_a_wrong_partner_gets_a_clear_error_and_nothing_is_made(
     assert Invitation.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ('=1+1+cmd|" /C calc"!A0', "This cannot start with"),
+        ('=HYPERLINK("https://evil.example/","Colectivo")', "Leave out web and email addresses"),
+        ("Colectivo, see colectivo-nuevo.org", "Leave out web and email addresses"),
+    ],
+)
+def test_a_new_partners_name_follows_the_rule_of_every_name(
+    member_client: Client, statement: Statement, name: str, error: str
+) -> None:
+    response = member_client.post(PAGE, {"name": name, "email": "lucia@example.org"})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert (Partner.objects.count(), Organisation.objects.count()) == (0, 1)
+
+
 def test_a_partner_is_not_added_twice(
     member_client: Client, statement: Statement, partner: Partner
 ) -> None:

@@ -209,6 +209,8 @@ def test_an_editor_changes_the_settings(member_client: Client, statement: Statem
         ("default_language", "fr"),  # no version in French
         ("default_language", "not a tag"),
         ("addressed_to", "a" * 201),
+        ("addressed_to", '=HYPERLINK("https://evil.example/","The Ministry")'),
+        ("addressed_to", "The Ministry, see ministry-leaks.com"),
     ],
 )
 def test_settings_refuse_bad_input_with_a_message(

@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.dashboard.access import OWNER, VIEWER, organisation_for
-from undersigned.lib.text import clean_line, publishable
+from undersigned.lib.forms import NameField
 from undersigned.organisations import actions
 from undersigned.organisations.models import Invitation, Membership, Organisation
 
@@ -45,16 +45,9 @@ MESSAGES = {
 }
 
 
-def _name(value: str) -> str:
-    """An organisation's name is public (statement pages, the sender of every email): cleaned
-    and checked as signers' names are."""
-    name = clean_line(value)
-    if not name:
-        raise ValidationError(_("This field is required."))
-    return publishable(name)
-
-
 class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
+    # Public (statement pages, the sender of every email): a name as every name is.
+    name = NameField(label=gettext_lazy("Name"), max_length=200)
     # A website typed without a scheme is taken as https (Django 6.0's default, asked now).
     website = forms.URLField(label=gettext_lazy("Website"), required=False, assume_scheme="https")
 
@@ -66,9 +59,6 @@ class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
                 attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
             )
         }
-
-    def clean_name(self) -> str:
-        return _name(self.cleaned_data["name"])
 
     def clean_logo(self) -> Any:
         logo = self.cleaned_data.get("logo")
@@ -88,11 +78,8 @@ class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class NewOrganisationForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    name = NameField(label=gettext_lazy("Name"), max_length=200)
     website = forms.URLField(label=gettext_lazy("Website"), required=False, assume_scheme="https")
-
-    def clean_name(self) -> str:
-        return _name(self.cleaned_data["name"])
 
 
 class InviteForm(forms.Form):

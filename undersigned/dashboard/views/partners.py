@@ -28,11 +28,11 @@ from undersigned.dashboard.signatures import page_of
 from undersigned.dashboard.views.members import MESSAGES
 from undersigned.lib import csvexport
 from undersigned.lib.csvsafe import neutralise
+from undersigned.lib.forms import NameField
 from undersigned.lib.share import share_links
 from undersigned.organisations import actions as organisation_actions
 from undersigned.organisations.models import Organisation
 from undersigned.statements import coalition
-from undersigned.statements.forms import CleanLineField
 from undersigned.statements.models import Partner, PartnerConsent, Statement, StatementVersion
 
 
@@ -48,7 +48,7 @@ class PartnerForm(forms.Form):
             "students-union."
         ),
     )
-    name = CleanLineField(
+    name = NameField(
         label=gettext_lazy("Or the name of a new organisation"), max_length=200, required=False
     )
     email = forms.EmailField(

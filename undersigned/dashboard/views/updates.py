@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, read_only_below, statement_for
-from undersigned.statements.forms import CleanLineField
+from undersigned.lib.forms import CleanLineField
 from undersigned.statements.models import Statement
 from undersigned.updates import delivery, recipients
 from undersigned.updates.models import Follower, Update, UpdateMailing, UpdateVersion
