@@ -258,17 +258,17 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 
 @require_safe
 def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    """Shown after withdrawing, also from a draft; a draft's page is not linked."""
-    statement = Statement.objects.select_related("organisation").filter(slug=slug).first()
-    if statement is None:
-        raise Http404
-    version = get_version(statement, language)
-    activate_for(statement, version)
-    public = statement.status != Statement.Status.DRAFT or statement.is_member(request.user)
+    """Shown after withdrawing, whatever the statement's status: a signer may withdraw from a
+    draft. For a statement the visitor may see, the page links back to it; for any other slug
+    (a draft's, or one nobody uses) it is the same page without the link, in the address's
+    language, so that it never tells whether a draft is there."""
+    try:
+        statement, version = public_version(request, slug, language)
+    except Http404:
+        translation.activate(ui_language(language))
+        return render(request, "statements/withdrawn.html", {})
     return render(
-        request,
-        "statements/withdrawn.html",
-        {"statement": statement, "version": version, "public": public},
+        request, "statements/withdrawn.html", {"statement": statement, "version": version}
     )
 
 
