@@ -130,11 +130,15 @@ else:
             "CONN_MAX_AGE": None,
             # Write transactions take the lock at BEGIN, so concurrent writers queue on the
             # busy timeout instead of failing mid-transaction with "database is locked".
+            # secure_delete: deleted rows are overwritten with zeros, not left in free space
+            # (some builds of SQLite turn it on by default, not all); jobs/scrub.py then
+            # clears the write-ahead log of them.
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                    " PRAGMA secure_delete=ON;"
                 ),
             },
         }

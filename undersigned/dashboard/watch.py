@@ -4,7 +4,7 @@ and which signatures a bulk invalidation would take. Views are in dashboard/view
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Count, F, QuerySet, Value
@@ -23,6 +23,12 @@ BY_CHOICES = (
     ("domain", gettext_lazy("email domain")),
     ("network", gettext_lazy("network")),
 )
+
+
+def by_choices(domains: bool) -> tuple[tuple[str, Any], ...]:
+    """What the per-hour table can count by: email domains only for those who see addresses
+    (editors and owners), as a domain with its count can single a signer out."""
+    return tuple(choice for choice in BY_CHOICES if domains or choice[0] != "domain")
 
 
 def _domain() -> Substr:
@@ -58,17 +64,19 @@ def per_hour(statement: Statement, by: str, now: dt.datetime) -> list[dict[str, 
     ]
 
 
-class InvalidateForm(forms.Form):
-    """Which signatures to invalidate: one email domain, one network, or a time window."""
+INVALIDATE_BY = (
+    ("domain", gettext_lazy("email domain")),
+    ("network", gettext_lazy("network")),
+    ("window", gettext_lazy("time signed")),
+)
 
-    by = forms.ChoiceField(
-        label=gettext_lazy("Invalidate by"),
-        choices=(
-            ("domain", gettext_lazy("email domain")),
-            ("network", gettext_lazy("network")),
-            ("window", gettext_lazy("time signed")),
-        ),
-    )
+
+class InvalidateForm(forms.Form):
+    """Which signatures to invalidate: one email domain, one network, or a time window. Without
+    `domains` (a viewer's preview), no email domain: its preview would count a domain's
+    signers."""
+
+    by = forms.ChoiceField(label=gettext_lazy("Invalidate by"), choices=INVALIDATE_BY)
     domain = forms.CharField(label=gettext_lazy("Email domain"), max_length=254, required=False)
     network = forms.CharField(label=gettext_lazy("Network"), max_length=32, required=False)
     start = forms.DateTimeField(
@@ -81,6 +89,13 @@ class InvalidateForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+
+    def __init__(self, *args: Any, domains: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not domains:
+            del self.fields["domain"]
+            by = cast(forms.ChoiceField, self.fields["by"])
+            by.choices = [choice for choice in INVALIDATE_BY if choice[0] != "domain"]
 
     def clean_domain(self) -> str:
         return str(self.cleaned_data["domain"]).strip().lower().lstrip("@")

@@ -5,7 +5,11 @@ count, the first page of signers). Rendering each costs milliseconds; serving st
 costs microseconds. A view opts in with `@public_cache(seconds)`; its response is kept only if
 it is a 200 with no cookie set, and served only to requests without a session cookie, so a
 logged-in organiser (who may see drafts) always gets a fresh page. Each server process keeps
-its own copy, so a change shows everywhere within `seconds`.
+its own copy: `clear` drops this process's pages at once, and other processes show a change
+once their copy is `seconds` old (see docs/production.md for how long that can be).
+
+A page that was being rendered while its path was cleared is not stored: it may hold what
+the change removed (a withdrawn signer's name), and would be served for `seconds` after it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ _IGNORED = frozenset({"src"})
 clock = time.monotonic
 _lock = threading.Lock()
 _refreshing: set[str] = set()
+# Each clear's number, counted under _lock, and the number of the last clear of each prefix:
+# a render tells from them whether its path was cleared while it ran.
+_clears = 0
+_cleared: dict[str, int] = {}
 
 
 def public_cache(seconds: float) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
@@ -64,10 +72,26 @@ def public_cache(seconds: float) -> Callable[[Callable[..., HttpResponse]], Call
 
 
 def clear(prefix: str = "") -> None:
-    """Forget this process's stored pages whose path starts with `prefix` (all by default)."""
+    """Forget this process's stored pages whose path starts with `prefix` (all by default),
+    and do not store any page of theirs whose rendering began before now."""
+    global _clears
     with _lock:
+        _clears += 1
+        if len(_cleared) >= _MAX_ENTRIES:
+            # Too many prefixes remembered: count this one as a clear of everything.
+            _cleared.clear()
+            prefix = ""
+        _cleared[prefix] = _clears
         for key in [key for key in _store if _path(key).startswith(prefix)]:
             del _store[key]
+
+
+def _cleared_since(key: str, clears: int) -> bool:
+    """Whether the page at `key` was cleared after the clear numbered `clears`. Under _lock."""
+    if _clears == clears:
+        return False
+    path = _path(key)
+    return any(n > clears and path.startswith(prefix) for prefix, n in _cleared.items())
 
 
 def _path(key: str) -> str:
@@ -125,6 +149,7 @@ class PublicPageCacheMiddleware:
         return self._fetch(request, key, now)
 
     def _fetch(self, request: HttpRequest, key: str, now: float) -> HttpResponseBase:
+        clears = _clears
         response = self.get_response(request)
         seconds = getattr(response, _ATTRIBUTE, None)
         if not (seconds and not response.cookies and isinstance(response, HttpResponse)):
@@ -132,6 +157,10 @@ class PublicPageCacheMiddleware:
             _store.pop(key, None)
         else:
             with _lock:
+                if _cleared_since(key, clears):
+                    # Rendered from what was read before a change: this reader gets it,
+                    # the next one a fresh page.
+                    return response
                 while len(_store) >= _MAX_ENTRIES:
                     _store.popitem(last=False)  # the least recently used
                 _store[key] = (

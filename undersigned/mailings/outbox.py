@@ -31,7 +31,7 @@ from django.core.mail import get_connection
 from django.core.mail.message import sanitize_address
 from django.db import transaction
 
-from undersigned.jobs import queue
+from undersigned.jobs import queue, scrub
 from undersigned.jobs.models import Job
 from undersigned.mailings import compose, smtp
 from undersigned.mailings.compose import Email
@@ -75,6 +75,10 @@ def enqueue(kind: str, payload: dict[str, Any]) -> None:
 def enqueue_many(kind: str, payloads: Iterable[dict[str, Any]]) -> None:
     """Queue one email of `kind` per payload, in one statement."""
     queue.enqueue_many(_PREFIX + kind, payloads, priority=_KINDS[kind].priority)
+
+
+# Demo mode's copies of sent emails hold addresses and names, deleted by forget below.
+scrub.holds_personal_data(DemoMail)
 
 
 def forget(field: str, ids: Iterable[int], emails: Iterable[str] = ()) -> None:

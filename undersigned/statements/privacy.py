@@ -16,6 +16,7 @@ from django.db.models.functions import Cast, Concat, Trunc
 from django.utils import timezone
 
 from undersigned.audit.models import AuditLog, record
+from undersigned.jobs import scrub
 from undersigned.mailings import outbox
 from undersigned.statements.forms import CONSENT_VERSION, CONSENT_WORDINGS
 from undersigned.statements.models import (
@@ -68,6 +69,7 @@ class KeptElsewhere:
 
 
 _KEPT_ELSEWHERE: list[KeptElsewhere] = []
+scrub.holds_personal_data(Signature)
 
 
 def keeps_personal_data(kept: KeptElsewhere) -> None:
@@ -114,6 +116,8 @@ def erase(signatures: QuerySet[Signature], *, keep_count: bool) -> tuple[int, in
             **_anonymous_values(), erased_at=timezone.now()
         )
     Signature.objects.filter(pk__in=set(ids) - set(kept)).delete()
+    # The deleted and overwritten bytes leave the database's files soon after (jobs/scrub.py).
+    scrub.after_erasure()
     return len(ids) - len(kept), len(kept)
 
 

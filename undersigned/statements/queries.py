@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -23,6 +25,9 @@ _statements: dict[str | int, tuple[float, Statement]] = {}
 # Held by the thread re-reading an expired statement; the others meanwhile keep the old one
 # rather than all read it again at once (in a surge, every thread of the process would).
 _reloading = threading.Lock()
+# A new number at each forget_statements: a statement read before one is not kept after it.
+_forgets = itertools.count(1)
+_forgotten = 0
 
 
 def statement_by_slug(slug: str) -> Statement | None:
@@ -49,6 +54,7 @@ def _cached_statement(key: str | int, **lookup: str | int) -> Statement | None:
 
 
 def _load_statement(key: str | int, lookup: dict[str, str | int]) -> Statement | None:
+    forgotten = _forgotten
     statement = (
         Statement.objects.select_related("organisation")
         .prefetch_related(
@@ -61,6 +67,9 @@ def _load_statement(key: str | int, lookup: dict[str, str | int]) -> Statement |
     )
     if statement is None:
         _statements.pop(key, None)
+    elif forgotten != _forgotten:
+        # Changed while it was being read: this caller gets what it read, the next a fresh one.
+        pass
     else:
         if len(_statements) > 1000:
             _statements.clear()
@@ -79,6 +88,8 @@ def shown_with_statement(prefetch: Callable[[], Prefetch[Any]]) -> None:
 
 
 def forget_statements() -> None:
+    global _forgotten
+    _forgotten = next(_forgets)
     _statements.clear()
 
 
@@ -106,38 +117,64 @@ def get_version(statement: Statement, language: str) -> StatementVersion:
 # every signer would queue on); the count is read from the signatures themselves, at most once
 # per statement and process in this many seconds.
 COUNT_SECONDS = 2.0
-_counts: dict[int, tuple[float, int]] = {}
+# statement id -> (expires at, count, the statement's forget number when the count began)
+_counts: dict[int, tuple[float, int, int]] = {}
 _count_lock = threading.Lock()
+# statement id -> the number of its latest forget_cached, from one sequence, set under a lock:
+# a count that began before a change made by this process is not used by anyone who asks
+# after it (the change has shown at once), though those who asked meanwhile share it.
+_count_forgets = itertools.count(1)
+_counts_forgotten: dict[int, int] = {}
+_forget_lock = threading.Lock()
+
+
+def _fresh_count(pk: int, asked: int) -> int | None:
+    entry = _counts.get(pk)
+    if entry is not None and entry[0] > pagecache.clock() and entry[2] >= asked:
+        return entry[1]
+    return None
 
 
 def signature_count(statement: Statement) -> int:
     """Confirmed signatures across every language version: the one shared count, at most
     COUNT_SECONDS old (changes made by this process show at once).
     """
-    entry = _counts.get(statement.pk)
-    if entry is not None and entry[0] > pagecache.clock():
-        return entry[1]
+    asked = _counts_forgotten.get(statement.pk, 0)
+    count = _fresh_count(statement.pk, asked)
+    if count is not None:
+        return count
     # One reader counts while the others wait for its figure, instead of all counting at once.
     with _count_lock:
-        entry = _counts.get(statement.pk)
-        if entry is not None and entry[0] > pagecache.clock():
-            return entry[1]
+        count = _fresh_count(statement.pk, asked)
+        if count is not None:
+            return count
+        begun = _counts_forgotten.get(statement.pk, 0)
         count = Signature.objects.counted().filter(statement=statement).count()
-        _counts[statement.pk] = (pagecache.clock() + COUNT_SECONDS, count)
+        _counts[statement.pk] = (pagecache.clock() + COUNT_SECONDS, count, begun)
         return count
 
 
 def forget_cached(statement: Statement) -> None:
-    """After a change to who signed: drop this process's copies of the count and the pages.
-    Other server processes catch up within their few seconds.
-    """
-    _counts.pop(statement.pk, None)
-    pagecache.clear(f"/s/{statement.slug}/")
+    """After a change to who signed: drop this process's copies of the count and the pages,
+    and keep none read before the change. Inside a transaction, again once it commits: a
+    reader in between read the rows as they were. Other server processes catch up within
+    their few seconds (docs/production.md says how many)."""
+    pk, slug = statement.pk, statement.slug
+    _forget_signers(pk, slug)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _forget_signers(pk, slug))
+
+
+def _forget_signers(pk: int, slug: str) -> None:
+    with _forget_lock:
+        _counts_forgotten[pk] = next(_count_forgets)
+    _counts.pop(pk, None)
+    pagecache.clear(f"/s/{slug}/")
 
 
 def forget_all_cached() -> None:
     _counts.clear()
-    _statements.clear()
+    forget_statements()
     pagecache.clear()
 
 

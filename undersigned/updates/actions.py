@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from undersigned.abuse import limits, quota
 from undersigned.audit.models import AuditLog, record
+from undersigned.jobs import scrub
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.mailings import outbox
@@ -147,7 +148,12 @@ def erase(followers: QuerySet[Follower]) -> int:
     )
     # Tokens and deliveries go with the rows (on_delete=CASCADE).
     Follower.objects.filter(pk__in=ids).delete()
+    # The deleted bytes leave the database's files soon after (jobs/scrub.py).
+    scrub.after_erasure()
     return len(ids)
+
+
+scrub.holds_personal_data(Follower)
 
 
 def erase_followers(statement: Statement, *, reason: str, actor: object = None) -> int:

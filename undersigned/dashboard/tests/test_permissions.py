@@ -34,7 +34,10 @@ DASHBOARD_VIEWS: list[tuple[str, str, str | None]] = [
     ("post", "/dashboard/s/{statement}/signatures/{signature}/remove/", "editor"),
     # Watching for abuse
     ("get", "/dashboard/s/{statement}/watch/", "viewer"),
-    ("get", "/dashboard/s/{statement}/watch/?preview=1&by=domain&domain=example.org", "viewer"),
+    # Email domains, per hour or in a preview, for those who see addresses.
+    ("get", "/dashboard/s/{statement}/watch/?by=domain", "editor"),
+    ("get", "/dashboard/s/{statement}/watch/?preview=1&by=domain&domain=example.org", "editor"),
+    ("get", "/dashboard/s/{statement}/watch/?preview=1&by=network&network=abc", "viewer"),
     ("post", "/dashboard/s/{statement}/watch/invalidate/", "editor"),
     ("post", "/dashboard/s/{statement}/watch/held/", "editor"),
     ("post", "/dashboard/s/{statement}/watch/pause/", "editor"),

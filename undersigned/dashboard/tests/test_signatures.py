@@ -7,11 +7,13 @@ import csv
 import io
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from undersigned.audit.models import AuditLog
-from undersigned.conftest import make_signature
+from undersigned.conftest import make_signature, sign_data
 from undersigned.dashboard import signatures as dashboard_signatures
+from undersigned.jobs.queue import drain
 from undersigned.organisations.models import Organisation
 from undersigned.statements.forms import PAPER_CONSENT_VERSION
 from undersigned.statements.models import Signature, Statement
@@ -299,3 +301,25 @@ def test_the_export_honours_the_filters_and_neutralises_formulas(
 def test_viewers_may_not_export(viewer_client: Client, statement: Statement) -> None:
     assert viewer_client.get(EXPORT).status_code == 403
     assert not AuditLog.objects.filter(action="signatures.exported").exists()
+
+
+def test_unconfirmed_signatures_are_shown_to_members_as_the_signer_is_told(
+    member_client: Client, viewer_client: Client, organiser_client: Client, statement: Statement
+) -> None:
+    Client().post("/s/free-them/en/sign/", sign_data(name="Pia Unconfirmed", email="pia@ex.net"))
+    Client().post("/s/free-them/es/sign/", sign_data(name="Leo Unconfirmed", email="leo@ex.net"))
+    drain()
+    english, spanish = (" ".join(message.body.split()) for message in mail.outbox)
+    assert "the organisers see it, with this address, in their list as waiting for" in english
+    assert "quienes organizan la ven, con esta dirección, en su lista como pendiente" in spanish
+    # What the email and the privacy table (docs/security.md) say: every member sees the name
+    # as waiting for email confirmation, editors and owners the address too.
+    for client in (viewer_client, member_client, organiser_client):
+        rows = {row.name: row.get_state_display() for row in client.get(LIST).context["page"].rows}
+        assert rows["Pia Unconfirmed"] == "waiting for email confirmation"
+    assert b"pia@ex.net" in member_client.get(LIST).content
+    assert b"pia@ex.net" not in viewer_client.get(LIST).content
+    # Nothing more: not listed publicly, not counted, not exported.
+    assert b"Pia Unconfirmed" not in Client().get("/s/free-them/en/signatories/").content
+    assert signature_count(statement) == 0
+    assert _csv(organiser_client.get(EXPORT)) == []

@@ -219,3 +219,27 @@ def test_viewers_see_but_neither_export_nor_change(
     assert not statement.signing_paused and not statement.signatories_hidden
     assert AuditLog.objects.filter(action="access.denied").exists()
     assert not AuditLog.objects.filter(action="signatures.exported").exists()
+
+
+def test_viewers_see_the_watch_page_without_email_domains(
+    surge: Statement, viewer_client: Client
+) -> None:
+    url = f"/dashboard/s/{surge.slug}/watch/"
+    page = viewer_client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    # The rest of the page: held signatures, signatures per hour by country, the networks.
+    assert [hour["top"] for hour in page.context["hours"]] == [[("XX", 6)], [("ES", 3)]]
+    assert "?by=network" in text and "?by=domain" not in text
+    assert 'name="domain"' not in text and 'value="domain"' not in text
+    assert "spam.example" not in text and "example.org" not in text
+    by_network = viewer_client.get(url, {"by": "network"})
+    assert by_network.context["hours"][0]["top"] == [("a" * 32, 6)]
+    preview = viewer_client.get(url, {"preview": "1", "by": "network", "network": "b" * 32})
+    assert preview.context["preview"] == 3
+    # A domain's signers counted, per hour or in a preview: refused, and audited.
+    for asked in ({"by": "domain"}, {"preview": "1", "by": "domain", "domain": "spam.example"}):
+        refused = viewer_client.get(url, asked)
+        assert refused.status_code == 403
+        assert b"spam.example" not in refused.content
+    assert AuditLog.objects.filter(action="access.denied").count() == 2

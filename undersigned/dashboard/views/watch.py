@@ -1,6 +1,6 @@
 """Watching a statement for abuse: held signatures, signatures per hour by country, email domain
-and network, bulk invalidation with a preview, and pausing signing. Viewers see the page;
-editors and owners act on it."""
+and network, bulk invalidation with a preview, and pausing signing. Viewers see the page but
+not the signers' email domains; editors and owners act on it."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
 from undersigned.dashboard.watch import (
-    BY_CHOICES,
     HOURS_SHOWN,
     InvalidateForm,
+    by_choices,
     held_counts,
     per_hour,
 )
@@ -33,8 +33,9 @@ def _watch_page(
     form: InvalidateForm,
     preview: int | None,
 ) -> HttpResponse:
+    choices = by_choices(domains=membership.can(EDITOR))
     by = request.GET.get("by", "country")
-    if by not in dict(BY_CHOICES):
+    if by not in dict(choices):
         by = "country"
     held = held_counts(statement)
     return render(
@@ -44,7 +45,7 @@ def _watch_page(
             "statement": statement,
             "can_edit": membership.can(EDITOR),
             "by": by,
-            "by_choices": BY_CHOICES,
+            "by_choices": choices,
             "hours": per_hour(statement, by, timezone.now()),
             "hours_shown": HOURS_SHOWN,
             "held": held,
@@ -59,14 +60,19 @@ def _watch_page(
 @login_required
 @require_safe
 def watch(request: HttpRequest, slug: str) -> HttpResponse:
-    statement, membership = statement_for(request, slug, VIEWER)
+    # Signers' email domains, counted per hour or in a preview, are for those who see their
+    # addresses: a viewer who asks for them is refused.
+    asks_domains = request.GET.get("by") == "domain"
+    statement, membership = statement_for(request, slug, EDITOR if asks_domains else VIEWER)
+    domains = membership.can(EDITOR)
     # The invalidation form previews with a GET: nothing changes until its POST.
     if "preview" in request.GET:
-        form = InvalidateForm(request.GET)
+        form = InvalidateForm(request.GET, domains=domains)
         preview = form.matching(statement).count() if form.is_valid() else None
         return _watch_page(request, statement, membership, form, preview)
+    initial = {"by": "domain" if domains else "network"}
     return _watch_page(
-        request, statement, membership, InvalidateForm(initial={"by": "domain"}), None
+        request, statement, membership, InvalidateForm(initial=initial, domains=domains), None
     )
 
 

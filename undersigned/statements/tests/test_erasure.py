@@ -280,3 +280,93 @@ def test_the_hide_command_hides_every_name_and_keeps_the_count(
     assert "Person Number1" in _public_names(client)
     with pytest.raises(CommandError, match="nope"):
         call_command("hide_signatories", "nope")
+
+
+SECRET_NAME = "Zelda Quillfeather"
+SECRET_EMAIL = "zelda.quillfeather@probe.example"
+
+
+def _signed_in_secret(statement: Statement) -> Signature:
+    return _signed_and_confirmed(
+        Client(), statement, name=SECRET_NAME, email=SECRET_EMAIL, display="full"
+    )
+
+
+def _worker_after_the_erasures() -> None:
+    """The worker, two minutes on: the scrub that follows an erasure is due by then."""
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2), tick=True):
+        drain()
+
+
+def _database_files() -> dict[str, bytes]:
+    from pathlib import Path
+
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    files = {suffix: Path(name + suffix) for suffix in ("", "-wal", "-shm")}
+    return {suffix: path.read_bytes() for suffix, path in files.items() if path.exists()}
+
+
+@pytest.mark.parametrize("how", ["withdrawn", "erased on request"])
+def test_an_erased_signers_bytes_leave_the_sqlite_files(
+    transactional_db: None, statement: Statement, how: str
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's files are its server's (see the vacuum test)")
+    signature = _signed_in_secret(statement)
+    # Part of it in the database file already, as the checkpoints of a running site put it.
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    files = _database_files()
+    assert SECRET_NAME.encode() in files[""] + files["-wal"]
+    if how == "withdrawn":
+        withdraw_signature(signature)
+    else:
+        privacy.erase_signers(statement, Signature.objects.all(), reason="request")
+    _worker_after_the_erasures()
+    for suffix, data in _database_files().items():
+        lowered = data.lower()
+        for secret in (SECRET_NAME, SECRET_EMAIL, "quillfeather"):
+            assert secret.lower().encode() not in lowered, (
+                f"{secret} in undersigned.sqlite3{suffix}"
+            )
+
+
+def test_the_tables_an_erasure_touched_are_vacuumed_on_postgresql(
+    transactional_db: None, statement: Statement
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite is checkpointed instead (see the test above)")
+
+    def vacuumed() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE last_vacuum >= %s", [started]
+            )
+            return {name for (name,) in cursor.fetchall()}
+
+    started = timezone.now()
+    withdraw_signature(_signed_in_secret(statement))
+    assert "statements_signature" not in vacuumed()
+    _worker_after_the_erasures()
+    assert {"statements_signature", "updates_follower", "jobs_job"} <= vacuumed()
+
+
+def test_a_burst_of_erasures_is_scrubbed_once(transactional_db: None, statement: Statement) -> None:
+    for n in range(5):
+        make_signature(statement, n)
+    for signature in Signature.objects.all()[:3]:
+        withdraw_signature(signature)
+    privacy.erase_signers(statement, reason="request")
+    assert Job.objects.filter(kind="jobs.scrub").count() == 1
+    _worker_after_the_erasures()
+    assert not Job.objects.filter(kind="jobs.scrub").exists()
+    # Once it has started, the next erasure is scrubbed by a job of its own.
+    withdraw_signature(make_signature(statement, 9))
+    assert Job.objects.filter(kind="jobs.scrub").count() == 1
