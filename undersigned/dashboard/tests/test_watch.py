@@ -19,16 +19,45 @@ from undersigned.statements.models import Signature, Statement
 URLS = ("watch/", "watch/invalidate/", "watch/held/", "watch/pause/")
 
 
-@pytest.mark.parametrize("path", URLS)
-def test_outsiders_get_404_everywhere(
-    statement: Statement, outsider_client: Client, path: str
+# Each address, the method it answers and its view's name.
+VIEWS = (
+    ("get", "watch/", "watch"),
+    ("post", "watch/invalidate/", "invalidate"),
+    ("post", "watch/held/", "review_held"),
+    ("post", "watch/pause/", "pause"),
+)
+
+
+@pytest.mark.parametrize(("method", "path", "name"), VIEWS)
+def test_outsiders_get_404_everywhere_and_are_logged(
+    statement: Statement, outsider: User, outsider_client: Client, method: str, path: str, name: str
 ) -> None:
-    url = f"/dashboard/s/{statement.slug}/{path}"
-    assert outsider_client.get(url).status_code in (404, 405)
-    assert outsider_client.post(url, {"paused": "1", "action": "reject"}).status_code in (404, 405)
-    assert outsider_client.get(url).status_code != 200
+    make_signature(statement, 1, state=Signature.State.HELD, hold_reason="rate")
+    data = {"paused": "1", "action": "reject", "by": "domain", "domain": "example.org"}
+    response = getattr(outsider_client, method)(f"/dashboard/s/{statement.slug}/{path}", data)
+    assert response.status_code == 404
+    assert b"Free them" not in response.content
+    denied = AuditLog.objects.get(action="access.denied")
+    assert (denied.actor, denied.statement, denied.data) == (
+        outsider,
+        statement,
+        {"view": f"dashboard:{name}"},
+    )
     statement.refresh_from_db()
     assert not statement.signing_paused
+    assert Signature.objects.get().state == Signature.State.HELD
+
+
+@pytest.mark.parametrize(("method", "path", "name"), VIEWS)
+def test_the_other_method_is_refused_alike_whether_the_statement_exists_or_not(
+    statement: Statement, outsider_client: Client, method: str, path: str, name: str
+) -> None:
+    """Refused before anything is looked up: the answer tells an outsider nothing."""
+    other = "post" if method == "get" else "get"
+    for slug in (statement.slug, "no-such-statement"):
+        response = getattr(outsider_client, other)(f"/dashboard/s/{slug}/{path}")
+        assert response.status_code == 405
+    assert not AuditLog.objects.filter(action="access.denied").exists()
 
 
 @pytest.mark.parametrize("path", URLS)
