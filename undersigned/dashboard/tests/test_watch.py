@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
-from undersigned.conftest import _client_for, make_signature, sign_data
+from undersigned.conftest import _client_for, answered_early, make_signature, sign_data
 from undersigned.statements.models import Signature, Statement
 
 URLS = ("watch/", "watch/invalidate/", "watch/held/", "watch/pause/")
@@ -207,13 +207,16 @@ def test_pausing_keeps_the_page_and_refuses_signatures(
     assert "Signing is paused" in page.content.decode()
     # No sign form; the "Follow for updates" form stays.
     assert f'action="/s/{statement.slug}/en/sign/"' not in page.content.decode()
+    # Posted as a browser posts it: the production path (SignMiddleware) refuses it too.
     response = Client().post(f"/s/{statement.slug}/en/sign/", sign_data(statement))
     assert response.status_code == 409
+    assert not answered_early(response)
     assert Signature.objects.count() == 1
     assert AuditLog.objects.filter(action="statement.paused").exists()
     member_client.post(f"/dashboard/s/{statement.slug}/watch/pause/", {"paused": "0"})
     response = Client().post(f"/s/{statement.slug}/en/sign/", sign_data(statement))
     assert response.status_code == 302
+    assert answered_early(response)
     assert Signature.objects.count() == 2
 
 
