@@ -275,6 +275,57 @@ def sign_data(statement: Statement | None = None, **overrides: Any) -> dict[str,
     return {key: value for key, value in data.items() if value is not None}
 
 
+# What Client.post's content_type is when a test names none.
+_UNNAMED = object()
+
+
+@pytest.fixture(autouse=True)
+def _sign_posts_as_browsers_send_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test client's POST of a dict to a sign form goes as a person's browser sends it:
+    URL-encoded, with the page's own Origin, and so, without a session, through SignMiddleware
+    as in production (Django's client would send multipart with no Origin). A test that names
+    a content type (multipart too: `content_type=MULTIPART_CONTENT`) or an Origin, or posts a
+    body it made itself, sends what it says.
+    """
+    from django.test.client import MULTIPART_CONTENT
+
+    from undersigned.public.middleware import SIGN_PATH
+
+    post = Client.post
+
+    def as_a_browser(
+        client: Client,
+        path: str,
+        data: Any = None,
+        content_type: Any = _UNNAMED,
+        *args: Any,
+        **extra: Any,
+    ) -> Any:
+        if content_type is not _UNNAMED:
+            return post(client, path, data, content_type, *args, **extra)
+        if not isinstance(data, dict) or not SIGN_PATH.fullmatch(urlsplit(path).path):
+            return post(client, path, data, MULTIPART_CONTENT, *args, **extra)
+        headers = {name.lower(): value for name, value in (extra.get("headers") or {}).items()}
+        if not ({"HTTP_ORIGIN"} & (extra.keys() | client.defaults.keys()) or "origin" in headers):
+            secure = extra.get("secure", args[1] if len(args) > 1 else False)
+            host = (
+                extra.get("HTTP_HOST")
+                or headers.get("host")
+                or client.defaults.get("HTTP_HOST", "testserver")
+            )
+            extra["HTTP_ORIGIN"] = f"{'https' if secure else 'http'}://{host}"
+        body = urlencode(data, doseq=True)
+        return post(client, path, body, "application/x-www-form-urlencoded", *args, **extra)
+
+    monkeypatch.setattr(Client, "post", as_a_browser)
+
+
+def answered_early(response: Any) -> bool:
+    """Stored and answered by SignMiddleware, the production path of a plain sign form: no
+    view ran, so Django never resolved the URL."""
+    return response.wsgi_request.resolver_match is None
+
+
 def follow_data(statement: Statement | None = None, **overrides: Any) -> dict[str, Any]:
     """A "Follow for updates" form for `statement` (by default the `statement` fixture's) as a
     person's browser sends it, its page loaded a minute ago."""

@@ -20,7 +20,7 @@ from undersigned.abuse.counters import numbers, numbers_in_rows
 from undersigned.abuse.jobs import forget_old
 from undersigned.abuse.keys import forget_keys
 from undersigned.abuse.models import EmailQuota, HashKey, RateCounter
-from undersigned.conftest import against_a_held_lock, sign_data
+from undersigned.conftest import against_a_held_lock, answered_early, sign_data
 from undersigned.jobs import queue
 from undersigned.jobs.models import Job
 from undersigned.lib import proof
@@ -71,8 +71,10 @@ def _at_once(count: int, work: Any) -> None:
 
 
 def _sign(client: Client, statement: Statement, **data: Any) -> None:
+    """Sign as a browser does, on the production path (see `answered_early`)."""
     response = client.post(f"/s/{statement.slug}/en/sign/", sign_data(statement, **data))
     assert response.status_code == 302
+    assert answered_early(response)
 
 
 def _confirm_all() -> None:
@@ -89,8 +91,11 @@ def test_past_the_burst_signatures_are_held_with_the_same_response(
     for n in range(5):
         data = sign_data(statement, email=f"p{n}@example.net")
         response = client.post(f"/s/{statement.slug}/en/sign/", data)
-        responses.append((response.status_code, response["Location"], response.content))
+        responses.append(
+            (response.status_code, response["Location"], response.content, answered_early(response))
+        )
     assert len(set(responses)) == 1
+    assert responses[0][3], "on the production path"
     _confirm_all()
     states = list(Signature.objects.order_by("pk").values_list("state", "hold_reason"))
     assert states == [("confirmed", "")] * 3 + [("held", "rate")] * 2
@@ -252,6 +257,7 @@ def test_robot_signs_are_held_with_the_same_response(
             )
         )
     robot = Client().post(f"/s/{statement.slug}/en/sign/", data)
+    assert answered_early(person) and answered_early(robot)
     assert (robot.status_code, robot["Location"], robot.content) == (
         person.status_code,
         person["Location"],
@@ -268,7 +274,8 @@ def test_a_form_sent_too_fast_is_held(statement: Statement, settings: SettingsWr
 
     settings.SIGN_MIN_SECONDS = 60  # however slowly the test runs, 1 s is far from it
     data = sign_data(statement, form_token=issue(statement.pk, at=time.time() - 1))
-    assert Client().post(f"/s/{statement.slug}/en/sign/", data).status_code == 302
+    response = Client().post(f"/s/{statement.slug}/en/sign/", data)
+    assert response.status_code == 302 and answered_early(response)
     _confirm_all()
     assert Signature.objects.get().hold_reason == "fast"
 

@@ -87,3 +87,4 @@ def test_an_editor_approves_an_organisation_enters_paper_signatures_and_exports(
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert sorted(row["name"] for row in rows) == ["Luis Ortega", "Rosa Parks"]
     assert chromium.outside_requests() == []
+    assert chromium.csp_violations() == []

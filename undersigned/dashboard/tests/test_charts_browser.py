@@ -36,3 +36,4 @@ def test_a_share_links_source_is_counted_when_the_page_runs_its_script(
     expect(page).to_have_url(re.compile(r"/s/free-them/en/check-email/$"))
     assert sum(SourceCount.objects.values_list("count", flat=True)) == counted
     assert chromium.outside_requests() == []
+    assert chromium.csp_violations() == []

@@ -21,7 +21,7 @@ from PIL import Image
 
 from undersigned.accounts.models import TwoFactor
 from undersigned.audit.models import AuditLog
-from undersigned.conftest import SmtpSink, _client_for, sign_data, text_body
+from undersigned.conftest import PASSWORD, SmtpSink, _client_for, sign_data, text_body
 from undersigned.jobs.models import Job
 from undersigned.jobs.queue import drain
 from undersigned.lib import totp
@@ -136,9 +136,17 @@ def test_an_address_with_an_account_is_asked_to_log_in_first(
     link = _path(_link_in(smtp_server))
     visitor = Client()
     assert "Log in to accept" in visitor.get(link).content.decode()
-    assert visitor.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code
+    # Whoever has the link and posts a password gets the same page again, and nothing else:
+    # not the account, not its membership, not a new password for it.
+    response = visitor.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 200
+    assert "Log in to accept" in response.content.decode()
+    assert "_auth_user_id" not in visitor.session
     assert not Membership.objects.filter(user=outsider, organisation__slug="red-estudiantil")
     assert User.objects.filter(username__iexact="taken@example.org").count() == 1
+    outsider.refresh_from_db()
+    assert outsider.check_password(PASSWORD) and not outsider.check_password(NEW_PASSWORD)
+    assert Invitation.objects.get().accepted_at is None
 
 
 @pytest.mark.parametrize("state", ["unknown", "expired", "revoked", "malformed"])

@@ -13,22 +13,51 @@ from django.test import Client
 from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
-from undersigned.conftest import _client_for, make_signature, sign_data
+from undersigned.conftest import _client_for, answered_early, make_signature, sign_data
 from undersigned.statements.models import Signature, Statement
 
 URLS = ("watch/", "watch/invalidate/", "watch/held/", "watch/pause/")
 
 
-@pytest.mark.parametrize("path", URLS)
-def test_outsiders_get_404_everywhere(
-    statement: Statement, outsider_client: Client, path: str
+# Each address, the method it answers and its view's name.
+VIEWS = (
+    ("get", "watch/", "watch"),
+    ("post", "watch/invalidate/", "invalidate"),
+    ("post", "watch/held/", "review_held"),
+    ("post", "watch/pause/", "pause"),
+)
+
+
+@pytest.mark.parametrize(("method", "path", "name"), VIEWS)
+def test_outsiders_get_404_everywhere_and_are_logged(
+    statement: Statement, outsider: User, outsider_client: Client, method: str, path: str, name: str
 ) -> None:
-    url = f"/dashboard/s/{statement.slug}/{path}"
-    assert outsider_client.get(url).status_code in (404, 405)
-    assert outsider_client.post(url, {"paused": "1", "action": "reject"}).status_code in (404, 405)
-    assert outsider_client.get(url).status_code != 200
+    make_signature(statement, 1, state=Signature.State.HELD, hold_reason="rate")
+    data = {"paused": "1", "action": "reject", "by": "domain", "domain": "example.org"}
+    response = getattr(outsider_client, method)(f"/dashboard/s/{statement.slug}/{path}", data)
+    assert response.status_code == 404
+    assert b"Free them" not in response.content
+    denied = AuditLog.objects.get(action="access.denied")
+    assert (denied.actor, denied.statement, denied.data) == (
+        outsider,
+        statement,
+        {"view": f"dashboard:{name}"},
+    )
     statement.refresh_from_db()
     assert not statement.signing_paused
+    assert Signature.objects.get().state == Signature.State.HELD
+
+
+@pytest.mark.parametrize(("method", "path", "name"), VIEWS)
+def test_the_other_method_is_refused_alike_whether_the_statement_exists_or_not(
+    statement: Statement, outsider_client: Client, method: str, path: str, name: str
+) -> None:
+    """Refused before anything is looked up: the answer tells an outsider nothing."""
+    other = "post" if method == "get" else "get"
+    for slug in (statement.slug, "no-such-statement"):
+        response = getattr(outsider_client, other)(f"/dashboard/s/{slug}/{path}")
+        assert response.status_code == 405
+    assert not AuditLog.objects.filter(action="access.denied").exists()
 
 
 @pytest.mark.parametrize("path", URLS)
@@ -178,13 +207,16 @@ def test_pausing_keeps_the_page_and_refuses_signatures(
     assert "Signing is paused" in page.content.decode()
     # No sign form; the "Follow for updates" form stays.
     assert f'action="/s/{statement.slug}/en/sign/"' not in page.content.decode()
+    # Posted as a browser posts it: the production path (SignMiddleware) refuses it too.
     response = Client().post(f"/s/{statement.slug}/en/sign/", sign_data(statement))
     assert response.status_code == 409
+    assert not answered_early(response)
     assert Signature.objects.count() == 1
     assert AuditLog.objects.filter(action="statement.paused").exists()
     member_client.post(f"/dashboard/s/{statement.slug}/watch/pause/", {"paused": "0"})
     response = Client().post(f"/s/{statement.slug}/en/sign/", sign_data(statement))
     assert response.status_code == 302
+    assert answered_early(response)
     assert Signature.objects.count() == 2
 
 

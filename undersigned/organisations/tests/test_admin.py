@@ -9,7 +9,7 @@ from django.test import Client
 
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import _client_for, make_signature
-from undersigned.organisations.models import Organisation
+from undersigned.organisations.models import Membership, Organisation
 from undersigned.statements.models import Statement
 
 ADMIN_PAGES = (
@@ -49,17 +49,45 @@ def test_an_owner_who_is_not_a_superuser_is_refused_and_logged(
     assert denied.data == {"view": "admin"}
 
 
+def _rename_and_add_owner(client: Client, organisation: Organisation, user: User) -> int:
+    """The organisation's change form as the admin's page sends it: a new name, and `user`
+    added as an owner in the members' inline."""
+    response = client.post(
+        f"/admin/organisations/organisation/{organisation.pk}/change/",
+        {
+            "name": "Renamed",
+            "slug": organisation.slug,
+            "membership_set-TOTAL_FORMS": "1",
+            "membership_set-INITIAL_FORMS": "0",
+            "membership_set-MIN_NUM_FORMS": "0",
+            "membership_set-MAX_NUM_FORMS": "1000",
+            "membership_set-0-user": str(user.pk),
+            "membership_set-0-role": "owner",
+        },
+    )
+    return response.status_code
+
+
 def test_a_refused_member_cannot_change_anything_either(
-    statement: Statement, organiser: User
+    statement: Statement, organiser: User, outsider: User
 ) -> None:
     organisation = statement.organisation
-    response = _staff(organiser).post(
-        f"/admin/organisations/organisation/{organisation.pk}/change/",
-        {"name": "Renamed", "slug": organisation.slug},
-    )
-    assert response.status_code == 403
+    assert _rename_and_add_owner(_staff(organiser), organisation, outsider) == 403
     organisation.refresh_from_db()
     assert organisation.name == "Red Estudiantil"
+    assert not Membership.objects.filter(organisation=organisation, user=outsider).exists()
+    assert AuditLog.objects.filter(action="access.denied", actor=organiser).count() == 1
+
+
+def test_the_same_change_by_a_superuser_is_made(
+    statement: Statement, organiser: User, outsider: User
+) -> None:
+    """The change refused above is a valid one: a superuser's is saved."""
+    organisation = statement.organisation
+    assert _rename_and_add_owner(_superuser(organiser), organisation, outsider) == 302
+    organisation.refresh_from_db()
+    assert organisation.name == "Renamed"
+    assert Membership.objects.get(organisation=organisation, user=outsider).role == "owner"
 
 
 def test_visitors_are_sent_to_log_in(db: None) -> None:

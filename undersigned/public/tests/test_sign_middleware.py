@@ -8,21 +8,17 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django.test.client import MULTIPART_CONTENT
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from undersigned.conftest import sign_data
+from undersigned.conftest import answered_early, sign_data
 from undersigned.jobs.models import Job
 from undersigned.lib import formtoken
 from undersigned.public.middleware import SIGN_PATH
 from undersigned.statements.models import Signature, Statement
 
 URL = "/s/free-them/en/sign/"
-
-
-def _by_middleware(response: Any) -> bool:
-    """Answered before Django resolved the URL: no view ran."""
-    return response.wsgi_request.resolver_match is None
 
 
 def _stored() -> list[tuple[Any, ...]]:
@@ -42,8 +38,8 @@ def test_a_plain_sign_post_is_stored_and_answered_before_the_url_is_resolved(
             URL, urlencode(data), content_type="application/x-www-form-urlencoded"
         )
     else:
-        response = client.post(URL, data)
-    assert _by_middleware(response)
+        response = client.post(URL, data, content_type=MULTIPART_CONTENT)
+    assert answered_early(response)
     assert (response.status_code, response["Location"]) == (302, "/s/free-them/en/check-email/")
     assert _stored() == [("ana@example.net", "pending", "", "en")]
     assert Job.objects.get().kind == "mail.confirm_signature"
@@ -53,13 +49,32 @@ def test_a_plain_sign_post_is_stored_and_answered_before_the_url_is_resolved(
     assert response["Cache-Control"] == "no-store"
 
 
+def test_the_tests_sign_posts_go_as_browsers_send_them(
+    client: Client, statement: Statement
+) -> None:
+    """What every test's `client.post(<sign form>, {...})` sends (the conftest's
+    `_sign_posts_as_browsers_send_them`): the production path's request."""
+    response = client.post(URL, sign_data(email="ana@example.net", partners=["1", "2"]))
+    request = response.wsgi_request
+    assert request.content_type == "application/x-www-form-urlencoded"
+    assert request.META["HTTP_ORIGIN"] == "http://testserver"
+    assert b"&partners=1&partners=2" in request.body
+    assert answered_early(response) and response.status_code == 302
+    secure = client.post(URL, sign_data(email="bea@example.net"), secure=True)
+    assert secure.wsgi_request.META["HTTP_ORIGIN"] == "https://testserver"
+    # Named, the content type is sent as it is.
+    multipart = client.post(URL, sign_data(email="cas@example.net"), content_type=MULTIPART_CONTENT)
+    assert multipart.wsgi_request.content_type == "multipart/form-data"
+    assert "HTTP_ORIGIN" not in multipart.wsgi_request.META
+
+
 def test_the_view_stores_and_answers_a_plain_form_alike(
     client: Client, organiser_client: Client, statement: Statement
 ) -> None:
     """An organiser has a session, so their form goes on to the view."""
     early = client.post(URL, sign_data(email="ana@example.net"))
     late = organiser_client.post(URL, sign_data(email="bea@example.net"))
-    assert _by_middleware(early) and not _by_middleware(late)
+    assert answered_early(early) and not answered_early(late)
     assert (early.status_code, early["Location"]) == (late.status_code, late["Location"])
     assert [row[1:] for row in _stored()] == [("pending", "", "en")] * 2
     assert sorted(job.kind for job in Job.objects.all()) == ["mail.confirm_signature"] * 2
@@ -67,7 +82,7 @@ def test_the_view_stores_and_answers_a_plain_form_alike(
 
 def test_a_form_held_for_review_is_stored_early_too(client: Client, statement: Statement) -> None:
     response = client.post(URL, sign_data(website="http://spam.example"))
-    assert _by_middleware(response) and response.status_code == 302
+    assert answered_early(response) and response.status_code == 302
     assert Signature.objects.get().hold_reason == "honeypot"
 
 
@@ -109,7 +124,7 @@ def test_what_is_not_plain_goes_on_to_the_view(
         url = "/s/nowhere/en/sign/"
     response = client.post(url, data, **extra)
     assert response.status_code == status
-    assert not _by_middleware(response)
+    assert not answered_early(response)
     assert not Signature.objects.exists()
 
 
@@ -139,7 +154,7 @@ def test_signing_again_once_confirmed_is_answered_alike(
     first = client.post(URL, sign_data(email="ana@example.net"))
     Signature.objects.update(state=Signature.State.CONFIRMED, confirmed_at=timezone.now())
     again = client.post(URL, sign_data(email="ana@example.net", name="Ana Otra"))
-    assert _by_middleware(again)
+    assert answered_early(again)
     assert (again.status_code, again["Location"]) == (first.status_code, first["Location"])
     assert sorted(job.kind for job in Job.objects.all()) == [
         "mail.already_signed",

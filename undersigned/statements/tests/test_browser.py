@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 from undersigned.conftest import PASSWORD, SmtpSink, text_body
@@ -51,13 +51,29 @@ HOSTILE_BODY = (
 )
 
 
+# Installed in every page before its own scripts: hands each Content-Security-Policy
+# violation to the test. The policy blocks a fetch(), a sendBeacon() or an image from another
+# site before any request is made, so the requests alone would never show them.
+REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (e) => {
+    window.__cspViolation(e.violatedDirective + " " + e.blockedURI);
+});
+"""
+
+
 @dataclass
 class Chromium:
-    """A browser whose pages talk only to the live server, recording every request they make."""
+    """A browser whose pages talk only to the live server, recording every request they make
+    and every Content-Security-Policy violation they meet."""
 
     browser: Browser
     site: str
     requests: list[str] = field(default_factory=list)
+    # "<page's address>: <directive> <what was blocked>", from the page's scripts
+    violations: list[str] = field(default_factory=list)
+    # What Chromium itself says of the policy in the console, for pages without scripts too.
+    console: list[str] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
 
     def is_local(self, url: str) -> bool:
         return urlsplit(url).netloc == urlsplit(self.site).netloc
@@ -68,18 +84,39 @@ class Chromium:
             base_url=self.site, locale="en-US", java_script_enabled=javascript
         )
         context.on("request", lambda request: self.requests.append(request.url))
+        context.expose_binding(
+            "__cspViolation",
+            lambda source, report: self.violations.append(f"{source['page'].url}: {report}"),
+        )
+        context.add_init_script(REPORT_CSP)
+        context.on("console", self._on_console)
 
         # A safety net, not the check: even if a test fails, nothing reaches the internet.
         def abort(route: Route) -> None:
             route.abort()
 
         context.route(lambda url: not url.startswith("data:") and not self.is_local(url), abort)
-        return context.new_page()
+        page = context.new_page()
+        self.pages.append(page)
+        return page
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.console.append(f"{message.page.url if message.page else ''}: {message.text}")
 
     def outside_requests(self) -> list[str]:
         return [
             url for url in self.requests if not url.startswith("data:") and not self.is_local(url)
         ]
+
+    def csp_violations(self) -> list[str]:
+        """Every violation of the policy on every page so far, as the page's scripts saw it
+        and as Chromium logged it."""
+        for page in self.pages:
+            if not page.is_closed():
+                # A round trip to each page: what it reported before is in by its answer.
+                page.evaluate("0")
+        return self.violations + self.console
 
 
 @pytest.fixture
@@ -397,6 +434,34 @@ def test_no_page_makes_a_request_to_another_site(
     assert site + "/s/free-them/en/beside/es/" in chromium.requests
     assert site + "/accounts/login/" in chromium.requests
     assert chromium.outside_requests() == []
+    # What the policy stopped before it became a request: a script's fetch() or sendBeacon()
+    # to another site, say.
+    assert chromium.csp_violations() == []
+
+
+def test_a_script_reaching_another_site_is_caught_though_the_policy_stops_it(
+    chromium: Chromium, page: Page, statement: Statement
+) -> None:
+    """The check above can fail: a fetch() and a sendBeacon() to another host, refused by
+    the policy before any request is made, are each seen."""
+    page.goto("/s/free-them/en/")
+    assert chromium.csp_violations() == []
+    # Both sent, and waited for until the page has seen both refused.
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            let refused = 0;
+            document.addEventListener("securitypolicyviolation", () => {
+                if (++refused === 2) resolve();
+            });
+            fetch("https://example.invalid/fetched").catch(() => null);
+            navigator.sendBeacon("https://example.invalid/beacon", "x");
+        })"""
+    )
+    seen = chromium.csp_violations()
+    # Each seen by the page's listener and in what Chromium logs.
+    for blocked in ("https://example.invalid/fetched", "https://example.invalid/beacon"):
+        assert any(f"connect-src {blocked}" in line for line in chromium.violations), seen
+        assert any(f"'{blocked}'" in line for line in chromium.console), seen
 
 
 def test_the_thanks_page_shares_through_plain_links_only(
@@ -414,6 +479,7 @@ def test_the_thanks_page_shares_through_plain_links_only(
         assert urlsplit(href).scheme in ("https", "mailto")
     assert outside_assets(page, chromium) == []
     assert chromium.outside_requests() == []
+    assert chromium.csp_violations() == []
 
 
 def test_the_browser_proves_its_work_and_is_counted(

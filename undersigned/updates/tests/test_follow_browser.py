@@ -84,3 +84,4 @@ def test_two_people_follow_from_the_cached_page_and_confirm_by_email(
         expect(page.get_by_role("heading", level=1)).to_have_text(following)
         assert Follower.objects.get(email=address).confirmed_at is not None
     assert chromium.outside_requests() == []
+    assert chromium.csp_violations() == []

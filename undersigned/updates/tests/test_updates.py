@@ -70,7 +70,11 @@ def test_each_update_has_a_permalink_in_each_language(client: Client, statement:
     page = response.content.decode()
     assert "Huelga el viernes" in page and "Nos vemos a mediodía." in page
     assert 'lang="es"' in page
-    assert client.get(f"/s/free-them/xx/updates/{update.pk}/").status_code in (302, 404)
+    # A language the statement is not in has no page, as the statement has none in it.
+    assert client.get(f"/s/free-them/xx/updates/{update.pk}/").status_code == 404
+    # The same language tag in other letters is sent to the permalink.
+    other = client.get(f"/s/free-them/ES/updates/{update.pk}/")
+    assert (other.status_code, other["Location"]) == (302, f"/s/free-them/es/updates/{update.pk}/")
     assert client.get("/s/free-them/en/updates/999999/").status_code == 404
 
 

@@ -184,3 +184,4 @@ def test_an_organiser_emails_a_bilingual_update_and_a_signer_unsubscribes(
     expect(news.get_by_role("heading", level=3)).to_have_text(TITLE_ES)
     expect(news).to_contain_text("Nos vemos en el ministerio a mediodía.")
     assert chromium.outside_requests() == []
+    assert chromium.csp_violations() == []
