@@ -19,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
+from undersigned.abuse import quota
 from undersigned.accounts.models import TwoFactor
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import SmtpSink, _client_for, sign_data, text_body
@@ -264,9 +265,11 @@ def test_invitations_count_against_the_addresss_daily_email_cap(
     assert_errors_are_tied_to_their_fields(page.content.decode(), page.context["invite_form"])
     # Another address is not held back.
     assert _invite(organiser_client, "someone.else@example.net")["Location"] == PAGE
-    # And the sign forms see the cap the invitations used: no email for signing again.
+    # And the sign forms see the cap the invitations used: signing again waits for the next day.
     Client().post("/s/free-them/en/sign/", sign_data(email="target@example.net"))
-    assert Job.objects.filter(kind="mail.confirm_signature").count() == 1
+    again = Job.objects.filter(kind="mail.confirm_signature").latest("pk")
+    assert Job.objects.filter(kind="mail.confirm_signature").count() == 2
+    assert again.run_after == quota.next_day()
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
         assert _invite(_client_for(organiser), "target@example.net")["Location"] == PAGE
     assert not Invitation.objects.filter(pk=expired.pk).exists()

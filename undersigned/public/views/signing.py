@@ -185,6 +185,8 @@ def _client(
     ip = client_ip(request)
     return store.Client(
         rate_key=keyed_hash("sign", f"{statement.pk}:{ip}"),
+        email_key=keyed_hash("emails", ip),
+        form_token=token,
         network=keyed_hash("network", network_of(ip)),
         hold_reason=hold,
     )
@@ -228,6 +230,12 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "signature": signature,
             "version": signature.statement.version_for(signature.language),
             "token": token,
+            # What confirming agrees to, as the first form recorded it.
+            "partners": list(
+                signature.partner_consents.order_by("partner__organisation__name").values_list(
+                    "partner__organisation__name", flat=True
+                )
+            ),
         },
     )
 
