@@ -48,11 +48,13 @@ MIN_SECONDS = 3
 # per window that every request of the bench shares) but set beyond what any run reaches, so
 # that none is held for them.
 RATE_LIMITS = "1000000000/60,1000000000/3600"
+CLIENT_EMAIL_LIMITS = "1000000000/60,1000000000/86400"
 # What bench/run.py adds to the server's environment.
 SERVER_ENV = {
     "SIGN_PROOF_BITS": str(PROOF_BITS),
     "SIGN_MIN_SECONDS": str(MIN_SECONDS),
     "SIGN_RATE_LIMITS": RATE_LIMITS,
+    "CLIENT_EMAIL_LIMITS": CLIENT_EMAIL_LIMITS,
 }
 # Bodies solved per second of load: several times the fastest signing the bench has seen, so
 # that wrk does not run out (it counts each request it sends without one, and the run fails).

@@ -294,6 +294,12 @@ if not 48 <= CLIENT_IPV6_PREFIX <= 128:
 # they do nothing.
 SIGN_RATE_LIMITS = env_str("SIGN_RATE_LIMITS", "10/60,50/3600")
 
+# Emails one client (see CLIENT_IPV6_PREFIX) can make the site send, across all statements
+# and forms (sign and follow), as count/seconds pairs. Past them a sign form is held for
+# review, and a held signature is sent nothing until an organiser releases it; a follow
+# request does nothing.
+CLIENT_EMAIL_LIMITS = env_str("CLIENT_EMAIL_LIMITS", "20/60,200/86400")
+
 # A sign form sent sooner than this many seconds after its page was made is held for review.
 SIGN_MIN_SECONDS = env_int("SIGN_MIN_SECONDS", 3)
 

@@ -29,23 +29,34 @@ def parse_limits(text: str) -> tuple[Limit, ...]:
     return tuple(limits)
 
 
-def beyond_limits(keys: Sequence[str], now: dt.datetime) -> list[bool]:
+def beyond_limits(
+    keys: Sequence[str], now: dt.datetime, *, other: Sequence[str] | None = None
+) -> list[bool]:
     """Count one request for each key (in order) in every window of SIGN_RATE_LIMITS, and say
-    for each whether it went past any limit. Call inside the transaction that stores them.
+    for each whether it went past any limit. With `other` (a key per request, in the same
+    order), count each request against CLIENT_EMAIL_LIMITS under that key too (an empty key
+    counts nothing): past either is past. Call inside the transaction that stores them.
 
     One statement for every window, not one each: a round trip fewer per batch on PostgreSQL.
     """
-    limits = parse_limits(settings.SIGN_RATE_LIMITS)
+    counted: list[tuple[Sequence[str], tuple[Limit, ...]]] = [
+        (keys, parse_limits(settings.SIGN_RATE_LIMITS))
+    ]
+    if other is not None:
+        counted.append((other, parse_limits(settings.CLIENT_EMAIL_LIMITS)))
     events: list[tuple[str, int]] = []
-    for limit in limits:
-        window = int(now.timestamp()) // limit.seconds * limit.seconds
-        # Windows of different lengths may start at the same second: keep them apart.
-        events += [(f"{limit.seconds}:{key}", window) for key in keys]
-    counted = numbers_in_rows(RateCounter, "window_start", events)
+    # (request's position, limit) of each event, in order.
+    owners: list[tuple[int, Limit]] = []
+    for some, limits in counted:
+        for limit in limits:
+            window = int(now.timestamp()) // limit.seconds * limit.seconds
+            for position, key in enumerate(some):
+                if key:
+                    # Windows of different lengths may start at the same second: kept apart.
+                    events.append((f"{limit.seconds}:{key}", window))
+                    owners.append((position, limit))
     beyond = [False] * len(keys)
-    for n, limit in enumerate(limits):
-        numbers = counted[n * len(keys) : (n + 1) * len(keys)]
-        beyond = [
-            over or number > limit.count for over, number in zip(beyond, numbers, strict=True)
-        ]
+    numbers = numbers_in_rows(RateCounter, "window_start", events)
+    for (position, limit), number in zip(owners, numbers, strict=True):
+        beyond[position] = beyond[position] or number > limit.count
     return beyond

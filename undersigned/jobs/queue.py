@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
@@ -132,12 +132,26 @@ def enqueue(kind: str, payload: dict[str, Any], *, priority: int = 0) -> Job:
     return Job.objects.create(kind=kind, payload=payload, priority=priority)
 
 
-def enqueue_many(kind: str, payloads: Iterable[dict[str, Any]], *, priority: int = 0) -> None:
-    """Write a job row for each payload in one statement (the signers' batches)."""
+def enqueue_many(
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    *,
+    priority: int = 0,
+    after: Sequence[dt.datetime | None] = (),
+) -> None:
+    """Write a job row for each payload in one statement (the signers' batches), each to run
+    now or, where `after` (one per payload) gives a time, once it has passed."""
     now = timezone.now()
+    times = after or [None] * len(payloads)
     rows = [
-        {"kind": kind, "payload": p, "priority": priority, "run_after": now, "created_at": now}
-        for p in payloads
+        {
+            "kind": kind,
+            "payload": payload,
+            "priority": priority,
+            "run_after": when or now,
+            "created_at": now,
+        }
+        for payload, when in zip(payloads, times, strict=True)
     ]
     fastinsert.insert(Job, rows)
 

@@ -77,12 +77,19 @@ def _json(field: models.JSONField, value: Any) -> Any:
 
 
 def insert(
-    model: type[models.Model], rows: Sequence[Mapping[str, Any]], returning: Sequence[str] = ()
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    returning: Sequence[str] = (),
+    *,
+    skip_existing: bool = False,
 ) -> list[tuple[Any, ...]]:
     """INSERT `rows` (attribute name -> value; fields with a constant default or null may be left
     out) in one statement; return, for each row inserted, its primary key followed by the
     `returning` columns. Neither database promises the order of RETURNING rows, so match them
     to yours by those columns, not by position.
+
+    With `skip_existing`, a row that would break a unique constraint is left out instead
+    (ON CONFLICT DO NOTHING), and is not returned.
     """
     if not rows:
         return []
@@ -107,7 +114,9 @@ def insert(
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in (model._meta.pk.column, *returning))
     with connection.cursor() as cursor:
+        conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
         cursor.execute(
-            f"{plan.head}{', '.join([placeholders] * len(rows))} RETURNING {columns}", params
+            f"{plan.head}{', '.join([placeholders] * len(rows))}{conflict} RETURNING {columns}",
+            params,
         )
         return [tuple(found) for found in cursor.fetchall()]

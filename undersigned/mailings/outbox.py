@@ -72,9 +72,12 @@ def enqueue(kind: str, payload: dict[str, Any]) -> None:
     queue.enqueue(_PREFIX + kind, payload, priority=_KINDS[kind].priority)
 
 
-def enqueue_many(kind: str, payloads: Iterable[dict[str, Any]]) -> None:
-    """Queue one email of `kind` per payload, in one statement."""
-    queue.enqueue_many(_PREFIX + kind, payloads, priority=_KINDS[kind].priority)
+def enqueue_many(
+    kind: str, payloads: Sequence[dict[str, Any]], *, after: Sequence[dt.datetime | None] = ()
+) -> None:
+    """Queue one email of `kind` per payload, in one statement, each to send now or, where
+    `after` (one per payload) gives a time, once it has passed."""
+    queue.enqueue_many(_PREFIX + kind, payloads, priority=_KINDS[kind].priority, after=after)
 
 
 # Demo mode's copies of sent emails hold addresses and names, deleted by forget below.

@@ -14,11 +14,10 @@ from django.utils import timezone
 from undersigned.audit.models import record
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.tokens import hash_token, new_token
+from undersigned.mailings import outbox
 from undersigned.statements import privacy, store
-from undersigned.statements.models import (
-    Signature,
-    Statement,
-)
+from undersigned.statements.emails import CONFIRM
+from undersigned.statements.models import Signature, SignatureToken, Statement
 from undersigned.statements.queries import forget_cached
 from undersigned.statements.store import SIGNER_FIELDS, Client, SignRequest
 
@@ -32,12 +31,13 @@ def sign(
     source: int | None = None,
 ) -> None:
     """Record a signature and queue its email. Returns nothing on purpose: whether the address
-    had signed before must not change what the caller can observe. Returns once stored.
+    had signed before must not change what the caller can observe, nor how long it takes.
+    Returns once stored.
 
-    A new address gets a pending signature and a confirmation email. A pending one is updated
-    with the new details and gets another confirmation email. One that has confirmed is left as
-    it is, and its owner is told by email that someone signed again with it. Every email carries
-    a token of its own; earlier ones stay valid.
+    A new address gets a pending signature and a confirmation email. One that has signed keeps
+    what its first form recorded: while pending it gets another confirmation email, once
+    confirmed an email telling its owner that someone signed again with it. Every email carries
+    a token of its own; earlier ones stay valid. A form held for review is sent nothing.
     """
     fields = {name: data.get(name) or "" for name in SIGNER_FIELDS}
     fields["wants_updates"] = bool(data.get("wants_updates"))
@@ -98,12 +98,15 @@ def withdraw_signature(signature: Signature) -> None:
 
 
 def purge_unconfirmed(now: dt.datetime | None = None) -> int:
-    """Delete signatures nobody confirmed within UNCONFIRMED_DAYS, and their queued emails:
-    an address someone typed in without its owner's consent is not kept.
+    """Delete signatures nobody confirmed within UNCONFIRMED_DAYS of the last link sent to
+    them (a form sent again, a release from review), and their queued emails: an address
+    someone typed in without its owner's consent is not kept.
     """
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.UNCONFIRMED_DAYS)
     with transaction.atomic():
-        stale = Signature.objects.filter(state=Signature.State.PENDING, created_at__lt=cutoff)
+        stale = Signature.objects.filter(
+            state=Signature.State.PENDING, created_at__lt=cutoff
+        ).exclude(tokens__created_at__gte=cutoff)
         ids = list(stale.values_list("pk", flat=True)[:10_000])
         if not ids:
             return 0
@@ -167,13 +170,14 @@ def invalidate_signatures(
 
 def review_held(statement: Statement, *, release: bool, reason: str, actor: Any) -> int:
     """Release held signatures (counted from now on; an organisation's still waits for
-    approval) or reject them. Those not confirmed by email yet lose their hold and are counted
-    when confirmed, or are rejected now."""
+    approval) or reject them. Those not confirmed by email yet, which were sent nothing while
+    held, lose their hold and get their confirmation email now, or are rejected."""
     held = Signature.objects.filter(statement=statement).exclude(hold_reason="")
     if reason:
         held = held.filter(hold_reason=reason)
     with transaction.atomic():
         if release:
+            _send_confirmations(held.filter(state=Signature.State.PENDING))
             count = held.filter(state=Signature.State.HELD).update(
                 hold_reason="",
                 state=Case(
@@ -198,6 +202,20 @@ def review_held(statement: Statement, *, release: bool, reason: str, actor: Any)
         )
     forget_cached(statement)
     return count
+
+
+def _send_confirmations(signatures: QuerySet[Signature]) -> None:
+    """Queue a confirmation email with a new link for each of these pending signatures: their
+    signers have UNCONFIRMED_DAYS from now to confirm (purge_unconfirmed)."""
+    now = timezone.now()
+    tokens = {pk: new_token() for pk in signatures.values_list("pk", flat=True)}
+    SignatureToken.objects.bulk_create(
+        SignatureToken(signature_id=pk, token_hash=hash_token(token), created_at=now)
+        for pk, token in tokens.items()
+    )
+    outbox.enqueue_many(
+        CONFIRM, [{"signature": pk, "token": token, "new": True} for pk, token in tokens.items()]
+    )
 
 
 def pause_signing(statement: Statement, *, paused: bool, actor: Any) -> None:

@@ -9,6 +9,7 @@ class StatementsConfig(AppConfig):
 
     def ready(self) -> None:
         from undersigned.statements import (  # noqa: F401 - registers emails, jobs, signals
+            details,
             emails,
             jobs,
             signals,

@@ -1,5 +1,6 @@
 """The emails to signers, as kinds of the outbox: the confirmation link, and "you have already
-signed" for an address that signs again once confirmed. Sent in the language of the version
+signed" for an address that signs again once confirmed (a sign form queues CONFIRM either
+way, and which one it gets is decided when it is sent). Sent in the language of the version
 signed (the statement's default where the interface has no translation), from the
 statement's organisation.
 """
@@ -26,7 +27,17 @@ ALREADY_SIGNED = "already_signed"
 
 # What the emails read of a signature: text columns only, which need no conversion; in the
 # model's order, as Model.from_db wants them.
-_WANTED = {"id", "statement_id", "name", "email", "language", "kind", "display", "state"}
+_WANTED = {
+    "id",
+    "statement_id",
+    "name",
+    "email",
+    "language",
+    "kind",
+    "display",
+    "state",
+    "hold_reason",
+}
 _FIELDS = [f.attname for f in Signature._meta.concrete_fields if f.attname in _WANTED]
 
 
@@ -63,12 +74,22 @@ def _loader(kind: str) -> outbox.Load:
 
 
 def _email(kind: str, signature: Signature | None, payload: dict[str, Any]) -> outbox.Email | None:
-    """The email, while the token is still this signature's (withdrawing deletes both) and, for
-    a confirmation, while the signature waits for one."""
-    if signature is None or signature.pk != payload["signature"]:
+    """The email a sign form gets, decided here rather than by the request, whose work must not
+    depend on whether the address had signed (statements.store): while its signature waits for
+    confirmation, the confirmation link; once confirmed, "already signed" to an address that
+    signed again. Nothing while the token is no longer this signature's (withdrawing deletes
+    both), for a form or a signature held for review (sent once released), or for a new
+    signature confirmed meanwhile."""
+    if signature is None or signature.pk != payload["signature"] or payload.get("held"):
         return None
-    if kind == CONFIRM and signature.state != Signature.State.PENDING:
+    if signature.state == Signature.State.PENDING:
+        if signature.hold_reason:
+            return None
+        kind = CONFIRM
+    elif kind == CONFIRM and payload.get("new", True):
         return None
+    else:
+        kind = ALREADY_SIGNED
     # The statement, its organisation and versions as cached for a few seconds: the same for
     # thousands of emails in a row, so they share one rendering.
     statement = statement_by_id(signature.statement_id)

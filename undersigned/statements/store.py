@@ -1,8 +1,8 @@
 """Writing sign requests: each signer's request waits in the group commit
 (undersigned.lib.groupcommit) and is written with those of the signers who came meanwhile, in
 one transaction of a few statements whatever their number (docs/architecture.md, "The sign
-path"). What a request becomes: a pending signature and its confirmation email, the pending one
-rewritten with another email, or an "already signed" email to a confirmed one.
+path"). Every request does the same work, whatever its address's past: a pending signature
+where there was none, a link token, an email job; the worker decides what the email says.
 """
 
 from __future__ import annotations
@@ -15,21 +15,16 @@ from typing import Any
 from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from undersigned.abuse import counters, limits, quota
+from undersigned.abuse import limits, quota
+from undersigned.jobs import queue
 from undersigned.lib import fastinsert
 from undersigned.lib.groupcommit import GroupCommit
 from undersigned.lib.tokens import hash_token
 from undersigned.mailings import outbox
-from undersigned.statements.emails import ALREADY_SIGNED, CONFIRM
+from undersigned.statements.details import NEW_SIGNATURE_DETAILS, NEW_SIGNATURE_PRIORITY
+from undersigned.statements.emails import CONFIRM
 from undersigned.statements.forms import CONSENT_VERSION
-from undersigned.statements.models import (
-    PartnerConsent,
-    Signature,
-    SignatureToken,
-    Source,
-    SourceCount,
-    Statement,
-)
+from undersigned.statements.models import Signature, SignatureToken, Statement
 
 SIGNER_FIELDS = (
     "name",
@@ -52,7 +47,11 @@ class Client:
     rate_key: str = ""
     # The client's network, kept 48 hours for organisers' checks.
     network: str = ""
-    # Held for review on confirmation (honeypot, too fast, no proof of work).
+    # Counted against CLIENT_EMAIL_LIMITS: the client, across statements and forms.
+    email_key: str = ""
+    # The sign form's token: one email per use of it with an address (quota.form_key).
+    form_token: str = ""
+    # Held for review, and sent nothing until released (honeypot, too fast, no proof of work).
     hold_reason: str = Signature.HoldReason.NONE
 
 
@@ -76,9 +75,16 @@ class SignRequest:
     # The partner organisations (Partner ids) the signer agreed to hear from.
     partners: tuple[int, ...] = ()
 
+    # The form's use with this address (quota.form_key); a request without a form token is
+    # counted under its email token, so as a first use.
+    form_key: str = ""
+
     def __post_init__(self) -> None:
         # Hashed here, in the signer's own thread, not in the batch's transaction.
         self.email_key = self.email_key or quota.key_for(self.canonical)
+        self.form_key = self.form_key or quota.form_key(
+            self.client.form_token or self.token, self.canonical
+        )
 
     @property
     def hold_reason(self) -> str:
@@ -88,62 +94,57 @@ class SignRequest:
 
 
 def _write_signatures(requests: Sequence[SignRequest]) -> None:
-    """Write a batch of sign requests in one transaction: a few statements, whatever its size.
-
-    Where another process inserted the same address meanwhile (PostgreSQL), the batch is
-    written again one request at a time.
-    """
+    """Write a batch of sign requests in one transaction: a few statements, whatever its size."""
     # Durable: it must be the outermost transaction, or the signers would be told their
     # signature was stored before anything had committed.
-    try:
-        with transaction.atomic(durable=True):
-            _write_batch(requests)
-    except IntegrityError:
-        with transaction.atomic(durable=True):
-            _hold_beyond_limits(requests)
-            for request in requests:
-                _write_one(request)
+    with transaction.atomic(durable=True):
+        _write_batch(requests)
 
 
 def _write_batch(requests: Sequence[SignRequest]) -> None:
-    """Plain SQL on purpose: this runs for every signer, and the ORM's query building costs
-    more than the database work (see bench/)."""
-    known = _existing(requests)
+    """The same statements for every request, whether its address is new, waiting for
+    confirmation, confirmed or withdrawn: how long a request takes must not tell anyone which
+    (docs/security.md, "Signing"). What differs is decided by the worker: which email to send
+    (statements.emails), the partner consents and source counts of a new signature
+    (statements.jobs). An address that has signed keeps what its first form recorded.
+
+    Plain SQL on purpose: this runs for every signer, and the ORM's query building costs more
+    than the database work (see bench/)."""
     _hold_beyond_limits(requests)
-    new: dict[tuple[int, str], dict[str, Any]] = {}
-    pending: dict[int, SignRequest] = {}
-    firsts: list[SignRequest] = []
-    # (request, key of its signature, the email it gets)
-    messages: list[tuple[SignRequest, tuple[int, str], str]] = []
+    firsts: dict[tuple[int, str], SignRequest] = {}
     for request in requests:
-        key = (request.statement.pk, request.canonical)
-        found = known.get(key)
-        if found is not None and found[1] != Signature.State.PENDING:
-            messages.append((request, key, ALREADY_SIGNED))
-            continue
-        if found is not None:
-            pending[found[0]] = request  # the latest details win, as if signed in turn
-        else:
-            # Twice in one batch: the second is signing again while pending.
-            new[key] = _new_row(request)
-            firsts.append(request)
-        messages.append((request, key, CONFIRM))
-    ids = {key: found[0] for key, found in known.items()}
+        firsts.setdefault((request.statement.pk, request.canonical), request)
     # In one order, whoever inserts: on PostgreSQL a row whose address another transaction is
     # inserting waits for it, and two batches of the same addresses in opposite orders would
     # each wait for the other (a deadlock, which fails one of them). In order, the second
-    # waits for the first's commit before it holds anything the first wants.
-    inserted = fastinsert.insert(
-        Signature, [new[key] for key in sorted(new)], returning=("statement_id", "email_canonical")
-    )
-    ids.update({(statement_id, email): pk for pk, statement_id, email in inserted})
-    if pending:
-        for signature in Signature.objects.filter(pk__in=pending).select_for_update():
-            _apply(signature, pending[signature.pk])
-            signature.save(update_fields=_REWRITTEN)
-    # The latest request for each signature written, as for its other details.
-    written = {ids[(request.statement.pk, request.canonical)]: request for request in firsts}
-    _write_partner_consents({**written, **pending}, rewritten=list(pending))
+    # waits for the first's commit, then leaves the row as the first wrote it.
+    created = {
+        (statement_id, email)
+        for _pk, statement_id, email in fastinsert.insert(
+            Signature,
+            [_new_row(firsts[key]) for key in sorted(firsts)],
+            returning=("statement_id", "email_canonical"),
+            skip_existing=True,
+        )
+    }
+    ids = _ids(sorted(firsts))
+    for _retry in range(3):
+        # Withdrawn by another transaction since this one found it there (PostgreSQL): written
+        # again, as for a new address.
+        missing = [key for key in sorted(firsts) if key not in ids]
+        if not missing:
+            break
+        created |= {
+            (statement_id, email)
+            for _pk, statement_id, email in fastinsert.insert(
+                Signature,
+                [_new_row(firsts[key]) for key in missing],
+                returning=("statement_id", "email_canonical"),
+                skip_existing=True,
+            )
+        }
+        ids.update(_ids(missing))
+    keyed = [(request, (request.statement.pk, request.canonical)) for request in requests]
     fastinsert.insert(
         SignatureToken,
         [
@@ -152,93 +153,81 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
                 "token_hash": hash_token(request.token),
                 "created_at": request.at,
             }
-            for request, key, _message in messages
+            for request, key in keyed
         ],
     )
-    _count_sources(firsts)
-    within_cap = quota.take([request.email_key for request, _key, _message in messages])
-    emails: dict[str, list[dict[str, Any]]] = {}
-    for (request, key, message), allowed in zip(messages, within_cap, strict=True):
-        if allowed:
-            emails.setdefault(message, []).append({"signature": ids[key], "token": request.token})
-    for message, payloads in emails.items():
-        outbox.enqueue_many(message, payloads)
-
-
-def _write_partner_consents(chosen: dict[int, SignRequest], rewritten: Sequence[int]) -> None:
-    """Record, per signature id, the partners its signer agreed to hear from; a signature
-    signed again while pending agrees to what the new form says, not the old one."""
-    if rewritten:
-        PartnerConsent.objects.filter(signature_id__in=rewritten).delete()
-    fastinsert.insert(
-        PartnerConsent,
+    # The address's emails today, and this form's uses with this address. A held form sends
+    # nothing, so it does not use up the address's day: it is counted apart, in a row of its own.
+    counted = quota.judge(
         [
-            {
-                "signature_id": pk,
-                "partner_id": partner,
-                "version": CONSENT_VERSION,
-                "at": request.at,
-            }
-            for pk, request in chosen.items()
-            for partner in request.partners
+            f"{request.form_key}:held" if request.hold_reason else request.email_key
+            for request in requests
         ],
+        [request.form_key for request in requests],
     )
-
-
-def _count_sources(requests: Sequence[SignRequest]) -> None:
-    """Count new signatures per source and hour, with nothing that links one to its signer."""
-    wanted = {request.source for request in requests if request.source is not None}
-    if not wanted:
-        return
-    existing = _lock_sources(wanted)
-    by_hour: dict[dt.datetime, list[int]] = {}
-    for request in requests:
-        if request.source in existing:
-            hour = request.at.replace(minute=0, second=0, microsecond=0)
-            by_hour.setdefault(hour, []).append(request.source)
-    field = SourceCount._meta.get_field("hour")
-    for hour, sources in by_hour.items():
-        counters.numbers(SourceCount, "hour", field.get_db_prep_value(hour, connection), sources)
-
-
-def _lock_sources(ids: set[int]) -> set[int]:
-    """Those of these sources that still exist: an organiser may have deleted one since the
-    form was read, and a count for it would break the foreign key, and the signer's commit. On
-    PostgreSQL each is share-locked until this transaction ends, so that a deletion waits for
-    the count and deletes it too (dashboard.statement_actions.delete_source)."""
-    table = Source._meta.db_table
-    sql = f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})"  # noqa: S608
-    if connection.vendor == "postgresql":
-        sql += " FOR KEY SHARE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, sorted(ids))
-        return {row[0] for row in cursor.fetchall()}
+    emails: list[dict[str, Any]] = []
+    times: list[dt.datetime | None] = []
+    details: list[dict[str, Any]] = []
+    for (request, key), verdict in zip(keyed, counted, strict=True):
+        new = key in created and firsts[key] is request
+        if request.partners or request.source is not None:
+            details.append(
+                {
+                    "signature": ids[key],
+                    "new": new,
+                    "partners": list(request.partners),
+                    "source": request.source,
+                    "at": request.at.isoformat(),
+                }
+            )
+        # One email job for every request, even one that sends nothing: the same rows.
+        emails.append(
+            {
+                "signature": ids[key],
+                "token": request.token,
+                "new": new,
+                # Nothing is sent for a form held for review, a form sent again, or past the
+                # address's cap.
+                "held": bool(request.hold_reason)
+                or verdict in (quota.Verdict.REPEAT, quota.Verdict.DROP),
+            }
+        )
+        times.append(quota.next_day() if verdict is quota.Verdict.DEFER else None)
+    outbox.enqueue_many(CONFIRM, emails, after=times)
+    queue.enqueue_many(NEW_SIGNATURE_DETAILS, details, priority=NEW_SIGNATURE_PRIORITY)
 
 
 def _hold_beyond_limits(requests: Sequence[SignRequest]) -> None:
-    """Count the batch against the rate limits, in its transaction; hold what goes past them."""
+    """Count the batch against the rate limits, in its transaction; hold what goes past them:
+    sign forms per client and statement (SIGN_RATE_LIMITS), and emails per client across
+    statements and forms (CLIENT_EMAIL_LIMITS)."""
     counted = [request for request in requests if request.client.rate_key]
-    beyond = limits.beyond_limits([request.client.rate_key for request in counted], timezone.now())
+    beyond = limits.beyond_limits(
+        [request.client.rate_key for request in counted],
+        timezone.now(),
+        other=[request.client.email_key for request in counted],
+    )
     for request, over in zip(counted, beyond, strict=True):
         request.beyond_limit = over
 
 
-def _existing(requests: Sequence[SignRequest]) -> dict[tuple[int, str], tuple[int, str]]:
-    """(statement id, canonical email) -> (signature id, state) for those already stored."""
-    statements = sorted({request.statement.pk for request in requests})
-    emails = sorted({request.canonical for request in requests})
+def _ids(keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """(statement id, canonical email) -> signature id, for every key: all exist by now. On
+    PostgreSQL each row is key-share locked, so that a withdrawal in another transaction waits
+    for this one, whose tokens refer to it."""
+    statements = sorted({statement for statement, _email in keys})
+    emails = sorted({email for _statement, email in keys})
     table = Signature._meta.db_table
     sql = (
-        f"SELECT id, statement_id, email_canonical, state FROM {table} "  # noqa: S608
+        f"SELECT id, statement_id, email_canonical FROM {table} "  # noqa: S608
         f"WHERE statement_id IN ({', '.join(['%s'] * len(statements))}) "
         f"AND email_canonical IN ({', '.join(['%s'] * len(emails))})"
     )
     if connection.vendor == "postgresql":
-        # Locked in one order, whoever reads them (see _write_batch).
-        sql += " ORDER BY id FOR UPDATE"
+        sql += " ORDER BY id FOR KEY SHARE"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*statements, *emails])
-        return {(row[1], row[2]): (row[0], row[3]) for row in cursor.fetchall()}
+        return {(row[1], row[2]): row[0] for row in cursor.fetchall()}
 
 
 def _new_row(request: SignRequest) -> dict[str, Any]:
@@ -256,61 +245,6 @@ def _new_row(request: SignRequest) -> dict[str, Any]:
         "confirmed_at": None,
         "approved_at": None,
     }
-
-
-def _write_one(request: SignRequest) -> None:
-    """The same as _write_batch for one request, safe against a concurrent insert."""
-    try:
-        with transaction.atomic():
-            signature = Signature(
-                statement=request.statement,
-                email_canonical=request.canonical,
-                created_at=request.at,
-            )
-            _apply(signature, request)
-            signature.save(force_insert=True)
-        message = CONFIRM
-        _count_sources([request])
-        _write_partner_consents({signature.pk: request}, rewritten=())
-    except IntegrityError:
-        signature = Signature.objects.select_for_update().get(
-            statement=request.statement, email_canonical=request.canonical
-        )
-        message = ALREADY_SIGNED
-        if signature.state == Signature.State.PENDING:
-            _apply(signature, request)
-            signature.save(update_fields=_REWRITTEN)
-            _write_partner_consents({signature.pk: request}, rewritten=(signature.pk,))
-            message = CONFIRM
-    SignatureToken.objects.create(
-        signature=signature, token_hash=hash_token(request.token), created_at=request.at
-    )
-    if quota.take([request.email_key]) == [True]:
-        outbox.enqueue(message, {"signature": signature.pk, "token": request.token})
-
-
-# What signing again rewrites on a signature still waiting for confirmation.
-_REWRITTEN = (
-    *SIGNER_FIELDS,
-    "language",
-    "consent_version",
-    "consent_at",
-    "created_at",
-    "hold_reason",
-    "network",
-)
-
-
-def _apply(signature: Signature, request: SignRequest) -> None:
-    for name, value in request.fields.items():
-        setattr(signature, name, value)
-    signature.language = request.language
-    signature.consent_version = CONSENT_VERSION
-    signature.consent_at = request.at
-    # Signing again restarts the time the signer has to confirm.
-    signature.created_at = request.at
-    signature.hold_reason = request.hold_reason
-    signature.network = request.client.network
 
 
 signing: GroupCommit[SignRequest] = GroupCommit(

@@ -23,19 +23,22 @@ from undersigned.updates.emails import CONFIRM_FOLLOWER
 from undersigned.updates.models import Delivery, Follower, FollowerToken
 
 
-def follow(statement: Statement, language: str, email: str, *, rate_key: str = "") -> None:
+def follow(
+    statement: Statement, language: str, email: str, *, rate_key: str = "", email_key: str = ""
+) -> None:
     """Ask to follow the statement's updates. Returns nothing on purpose: what the caller can
     observe must not depend on what the address did before.
 
     A new address gets a pending follower and a confirmation email; a pending one is updated
     (language, consent, the time left to confirm) and gets another email; one that
     unsubscribed is pending again and must confirm again. One that follows already is left as
-    it is and gets nothing. Past the client's rate limits (counted with its sign requests) or
-    the address's daily email cap, nothing is written or sent.
+    it is and gets nothing. Past the client's limits (`rate_key`: counted with its sign
+    requests; `email_key`: the emails it made the site send) or the address's daily email cap,
+    nothing is written or sent.
     """
     canonical = canonical_email(email)
     # Keyed hashes first: the day's key may have to be written, outside this transaction.
-    email_key = quota.key_for(canonical)
+    address_key = quota.key_for(canonical)
     token = new_token()
     now = timezone.now()
     fields = {
@@ -49,7 +52,7 @@ def follow(statement: Statement, language: str, email: str, *, rate_key: str = "
         "unsubscribed_at": None,
     }
     with transaction.atomic():
-        if rate_key and limits.beyond_limits([rate_key], now)[0]:
+        if rate_key and limits.beyond_limits([rate_key], now, other=[email_key])[0]:
             return
         # The follower's row is locked (or inserted) before the address's quota row, whichever
         # way: two requests taking them in opposite orders deadlock on PostgreSQL.
@@ -67,7 +70,7 @@ def follow(statement: Statement, language: str, email: str, *, rate_key: str = "
                 return
         else:
             follower, created = found, False
-        if not quota.take([email_key])[0]:
+        if not quota.take([address_key])[0]:
             # Nothing stored past the cap: not even a new row.
             transaction.savepoint_rollback(before_insert)
             return

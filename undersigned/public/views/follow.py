@@ -51,13 +51,16 @@ def follow(request: HttpRequest, slug: str, language: str) -> HttpResponse:
         return render_statement(request, statement, version, follow_form=form, status=status)
     # Only robots fill in the hidden field: they are told the same, and nothing is done.
     if not request.POST.get("website", ""):
+        client = client_key(request)
         actions.follow(
             statement,
             form.cleaned_data["language"],
             form.cleaned_data["email"],
             # The sign form's key on purpose: following and signing count against the same
             # limits, so a script gains nothing by alternating them.
-            rate_key=signing.rate_key(statement, client_key(request)),
+            rate_key=signing.rate_key(statement, client),
+            # And the emails it makes the site send count with those of its sign forms.
+            email_key=signing.email_key(client),
         )
     return redirect("follow_check_email", slug, version.language)
 

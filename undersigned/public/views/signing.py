@@ -183,8 +183,11 @@ def _client(
     elif not proof.is_valid(token, email, post.get("proof", ""), settings.SIGN_PROOF_BITS):
         hold = Signature.HoldReason.NO_PROOF
     ip = client_ip(request)
+    client = key_of(ip)
     return store.Client(
-        rate_key=rate_key(statement, key_of(ip)),
+        rate_key=rate_key(statement, client),
+        email_key=email_key(client),
+        form_token=token,
         network=keyed_hash("network", network_of(ip)),
         hold_reason=hold,
     )
@@ -194,6 +197,12 @@ def rate_key(statement: Statement, client: str) -> str:
     """What SIGN_RATE_LIMITS count: a client (lib.clientip.key_of) on a statement. Following
     the statement counts under the same key, so a script gains nothing by alternating them."""
     return keyed_hash("sign", f"{statement.pk}:{client}")
+
+
+def email_key(client: str) -> str:
+    """What CLIENT_EMAIL_LIMITS count: the emails a client made the site send, across
+    statements, sign and follow forms."""
+    return keyed_hash("emails", client)
 
 
 def _version_page(request: HttpRequest, slug: str, language: str, template: str) -> HttpResponse:
@@ -234,6 +243,12 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "signature": signature,
             "version": signature.statement.version_for(signature.language),
             "token": token,
+            # What confirming agrees to, as the first form recorded it.
+            "partners": list(
+                signature.partner_consents.order_by("partner__organisation__name").values_list(
+                    "partner__organisation__name", flat=True
+                )
+            ),
         },
     )
 

@@ -69,10 +69,10 @@ def test_consent_is_per_organisation_and_only_after_confirmation(
     union, network = partners
     client.post("/s/free-them/en/sign/", sign_data(partners=[str(union.pk)]))
     client.post("/s/free-them/en/sign/", sign_data(email="luis@example.net", name="Luis Ortega"))
+    drain()
     assert PartnerConsent.objects.count() == 1
     # Not yet: the address is not confirmed.
     assert list(coalition.partner_signers(union)) == []
-    drain()
     for message in mail.outbox:
         client.post(_links(message.body)["confirm"])
     assert Signature.objects.filter(state="confirmed").count() == 2
@@ -82,15 +82,23 @@ def test_consent_is_per_organisation_and_only_after_confirmation(
     assert consent.version == CONSENT_VERSION
 
 
-def test_signing_again_while_pending_takes_the_new_choice(
+def test_signing_again_while_pending_changes_no_consent_and_the_link_shows_them(
     client: Client, statement: Statement, partners: tuple[Partner, Partner]
 ) -> None:
+    """Someone who knows a pending signer's address cannot add a partner to what she confirms
+    from her first email: a second form changes nothing, and the confirmation page says which
+    partners will see her name and address."""
     union, network = partners
     client.post("/s/free-them/en/sign/", sign_data(partners=[str(union.pk)]))
+    drain()
+    link = _links(mail.outbox[0].body)["confirm"]
     client.post("/s/free-them/en/sign/", sign_data(partners=[str(network.pk)]))
-    assert list(PartnerConsent.objects.values_list("partner_id", flat=True)) == [network.pk]
     client.post("/s/free-them/en/sign/", sign_data())
-    assert PartnerConsent.objects.count() == 0
+    drain()
+    assert list(PartnerConsent.objects.values_list("partner_id", flat=True)) == [union.pk]
+    page = client.get(link).content.decode()
+    assert union.organisation.name in page
+    assert network.organisation.name not in page
 
 
 def test_signing_again_once_confirmed_changes_no_consent(
@@ -209,6 +217,7 @@ def test_the_partners_link_counts_for_its_source(
     union = partners[0]
     assert union.source.code == "sindicato"
     client.post("/s/free-them/en/sign/", sign_data(src="sindicato"))
+    drain()
     assert SourceCount.objects.get().source_id == union.source_id
 
 

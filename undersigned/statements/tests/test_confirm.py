@@ -199,7 +199,7 @@ def test_withdrawing_and_signing_again_stays_consistent(
 
     # Many examples sign from one client with one address: past the rate limit they would be
     # held, and past the daily email cap get no email, rightly; neither is tested here.
-    settings.SIGN_RATE_LIMITS = ""
+    settings.SIGN_RATE_LIMITS = settings.CLIENT_EMAIL_LIMITS = ""
     settings.EMAILS_PER_ADDRESS_PER_DAY = 10_000
     # Each example starts afresh, beside one other signer who must stay counted throughout.
     Signature.objects.all().delete()

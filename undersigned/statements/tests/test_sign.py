@@ -113,13 +113,20 @@ def _token_in(message: Any, kind: str) -> str:
     return str(message.body.split(f"/{kind}/")[1].split("/")[0])
 
 
-def test_signing_again_while_pending_updates_and_sends_another_link(
+def test_signing_again_while_pending_keeps_the_first_form_and_sends_another_link(
     client: Client, statement: Statement
 ) -> None:
     _sign(client)
-    _sign(client, name="Ana María García")
+    _sign(client, name="Ana María García", display="full", wants_updates="on", website="x")
     signature = Signature.objects.get()
-    assert signature.name == "Ana María García"
+    # Whoever sends the address again cannot change what its first form recorded.
+    assert (signature.name, signature.display, signature.wants_updates, signature.hold_reason) == (
+        "Ana García",
+        Signature.Display.INITIAL,
+        False,
+        "",
+    )
+    _sign(client, name="Ana María García")
     drain()
     assert len(mail.outbox) == 2
     first, second = (_token_in(message, "confirm") for message in mail.outbox)
