@@ -1,5 +1,6 @@
-"""The dashboard's addresses, under /dashboard/. Add each new view here and to the permission
-table in dashboard/tests/test_permissions.py."""
+"""The dashboard's addresses, under /dashboard/. Add each new view here and say who may use it
+in VIEWS in dashboard/tests/test_permissions.py, which reads this list and fails on a view it
+has no expectations for."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from undersigned.conftest import make_signature
-from undersigned.dashboard.tests.test_permissions import DASHBOARD_VIEWS
+from undersigned.dashboard.tests.test_permissions import CASES, VIEWS, address
 from undersigned.dashboard.tests.test_permissions import targets as targets  # noqa: F401
 from undersigned.statements.models import Signature, Statement
 
@@ -102,16 +102,20 @@ def _links(page: str) -> _Links:
     return parser
 
 
-PAGES = sorted({url for method, url, role in DASHBOARD_VIEWS if method == "get"})
+# Every dashboard page: each view that answers GET, with its queries.
+PAGES = [case for case in CASES if case.values[1] == "get" and "get" in VIEWS[case.values[0]]]
 
 
-@pytest.mark.parametrize("url", PAGES)
+@pytest.mark.parametrize(("view", "method", "query"), PAGES)
 def test_no_two_links_of_a_page_share_a_name_but_lead_to_different_pages(
     organiser_client: Client,
-    targets: dict[str, Any],
-    url: str,  # noqa: F811
+    targets: dict[str, Any],  # noqa: F811
+    view: str,
+    method: str,
+    query: str,
 ) -> None:
-    response = organiser_client.get(url.format(**targets))
+    url = address(view, query, targets)
+    response = organiser_client.get(url)
     if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
         return
     links = _links(response.content.decode()).links
