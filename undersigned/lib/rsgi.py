@@ -34,6 +34,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
+from granian._granian import RSGIHeaders as Headers
 from granian._granian import RSGIHTTPProtocol as HTTPProtocol
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 from granian._granian import RSGIProtocolError as ProtocolError
@@ -45,14 +46,15 @@ REFUSED = "undersigned.refused"
 _WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # A request whose method has no body (HTTP/2 says so with its frames, not with a header).
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Header name -> environ key, for the headers clients send (a few dozen names).
+# Header name -> environ key, for the headers clients send (a few dozen names); "" for a name
+# with an underscore, which is dropped (see Bridge._environ).
 _KEYS: dict[str, str] = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+# What granian's scope says -> what WSGI says.
+_PROTOCOLS = {"1": "HTTP/1", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"}
 
 
 def _key(name: str) -> str:
-    key = _KEYS.get(name)
-    if key is None:
-        key = _KEYS[name] = "HTTP_" + name.upper().replace("-", "_")
+    key = _KEYS[name] = "" if "_" in name else "HTTP_" + name.upper().replace("-", "_")
     return key
 
 
@@ -102,13 +104,15 @@ class Bridge:
         self.threads = threads
         self.max_body_bytes = max_body_bytes
         self.body_seconds = body_seconds
-        self.jobs: queue.SimpleQueue[tuple[Scope, HTTPProtocol, bytes, int, Any] | None] = (
-            queue.SimpleQueue()
-        )
+        self.jobs: queue.SimpleQueue[
+            tuple[Scope, Headers, HTTPProtocol, bytes, int, Any] | None
+        ] = queue.SimpleQueue()
         # Requests the threads have answered, whose coroutines the loop is yet to finish: one
         # wake-up of the loop finishes all that are there by then.
         self.finished: collections.deque[tuple[Any, BaseException | None]] = collections.deque()
         self.wake_pending = False
+        # The listening address, as granian gives it -> SERVER_NAME and SERVER_PORT.
+        self.servers: dict[str, tuple[str, str]] = {}
         self.base: dict[str, Any] = {
             "GATEWAY_INTERFACE": "CGI/1.1",
             "SCRIPT_NAME": "",
@@ -159,7 +163,7 @@ class Bridge:
         except (ProtocolClosed, ProtocolError):
             return  # the client has gone: nobody to answer
         done = self.loop.create_future()
-        self.jobs.put((scope, protocol, body, refused, done))
+        self.jobs.put((scope, headers, protocol, body, refused, done))
         await done
 
     async def _read(self, reading: Any) -> tuple[bytes, int]:
@@ -194,10 +198,10 @@ class Bridge:
     def _work(self) -> None:
         call_soon = self.loop.call_soon_threadsafe
         while (job := self.jobs.get()) is not None:
-            scope, protocol, body, refused, done = job
+            scope, headers, protocol, body, refused, done = job
             error = None
             try:
-                self._respond(protocol, self._environ(scope, body, refused), refused)
+                self._respond(protocol, self._environ(scope, headers, body, refused), refused)
             except BaseException as exc:  # noqa: BLE001 - granian logs it and answers 500
                 error = exc
             self.finished.append((done, error))
@@ -216,26 +220,34 @@ class Bridge:
             else:
                 done.set_exception(error)
 
-    def _environ(self, scope: Scope, body: bytes, refused: int) -> dict[str, Any]:
+    def _environ(self, scope: Scope, headers: Headers, body: bytes, refused: int) -> dict[str, Any]:
         """The WSGI environ, as granian's WSGI mode makes it (PATH_INFO as latin-1 text of the
-        decoded path's bytes; repeated headers joined by commas, cookies by semicolons), except
-        that header names with an underscore are dropped, as nginx does: otherwise
-        `X_Forwarded_For` would land on the key of the proxy's `X-Forwarded-For`."""
+        decoded path's bytes; repeated headers joined by commas, cookies by semicolons), with
+        these differences: a header name with an underscore is dropped, as nginx does, or
+        `X_Forwarded_For` would land on the key of the proxy's `X-Forwarded-For`; the process's
+        own environment variables are not copied in; a path whose escapes are not UTF-8 comes
+        with U+FFFD where they were (granian decodes it so), which no route of the site takes.
+        """
         environ = self.base.copy()
         path = scope.path
         if not path.isascii():
             path = path.encode().decode("latin-1")
-        environ["SERVER_NAME"], environ["SERVER_PORT"] = _host_port(scope.server)
+        server = scope.server
+        if (where := self.servers.get(server)) is None:
+            where = self.servers[server] = _host_port(server)
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = where
         environ["REMOTE_ADDR"] = _host_port(scope.client)[0]
         environ["REQUEST_METHOD"] = scope.method
         environ["PATH_INFO"] = path
         environ["QUERY_STRING"] = scope.query_string
-        environ["SERVER_PROTOCOL"] = "HTTP/" + scope.http_version
+        environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(scope.http_version, "HTTP/1.1")
         environ["wsgi.url_scheme"] = scope.scheme
-        for name, value in scope.headers.items():
-            if "_" in name:
+        keys = _KEYS
+        for name, value in headers.items():
+            if (key := keys.get(name)) is None:
+                key = _key(name)
+            if not key:
                 continue
-            key = _key(name)
             if key in environ:
                 value = environ[key] + (";" if name == "cookie" else ",") + value
             environ[key] = value

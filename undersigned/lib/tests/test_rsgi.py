@@ -21,7 +21,9 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from undersigned.conftest import (
     ROOT,
@@ -408,13 +410,23 @@ def test_the_application_gets_what_granians_wsgi_mode_gave_it() -> None:
 
 
 @pytest.fixture(scope="module")
-def site(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="module")
+def site(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory, media: Path
+) -> Iterator[WebServer]:
     """The production web server (two processes of 8 threads) on the test database, giving a
-    body 3 seconds to arrive."""
+    body 3 seconds to arrive, with uploads in a folder of its own."""
     from django.conf import settings
 
     env = production_env(
-        SECRET_KEY=settings.SECRET_KEY, REQUEST_BODY_SECONDS="3", **database_env_of_tests()
+        SECRET_KEY=settings.SECRET_KEY,
+        REQUEST_BODY_SECONDS="3",
+        MEDIA_ROOT=str(media),
+        **database_env_of_tests(),
     )
     server = start_web_server(env, tmp_path_factory.mktemp("static"))
     try:
@@ -588,3 +600,44 @@ def test_a_body_too_large_is_refused_with_413_unread_or_once_counted(
     answer, _ = _raw(port, f"{head}Transfer-Encoding: chunked\r\n\r\n".encode() + body)
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert not Signature.objects.filter(statement=own_statement).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_export_and_a_file_come_through_whole(
+    site: WebServer, media: Path, own_statement: Statement, organiser: User
+) -> None:
+    from django.contrib.sessions.backends.db import SessionStore
+
+    Signature.objects.bulk_create(
+        Signature(
+            statement=own_statement,
+            language="en",
+            name=f"Person {n}",
+            email=f"p{n}@example.org",
+            email_canonical=f"p{n}@example.org",
+            consent_version="v",
+            consent_at=timezone.now(),
+            state=Signature.State.CONFIRMED,
+            confirmed_at=timezone.now(),
+        )
+        for n in range(2100)  # past the export's chunk of 2,000 rows
+    )
+    session = SessionStore()
+    session["_auth_user_id"] = str(organiser.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = organiser.get_session_auth_hash()
+    session.create()
+    export = http(
+        "GET",
+        f"{site.url}/dashboard/s/{own_statement.slug}/signatures/export.csv",
+        headers={"Cookie": f"sessionid={session.session_key}"},
+    )
+    assert (export.status, export.header("Transfer-Encoding")) == (200, "chunked")
+    assert export.body.count(b"\r\n") == 2101  # the header row and every signature
+
+    logo = bytes(range(256)) * 4000  # a megabyte: more than granian sends in one piece
+    (media / "logos").mkdir(exist_ok=True)
+    (media / "logos" / "red.png").write_bytes(logo)
+    served = http("GET", f"{site.url}/media/logos/red.png")
+    assert (served.status, served.body) == (200, logo)
+    assert served.header("Content-Length") == str(len(logo))
