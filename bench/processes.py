@@ -89,7 +89,7 @@ def children(pid: int) -> list[int]:
 
 
 class Server:
-    """`manage.py serve`: granian (WSGI, 2 workers) and the job worker, as `make run` and the
+    """`manage.py serve`: granian (2 workers) and the job worker, as `make run` and the
     README's production setup run them."""
 
     def __init__(self, env: dict[str, str], port: int) -> None:

@@ -1,8 +1,8 @@
 """`make bench`: the production setup under load, on SQLite then PostgreSQL, bounded in time.
 
-For each database: a fresh database with a statement of ROWS confirmed signatures; granian in
-WSGI mode with 2 workers plus the job worker; wrk on 127.0.0.1 as the load, from a separate
-process. Every scenario is run RUNS times, after WARMUP_SECONDS of unmeasured load, and the
+For each database: a fresh database with a statement of ROWS confirmed signatures; granian
+(`manage.py serve`) with 2 workers plus the job worker; wrk on 127.0.0.1 as the load, from a
+separate process. Every scenario is run RUNS times, after WARMUP_SECONDS of unmeasured load, and the
 median (by requests per second) is kept; each is also given as a ratio of the ceiling, a
 minimal Django view measured in the same run. The sign scenario sends forms as browsers do,
 their proof of work solved and their token old enough, and fails a run in which any signature

@@ -577,12 +577,17 @@ class Response:
 
 
 def http(
-    method: str, url: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    method: str,
+    url: str,
+    data: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    timeout: float = 60,
 ) -> Response:
     """One request on a connection of its own, as separate visitors make them; redirects are
     returned, not followed."""
     parts = urlsplit(url)
-    connection = HTTPConnection(parts.netloc, timeout=60)
+    connection = HTTPConnection(parts.netloc, timeout=timeout)
     body = urlencode(data) if data is not None else None
     sent = dict(headers or {})
     if body is not None:
@@ -651,8 +656,8 @@ def start_web_server(env: dict[str, str], static: Path, *, workers: int = 2) -> 
 
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own granian and arguments
-        web_command("127.0.0.1", port, workers, 8, static),
-        env=env,
+        web_command("127.0.0.1", port, workers, static),
+        env={"WEB_THREADS": "8", **env},
         cwd=ROOT,
         start_new_session=True,
     )

@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy and Cache-Control, also on the pages the cache below serves.
     "undersigned.lib.headers.SecurityHeadersMiddleware",
+    # A body the server refused (too slow, too large) is answered before anything reads the
+    # empty form left (see undersigned.lib.rsgi).
+    "undersigned.lib.rsgi.RefusedBodyMiddleware",
     # Early, so that a stored public page skips all the rest (see undersigned.lib.pagecache).
     "undersigned.lib.pagecache.PublicPageCacheMiddleware",
     # Early, so that a plain sign POST skips all the rest (see undersigned.public.middleware).
@@ -90,6 +93,19 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "undersigned.urls"
 WSGI_APPLICATION = "undersigned.wsgi.application"
+
+# Python threads per web process that run requests. A request's body is read in full before a
+# thread takes it, so a slow client holds none; a sign request spends most of its time waiting
+# for its commit, so more threads than cores let more signatures share one. On PostgreSQL each
+# holds a connection.
+WEB_THREADS = env_int("WEB_THREADS", 16)
+# Largest request body accepted, in bytes; a larger one is refused (413) before it is read. Each
+# body is held in memory until its request is done; the default is above Django's own limit on
+# form fields (2.5 MB) and the largest logo (1 MB).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 4 * 1024 * 1024)
+# Seconds a client has to send a request's whole body once its headers are in; a slower one is
+# refused (408) and its connection closed.
+REQUEST_BODY_SECONDS = env_int("REQUEST_BODY_SECONDS", 20)
 
 TEMPLATES = [
     {

@@ -39,10 +39,11 @@ def test_freezing_hides_what_exists_and_collects_start_up_garbage_first() -> Non
         gc.enable()
 
 
-def test_the_wsgi_application_freezes_what_it_loaded() -> None:
+@pytest.mark.parametrize("entry", ["undersigned.wsgi", "undersigned.rsgi"])
+def test_the_web_application_freezes_what_it_loaded(entry: str) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "undersigned.settings"}
     out = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", "import gc, undersigned.wsgi; print(gc.get_freeze_count())"],
+        [sys.executable, "-c", f"import gc, {entry}; print(gc.get_freeze_count())"],
         env=env,
         cwd=ROOT,
         check=True,

@@ -1,4 +1,4 @@
-"""Serve the site with granian (WSGI) and run the job worker beside it; Ctrl-C stops both."""
+"""Serve the site with granian and run the job worker beside it; Ctrl-C stops both."""
 
 from __future__ import annotations
 
@@ -15,34 +15,37 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
-def web_command(
-    host: str, port: int, workers: int, threads: int, static_root: Path | None = None
-) -> list[str]:
-    """granian serving the site in WSGI mode, as `serve` runs it (the tests run it too)."""
+def web_command(host: str, port: int, workers: int, static_root: Path | None = None) -> list[str]:
+    """granian serving the site, as `serve` runs it (the tests run it too): through its RSGI
+    interface and the bridge of undersigned.rsgi, whose threads (WEB_THREADS, read from the
+    environment) run the site once a request's body is in; granian serves /static/ itself."""
     return [
         os.path.join(os.path.dirname(sys.executable), "granian"),
         "--interface",
-        "wsgi",
+        "rsgi",
+        "--no-ws",
         "--host",
         host,
         "--port",
         str(port),
         "--workers",
         str(workers),
+        # Connections each process takes at once (granian's default is 512): a slow client
+        # waits on the event loop, so the site can hold thousands of them.
+        "--backpressure",
+        "4096",
         "--static-path-route",
         settings.STATIC_URL.rstrip("/"),
         "--static-path-mount",
         str(static_root or settings.STATIC_ROOT),
-        "--blocking-threads",
-        str(threads),
         "--log-level",
         "warning",
-        "undersigned.wsgi:application",
+        "undersigned.rsgi:application",
     ]
 
 
 class Command(BaseCommand):
-    help = "Run granian in WSGI mode and the job worker together until interrupted."
+    help = "Run granian and the job worker together until interrupted."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -51,14 +54,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=int,
-            default=int(os.environ.get("WEB_THREADS", "16")),
-            help="Python threads per worker process.",
+            default=settings.WEB_THREADS,
+            help="Python threads per web process (WEB_THREADS).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # granian serves /static/ from STATIC_ROOT itself: have it up to date first.
         call_command("collectstatic", interactive=False, verbosity=0)
-        web = web_command(options["host"], options["port"], options["workers"], options["threads"])
+        web = web_command(options["host"], options["port"], options["workers"])
+        web_env = {**os.environ, "WEB_THREADS": str(options["threads"])}
         worker = [sys.executable, "manage.py", "worker"]
 
         def stop(signum: int, frame: object) -> None:
@@ -72,7 +76,7 @@ class Command(BaseCommand):
         # exits without waiting for its worker processes and leaves them running.
         # Both commands are built here from our own executables, not from input.
         procs = [
-            subprocess.Popen(web, start_new_session=True),  # noqa: S603
+            subprocess.Popen(web, env=web_env, start_new_session=True),  # noqa: S603
             subprocess.Popen(worker, start_new_session=True),  # noqa: S603
         ]
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
