@@ -556,6 +556,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "SIGN_MIN_SECONDS": "0",
         "SIGN_PROOF_BITS": "0",
         "SIGN_RATE_LIMITS": "",
+        "CLIENT_EMAIL_LIMITS": "",
     }
     env.pop("DATABASE_URL", None)
     env.update(overrides)
