@@ -8,6 +8,7 @@ elsewhere): it reads it with the database's own driver.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -204,6 +205,10 @@ class CountingSink(SmtpSink):
     bodies: dict[str, list[str]] = field(default_factory=dict)
     on_message: Callable[[int], None] = lambda total: None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # While set, each message is still counted when its final dot arrives (a server that has
+    # the dot delivers the message, whether or not the client reads the answer), but its
+    # answer waits: the client stalls as on a slow server.
+    holding: bool = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         answer = await super().handle_DATA(server, session, envelope)
@@ -214,7 +219,13 @@ class CountingSink(SmtpSink):
                 self.bodies.setdefault(recipient, []).append(body)
             total = sum(self.received.values())
         self.on_message(total)
+        while self.holding:
+            await asyncio.sleep(0.01)
         return answer
+
+    def total(self) -> int:
+        with self.lock:
+            return sum(self.received.values())
 
 
 @pytest.fixture
