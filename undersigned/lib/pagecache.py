@@ -49,6 +49,21 @@ _refreshing: set[str] = set()
 # a render tells from them whether its path was cleared while it ran.
 _clears = 0
 _cleared: dict[str, int] = {}
+# The paths (with their query) of the pages stored, for the server to tell cheaply which
+# requests may be answered from here (see INLINE); one no longer stored only costs a try.
+_paths: set[str] = set()
+
+# Set in a request's environ by a server that runs it where it must not wait (the event loop of
+# undersigned.lib.rsgi): it is answered from a fresh stored page only. Anything else marks it
+# MISSED at once, before any middleware below this one or any view could reach the database,
+# and the server runs it again, whole, on a thread.
+INLINE = "undersigned.pagecache.inline"
+MISSED = "undersigned.pagecache.missed"
+
+
+def may_hold(path: str) -> bool:
+    """Whether a page at `path` (with its query) may be stored, in this process."""
+    return path in _paths
 
 
 def public_cache(seconds: float) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
@@ -84,6 +99,7 @@ def clear(prefix: str = "") -> None:
         _cleared[prefix] = _clears
         for key in [key for key in _store if _path(key).startswith(prefix)]:
             del _store[key]
+        _paths.intersection_update(_path(key) for key in _store)
 
 
 def _cleared_since(key: str, clears: int) -> bool:
@@ -117,17 +133,24 @@ def _replay(entry: tuple[float, int, list[tuple[str, str]], bytes]) -> HttpRespo
     return response
 
 
+def _missed(request: HttpRequest) -> HttpResponse:
+    """The answer to an INLINE request that no stored page answers: never sent."""
+    request.META[MISSED] = True
+    return HttpResponse(status=204)  # no 5xx, which Django would log as an error
+
+
 class PublicPageCacheMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        inline = INLINE in request.META
         if (
             request.method not in ("GET", "HEAD")
             or settings.SESSION_COOKIE_NAME in request.COOKIES
             or not (_PARAMETERS | _IGNORED).issuperset(request.GET)
         ):
-            return self.get_response(request)
+            return _missed(request) if inline else self.get_response(request)
         # get_host() refuses a host not in ALLOWED_HOSTS, as CommonMiddleware would.
         key = f"{request.scheme}://{request.get_host()}{_cached_path(request)}"
         now = clock()
@@ -136,6 +159,8 @@ class PublicPageCacheMiddleware:
             with suppress(KeyError):  # evicted by another thread meanwhile
                 _store.move_to_end(key)
             return _replay(entry)
+        if inline:
+            return _missed(request)
         if entry is not None and entry[0] + _GRACE > now:
             with _lock:
                 busy = key in _refreshing
@@ -163,6 +188,9 @@ class PublicPageCacheMiddleware:
                     return response
                 while len(_store) >= _MAX_ENTRIES:
                     _store.popitem(last=False)  # the least recently used
+                if len(_paths) >= 2 * _MAX_ENTRIES:
+                    _paths.intersection_update(_path(stored) for stored in _store)
+                _paths.add(_path(key))
                 _store[key] = (
                     now + seconds,
                     response.status_code,

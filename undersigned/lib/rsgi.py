@@ -9,6 +9,11 @@ refused before anything is read, a chunked body is counted as it arrives). Only 
 body is all in is handed to a thread of the pool, which runs the WSGI application on it and
 sends the answer itself.
 
+A request for a page the public page cache holds (undersigned.lib.pagecache) is answered on the
+event loop itself, through the same middleware: handing it to a thread and back would cost more
+than answering it. The page cache answers such a request from memory or marks it missed before
+anything below it runs, and a missed one goes to a thread like any other.
+
 A body refused (too slow: 408, too large: 413) still goes to the application, without its body
 and with `REFUSED` in its environ, so that the site answers in the visitor's language through
 its own middleware (`RefusedBodyMiddleware`); the connection is then closed.
@@ -40,6 +45,8 @@ from granian._granian import RSGIProtocolClosed as ProtocolClosed
 from granian._granian import RSGIProtocolError as ProtocolError
 from granian.rsgi import Scope
 
+from undersigned.lib import pagecache
+
 # The environ key that tells the application a body was refused, and with which status.
 REFUSED = "undersigned.refused"
 
@@ -49,6 +56,8 @@ _BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Header name -> environ key, for the headers clients send (a few dozen names); "" for a name
 # with an underscore, which is dropped (see Bridge._environ).
 _KEYS: dict[str, str] = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+# Requests the public page cache may answer.
+_CACHED = frozenset({"GET", "HEAD"})
 # What granian's scope says -> what WSGI says.
 _PROTOCOLS = {"1": "HTTP/1", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"}
 
@@ -162,6 +171,13 @@ class Bridge:
                 body, refused = await self._read(self._counted(protocol, chunked))
         except (ProtocolClosed, ProtocolError):
             return  # the client has gone: nobody to answer
+        if length is None and scope.method in _CACHED and "transfer-encoding" not in headers:
+            query = scope.query_string
+            if pagecache.may_hold(f"{scope.path}?{query}" if query else scope.path):
+                environ = self._environ(scope, headers, b"", 0)
+                environ[pagecache.INLINE] = True
+                if self._respond(protocol, environ, 0):
+                    return
         done = self.loop.create_future()
         self.jobs.put((scope, headers, protocol, body, refused, done))
         await done
@@ -262,9 +278,14 @@ class Bridge:
         environ["wsgi.input"] = io.BytesIO(body)
         return environ
 
-    def _respond(self, protocol: HTTPProtocol, environ: dict[str, Any], refused: int) -> None:
+    def _respond(self, protocol: HTTPProtocol, environ: dict[str, Any], refused: int) -> bool:
         """Run the application and send what it answers: at once if it is bytes, from its path
-        if it is a file, chunk by chunk as the application makes them if it is a stream."""
+        if it is a file, chunk by chunk as the application makes them if it is a stream.
+
+        For a request the page cache was to answer on the event loop (pagecache.INLINE), send
+        nothing and return False if it did not: a page not stored, or a 500 (something below
+        the page cache reached the database, which Django refuses on an event loop's thread),
+        to be run again on a thread."""
         started: list[Any] = []
 
         def start_response(
@@ -275,6 +296,8 @@ class Bridge:
         result = self.app(environ, start_response)
         try:
             status, headers = started
+            if pagecache.INLINE in environ and (pagecache.MISSED in environ or status == 500):
+                return False
             if refused:  # the rest of the body may be on its way: no next request on this one
                 headers = [*headers, ("Connection", "close")]
             if isinstance(result, _File) and (path := result.path()):
@@ -286,6 +309,7 @@ class Bridge:
                         break  # the client has gone
             else:
                 protocol.response_bytes(status, headers, b"".join(result))
+            return True
         finally:
             close = getattr(result, "close", None)
             if close is not None:

@@ -5,7 +5,9 @@ granian's WSGI mode gave it."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
 import os
 import selectors
 import socket
@@ -339,6 +341,110 @@ def test_a_refused_body_is_answered_in_the_visitors_language(
     assert response.status_code == status
     assert text in response.content.decode()
     assert "Content-Security-Policy" in response
+
+
+# ---------------------------------------------------------------------------------------------
+# A stored public page is answered on the event loop; anything else on a thread.
+
+
+@functools.cache
+def _site() -> Any:
+    """The site's WSGI application, made once: each making sets Django's logging up afresh."""
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+class Recorded:
+    """The site's own WSGI application, noting on which thread each run was."""
+
+    def __init__(self) -> None:
+        self.app = _site()
+        self.threads: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        self.threads.append(threading.current_thread().name)
+        return self.app(environ, start_response)
+
+
+def _page(*headers: tuple[str, str]) -> Scope:
+    scope = Scope("GET", "/s/free-them/en/", *headers)
+    scope.headers = Headers(("host", "testserver"), *headers)
+    return scope
+
+
+def _served(scope: Scope) -> tuple[list[str], Any]:
+    app, protocol = Recorded(), Protocol()
+    serve(app, scope, protocol)  # type: ignore[arg-type]
+    assert protocol.answer is not None
+    return app.threads, protocol.answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stored_public_page_is_answered_on_the_event_loop(statement: Statement) -> None:
+    stored = Client().get("/s/free-them/en/")
+    threads, (kind, status, _headers, body) = _served(_page())
+    assert threads == ["MainThread"]  # asyncio.run's loop, where the bridge's coroutine runs
+    assert (kind, status, body) == ("bytes", 200, stored.content)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "scope",
+    [
+        pytest.param(lambda: _page(), id="not-stored"),
+        pytest.param(lambda: _page(("cookie", "sessionid=x")), id="organiser"),
+    ],
+)
+def test_a_page_not_stored_is_run_on_a_thread(
+    statement: Statement, scope: Callable[[], Scope]
+) -> None:
+    from undersigned.lib import pagecache
+
+    _site()  # Django set up, and its logging configured, before the handler goes on
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = errors.append  # type: ignore[method-assign]
+    # Django's request log does not reach the root logger, where caplog listens.
+    logging.getLogger("django.request").addHandler(handler)
+    try:
+        Client().get("/s/free-them/en/")
+        if "cookie" not in scope().headers:
+            pagecache.clear()
+            # As a page evicted from the store while its path is still listed.
+            pagecache._paths.add("/s/free-them/en/")
+        threads, (_kind, status, _headers, body) = _served(scope())
+    finally:
+        logging.getLogger("django.request").removeHandler(handler)
+    # Tried on the loop and found missing before anything could wait; then run whole.
+    assert threads[0] == "MainThread"
+    assert threads[1].startswith("web-") and len(threads) == 2
+    assert status == 200 and b"free-them" in body
+    # Not by way of an error: nothing below the page cache ran on the loop.
+    assert [record.getMessage() for record in errors] == []
+
+
+def test_an_inline_run_that_fails_is_run_again_on_a_thread() -> None:
+    from undersigned.lib import pagecache
+
+    threads: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        threads.append(threading.current_thread().name)
+        if pagecache.INLINE in environ:
+            start_response("500 Internal Server Error", [])
+            return [b"SynchronousOnlyOperation"]
+        start_response("200 OK", [])
+        return [b"page"]
+
+    pagecache._paths.add("/fails")
+    try:
+        protocol = Protocol()
+        serve(app, Scope("GET", "/fails"), protocol)  # type: ignore[arg-type]
+    finally:
+        pagecache._paths.discard("/fails")
+    assert threads[0] == "MainThread" and threads[1].startswith("web-")
+    assert protocol.answer == ("bytes", 200, [], b"page")
 
 
 # ---------------------------------------------------------------------------------------------
