@@ -2,10 +2,12 @@
 address into sign forms again and again must not flood their mailbox.
 
 Emails are counted when they are queued, in the transaction that stores the signature and its
-job, with one statement per batch of signers (see undersigned.statements.store). The first
-email past the cap, if a sign form's, is sent once the day is over (a person who signs after
-someone used up her day still gets her link); later ones are not sent. The count is
-exact under any concurrency; a worker killed while sending may repeat one email, never more.
+job, with one statement per batch of signers (see undersigned.statements.store). A sign form's
+email past the cap waits for the day to be over, and then only the newest form of each
+signature sends its link (undersigned.statements.emails): a person who signs after someone used
+up her day still gets her link, and the mailbox gets at most one such email per statement.
+What one client can make the site send at all is capped apart (CLIENT_EMAIL_LIMITS). The count
+is exact under any concurrency; a worker killed while sending may repeat one email, never more.
 
 The address is counted without its +tag whatever its provider: `name+1@` and `name+2@` reach
 one mailbox wherever tags are delivered, even where the site keeps them apart as signatures.
@@ -38,10 +40,8 @@ def form_key(form_token: str, canonical_email: str) -> str:
 
 class Verdict(enum.Enum):
     SEND = "send"
-    # Past the day's cap: the first such email is sent once the day is over.
+    # Past the day's cap: waits for the day to be over (see the module's docstring).
     DEFER = "defer"
-    # Past the day's cap again: not sent.
-    DROP = "drop"
     # The same form sent again with the same address: not sent.
     REPEAT = "repeat"
 
@@ -58,10 +58,8 @@ def judge(email_keys: Sequence[str], form_keys: Sequence[str]) -> list[Verdict]:
     for number, uses in zip(counted[: len(email_keys)], counted[len(email_keys) :], strict=True):
         if uses > 1:
             verdicts.append(Verdict.REPEAT)
-        elif number <= cap:
-            verdicts.append(Verdict.SEND)
         else:
-            verdicts.append(Verdict.DEFER if number == cap + 1 else Verdict.DROP)
+            verdicts.append(Verdict.SEND if number <= cap else Verdict.DEFER)
     return verdicts
 
 

@@ -61,12 +61,29 @@ def _select(hashes: set[str]) -> dict[str, Signature]:
     }
 
 
+def _newest(signatures: set[int]) -> dict[int, str]:
+    """Signature id -> the hash of its newest token (of its latest sign form)."""
+    if not signatures:
+        return {}
+    newest: dict[int, str] = {}
+    for signature, token_hash in (
+        SignatureToken.objects.filter(signature_id__in=signatures)
+        .order_by("created_at", "pk")
+        .values_list("signature_id", "token_hash")
+    ):
+        newest[signature] = token_hash
+    return newest
+
+
 def _loader(kind: str) -> outbox.Load:
     def load(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
         hashes = [hash_token(payload["token"]) for payload in payloads]
         found = _select(set(hashes))
+        newest = _newest({p["signature"] for p in payloads if p.get("deferred")})
         return [
-            _email(kind, found.get(token_hash), payload)
+            None
+            if payload.get("deferred") and newest.get(payload["signature"]) != token_hash
+            else _email(kind, found.get(token_hash), payload)
             for token_hash, payload in zip(hashes, payloads, strict=True)
         ]
 
@@ -79,8 +96,12 @@ def _email(kind: str, signature: Signature | None, payload: dict[str, Any]) -> o
     confirmation, the confirmation link; once confirmed, "already signed" to an address that
     signed again. Nothing while the token is no longer this signature's (withdrawing deletes
     both), for a form or a signature held for review (sent once released), or for a new
-    signature confirmed meanwhile."""
+    signature confirmed meanwhile. A form past the address's daily cap (`deferred`, run the
+    next day, and only for the signature's newest form: see `load`) sends the link of a
+    signature still waiting, nothing else."""
     if signature is None or signature.pk != payload["signature"] or payload.get("held"):
+        return None
+    if payload.get("deferred") and signature.state != Signature.State.PENDING:
         return None
     if signature.state == Signature.State.PENDING:
         if signature.hold_reason:

@@ -186,10 +186,10 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
                 "signature": ids[key],
                 "token": request.token,
                 "new": new,
-                # Nothing is sent for a form held for review, a form sent again, or past the
-                # address's cap.
-                "held": bool(request.hold_reason)
-                or verdict in (quota.Verdict.REPEAT, quota.Verdict.DROP),
+                # Nothing is sent for a form held for review or a form sent again.
+                "held": bool(request.hold_reason) or verdict is quota.Verdict.REPEAT,
+                # Past the address's cap: tomorrow, if still the signature's newest form.
+                "deferred": verdict is quota.Verdict.DEFER,
             }
         )
         times.append(quota.next_day() if verdict is quota.Verdict.DEFER else None)

@@ -19,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
+from undersigned.abuse import quota
 from undersigned.accounts.models import TwoFactor
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import PASSWORD, SmtpSink, _client_for, sign_data, text_body
@@ -284,12 +285,12 @@ def test_invitations_count_against_the_addresss_daily_email_cap(
     assert not Invitation.objects.filter(pk=expired.pk).exists()
     waiting = Invitation.objects.get(email="target@example.net", revoked_at=None)
     actions.revoke_invitation(waiting, organiser)
-    # And the sign forms see the cap the invitations used: signing again sends nothing (the
-    # first email past the cap, the invitation's, was the one that could wait for the next day).
+    # And the sign forms see the cap the invitations used: signing again sends nothing today;
+    # its link waits for the next day.
     Client().post("/s/free-them/en/sign/", sign_data(email="target@example.net"))
     again = Job.objects.filter(kind="mail.confirm_signature").latest("pk")
     assert Job.objects.filter(kind="mail.confirm_signature").count() == 2
-    assert again.payload["held"] is True
+    assert (again.payload["deferred"], again.run_after) == (True, quota.next_day())
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
         assert _invite(_client_for(organiser), "target@example.net")["Location"] == PAGE
     assert Job.objects.filter(kind="mail.invitation").count() == 4

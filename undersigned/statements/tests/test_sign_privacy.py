@@ -22,6 +22,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from undersigned.abuse.keys import forget_keys
 from undersigned.conftest import follow_data, sign_data
 from undersigned.jobs.queue import drain
+from undersigned.lib.tokens import hash_token
 from undersigned.organisations.models import Organisation
 from undersigned.statements import actions, privacy
 from undersigned.statements.models import Signature, Statement, StatementVersion
@@ -222,6 +223,33 @@ def test_a_signer_whose_day_was_used_up_gets_her_link_the_next_day(
         drain()
     assert len(mail.outbox) == 3
     assert f"/s/{statement.slug}/confirm/" in mail.outbox[-1].body
+
+
+def test_her_own_form_gets_her_link_the_next_day_however_many_came_before(
+    statement: Statement, settings: SettingsWrapper
+) -> None:
+    """Someone types her address into this statement's form well past her day's cap; then she
+    signs herself. The next day she gets one email, with the link of her own form."""
+    settings.EMAILS_PER_ADDRESS_PER_DAY = 2
+    for n in range(6):
+        _sign(Client(REMOTE_ADDR=f"203.0.113.{n}"), email="victim@example.net", name="Not Her")
+    _sign(Client(REMOTE_ADDR="198.51.100.1"), email="victim@example.net", name="Victim")
+    drain()
+    assert len(mail.outbox) == 2
+    signature = Signature.objects.get(email="victim@example.net")
+    # Her form came last: its token is the signature's newest.
+    newest = signature.tokens.order_by("created_at", "pk").last()
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=1)):
+        forget_keys()
+        drain()
+    assert len(mail.outbox) == 3
+    link = re.search(r"/s/free-them/confirm/([\w-]+)/", mail.outbox[-1].body)
+    assert link is not None
+    assert newest is not None and hash_token(link.group(1)) == newest.token_hash
+    # Nothing more waits: the other forms past the cap were not her newest.
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=2)):
+        drain()
+    assert len(mail.outbox) == 3
 
 
 def test_follow_forms_count_against_the_same_client_limit(
