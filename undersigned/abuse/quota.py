@@ -4,9 +4,10 @@ address into sign forms again and again must not flood their mailbox.
 Emails are counted when they are queued, in the transaction that stores the signature and its
 job, with one statement per batch of signers (see undersigned.statements.store). A sign form's
 email past the cap waits for the day to be over, and then only the newest form of each
-signature sends its link (undersigned.statements.emails): a person who signs after someone used
-up her day still gets her link, and the mailbox gets at most one such email per statement.
-What one client can make the site send at all is capped apart (CLIENT_EMAIL_LIMITS). The count
+signature that sends email sends its link (undersigned.statements.emails): a person who signs
+after someone used up her day still gets her link, and the mailbox gets at most one such email
+per signature. What one client can make the site send at all is capped apart
+(CLIENT_EMAIL_LIMITS), and bounds the rest. The count
 is exact under any concurrency; a worker killed while sending may repeat one email, never more.
 
 The address is counted without its +tag whatever its provider: `name+1@` and `name+2@` reach

@@ -23,7 +23,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 
@@ -61,9 +61,19 @@ INLINE = "undersigned.pagecache.inline"
 MISSED = "undersigned.pagecache.missed"
 
 
-def may_hold(path: str) -> bool:
-    """Whether a page at `path` (with its query) may be stored, in this process."""
-    return path in _paths
+def may_hold(path: str, query: str) -> bool:
+    """Whether a page at `path` with `query` may be stored, in this process."""
+    if not query:
+        return path in _paths
+    if any(f"{name}=" in query for name in _IGNORED):
+        # A share link's page: stored without its source, as _cached_path keys it.
+        kept = QueryDict(query, mutable=True)
+        for name in _IGNORED:
+            kept.pop(name, None)
+        query = kept.urlencode()
+        if not query:
+            return path in _paths
+    return f"{path}?{query}" in _paths
 
 
 def public_cache(seconds: float) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
@@ -97,9 +107,13 @@ def clear(prefix: str = "") -> None:
             _cleared.clear()
             prefix = ""
         _cleared[prefix] = _clears
-        for key in [key for key in _store if _path(key).startswith(prefix)]:
-            del _store[key]
-        _paths.intersection_update(_path(key) for key in _store)
+        # A copy first, in one step: readers reorder the store without the lock, and iterating
+        # it while one does would fail.
+        keys = list(_store)
+        for key in keys:
+            if _path(key).startswith(prefix):
+                _store.pop(key, None)
+        _paths.intersection_update(_path(key) for key in list(_store))
 
 
 def _cleared_since(key: str, clears: int) -> bool:
@@ -189,7 +203,7 @@ class PublicPageCacheMiddleware:
                 while len(_store) >= _MAX_ENTRIES:
                     _store.popitem(last=False)  # the least recently used
                 if len(_paths) >= 2 * _MAX_ENTRIES:
-                    _paths.intersection_update(_path(stored) for stored in _store)
+                    _paths.intersection_update(_path(stored) for stored in list(_store))
                 _paths.add(_path(key))
                 _store[key] = (
                     now + seconds,

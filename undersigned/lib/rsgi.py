@@ -172,8 +172,7 @@ class Bridge:
         except (ProtocolClosed, ProtocolError):
             return  # the client has gone: nobody to answer
         if length is None and scope.method in _CACHED and "transfer-encoding" not in headers:
-            query = scope.query_string
-            if pagecache.may_hold(f"{scope.path}?{query}" if query else scope.path):
+            if pagecache.may_hold(scope.path, scope.query_string):
                 environ = self._environ(scope, headers, b"", 0)
                 environ[pagecache.INLINE] = True
                 if self._respond(protocol, environ, 0):

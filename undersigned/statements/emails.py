@@ -61,18 +61,16 @@ def _select(hashes: set[str]) -> dict[str, Signature]:
     }
 
 
-def _newest(signatures: set[int]) -> dict[int, str]:
-    """Signature id -> the hash of its newest token (of its latest sign form)."""
-    if not signatures:
-        return {}
-    newest: dict[int, str] = {}
-    for signature, token_hash in (
-        SignatureToken.objects.filter(signature_id__in=signatures)
-        .order_by("created_at", "pk")
-        .values_list("signature_id", "token_hash")
-    ):
-        newest[signature] = token_hash
-    return newest
+def _newest(signatures: set[int]) -> dict[int, str | None]:
+    """Signature id -> the hash of its newest token that an email carries or may carry: of its
+    latest sign form that was neither held nor a page sent again (SignatureToken.unsent)."""
+    return {
+        signature: SignatureToken.objects.filter(signature_id=signature, unsent__isnull=True)
+        .order_by("-created_at", "-pk")
+        .values_list("token_hash", flat=True)
+        .first()
+        for signature in signatures
+    }
 
 
 def _loader(kind: str) -> outbox.Load:

@@ -327,6 +327,11 @@ class SignatureToken(models.Model):
     # migration 0008 drops it, one write fewer for every signer.
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # True for the token of a sign form that sends no email (held for review, or its page sent
+    # again with this address); null for the others. The newest token not unsent is the link
+    # an email put off to the next day may carry (statements.emails). Null rather than False so
+    # that adding the column is no rewrite of the table on SQLite.
+    unsent = models.BooleanField(null=True)
 
     def __str__(self) -> str:
         return f"token of signature {self.signature_id}"

@@ -144,18 +144,6 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
             )
         }
         ids.update(_ids(missing))
-    keyed = [(request, (request.statement.pk, request.canonical)) for request in requests]
-    fastinsert.insert(
-        SignatureToken,
-        [
-            {
-                "signature_id": ids[key],
-                "token_hash": hash_token(request.token),
-                "created_at": request.at,
-            }
-            for request, key in keyed
-        ],
-    )
     # The address's emails today, and this form's uses with this address. A held form sends
     # nothing, so it does not use up the address's day: it is counted apart, in a row of its own.
     counted = quota.judge(
@@ -165,10 +153,27 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
         ],
         [request.form_key for request in requests],
     )
+    keyed = [(request, (request.statement.pk, request.canonical)) for request in requests]
+    quiet = [
+        bool(request.hold_reason) or verdict is quota.Verdict.REPEAT
+        for request, verdict in zip(requests, counted, strict=True)
+    ]
+    fastinsert.insert(
+        SignatureToken,
+        [
+            {
+                "signature_id": ids[key],
+                "token_hash": hash_token(request.token),
+                "created_at": request.at,
+                "unsent": True if unsent else None,
+            }
+            for (request, key), unsent in zip(keyed, quiet, strict=True)
+        ],
+    )
     emails: list[dict[str, Any]] = []
     times: list[dt.datetime | None] = []
     details: list[dict[str, Any]] = []
-    for (request, key), verdict in zip(keyed, counted, strict=True):
+    for (request, key), verdict, unsent in zip(keyed, counted, quiet, strict=True):
         new = key in created and firsts[key] is request
         if request.partners or request.source is not None:
             details.append(
@@ -187,7 +192,7 @@ def _write_batch(requests: Sequence[SignRequest]) -> None:
                 "token": request.token,
                 "new": new,
                 # Nothing is sent for a form held for review or a form sent again.
-                "held": bool(request.hold_reason) or verdict is quota.Verdict.REPEAT,
+                "held": unsent,
                 # Past the address's cap: tomorrow, if still the signature's newest form.
                 "deferred": verdict is quota.Verdict.DEFER,
             }

@@ -381,9 +381,14 @@ def _served(scope: Scope) -> tuple[list[str], Any]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_stored_public_page_is_answered_on_the_event_loop(statement: Statement) -> None:
+@pytest.mark.parametrize("query", ["", "src=friends"], ids=["plain", "share-link"])
+def test_a_stored_public_page_is_answered_on_the_event_loop(
+    statement: Statement, query: str
+) -> None:
     stored = Client().get("/s/free-them/en/")
-    threads, (kind, status, _headers, body) = _served(_page())
+    scope = _page()
+    scope.query_string = query  # a share link's source is not part of the stored page's key
+    threads, (kind, status, _headers, body) = _served(scope)
     assert threads == ["MainThread"]  # asyncio.run's loop, where the bridge's coroutine runs
     assert (kind, status, body) == ("bytes", 200, stored.content)
 

@@ -252,6 +252,33 @@ def test_her_own_form_gets_her_link_the_next_day_however_many_came_before(
     assert len(mail.outbox) == 3
 
 
+@pytest.mark.parametrize("after", ["page-sent-again", "held"])
+def test_a_form_that_sends_nothing_after_hers_does_not_stop_her_link(
+    statement: Statement, settings: SettingsWrapper, after: str
+) -> None:
+    """Her day used up; she signs; then someone sends a form that sends nothing (a page sent
+    again with her address, or a form held for review). The next day she still gets a link."""
+    settings.EMAILS_PER_ADDRESS_PER_DAY = 2
+    for n in range(2):
+        _sign(Client(REMOTE_ADDR=f"203.0.113.{n}"), email="victim@example.net", name="Not Her")
+    _sign(Client(REMOTE_ADDR="198.51.100.1"), email="victim@example.net", name="Victim")
+    if after == "page-sent-again":
+        body = urlencode(sign_data(email="victim@example.net"), doseq=True)
+        for _ in range(2):
+            Client().post(URL, body, content_type="application/x-www-form-urlencoded")
+    else:
+        _sign(Client(REMOTE_ADDR="198.51.100.9"), email="victim@example.net", website="spam")
+    signature = Signature.objects.get(email="victim@example.net")
+    assert signature.tokens.filter(unsent=True).exists()
+    drain()
+    assert len(mail.outbox) == 2
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=1)):
+        forget_keys()
+        drain()
+    assert len(mail.outbox) == 3
+    assert "/s/free-them/confirm/" in mail.outbox[-1].body
+
+
 def test_follow_forms_count_against_the_same_client_limit(
     statement: Statement, settings: SettingsWrapper
 ) -> None:
