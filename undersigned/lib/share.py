@@ -1,4 +1,5 @@
-"""Share links for a page, as the thank-you page and the dashboard's sources show them."""
+"""Share links for a page, as the statement page, the thank-you page and the dashboard's
+sources show them."""
 
 from __future__ import annotations
 

@@ -26,8 +26,12 @@ from undersigned.abuse.keys import keyed_hash
 from undersigned.lib import formtoken, headers, proof
 from undersigned.lib.clientip import client_ip, key_of, network_of
 from undersigned.lib.languages import ui_language
-from undersigned.lib.share import share_links
-from undersigned.public.views.statements import activate_for, public_version, render_statement
+from undersigned.public.views.statements import (
+    activate_for,
+    public_version,
+    render_statement,
+    share_context,
+)
 from undersigned.statements import actions, store
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Source, Statement, StatementVersion
@@ -290,17 +294,10 @@ def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
 @require_safe
 def thanks(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement, version = public_version(request, slug, language)
-    url = settings.SITE_URL + reverse("statement", args=(slug, version.language))
     response = render(
         request,
         "statements/thanks.html",
-        {
-            "statement": statement,
-            "version": version,
-            "share_url": url,
-            "share_links": share_links(url, version.title),
-            "share_text": f"{version.title} {url}",
-        },
+        {"statement": statement, "version": version, **share_context(statement, version)},
     )
     return _mastodon_form_may_leave(response)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from undersigned.lib import formtoken
 from undersigned.lib.languages import ui_language
 from undersigned.lib.pagecache import public_cache
+from undersigned.lib.share import share_links
 from undersigned.statements import coalition
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Signature, Statement, StatementVersion
@@ -131,6 +132,16 @@ def statement_context(statement: Statement, version: StatementVersion) -> dict[s
     }
 
 
+def share_context(statement: Statement, version: StatementVersion) -> dict[str, Any]:
+    """What statements/_share.html shows for a statement's language version."""
+    url = settings.SITE_URL + reverse("statement", args=(statement.slug, version.language))
+    return {
+        "share_url": url,
+        "share_links": share_links(url, version.title),
+        "share_text": f"{version.title} {url}",
+    }
+
+
 def _updates_in(statement: Statement, language: str) -> list[tuple[Any, Any]]:
     """The latest updates, each in `language` or the default one (from the cached statement)."""
     shown = []
@@ -152,6 +163,8 @@ def render_statement(
 ) -> HttpResponse:
     context = statement_context(statement, version)
     if statement.status != Statement.Status.DRAFT:
+        # Share before signing: the same links as the thank-you page's.
+        context.update(share_context(statement, version))
         # The same token for both forms: either shows the form came from this page.
         context["form_token"] = formtoken.issue(statement.pk)
         # Closed statements too: a campaign has news after signing ends.

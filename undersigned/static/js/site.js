@@ -44,12 +44,36 @@
     });
     input.insertAdjacentElement("afterend", button);
   });
-  // A share link's source (?src=union-newsletter) goes with the sign form. The page is cached
-  // for everyone, so the server cannot write it in; without this script it is not counted.
+  // A share link's source (?src=union-newsletter) goes with the sign form, and with the link
+  // a reader copies or shares from here, so that what they pass on counts for that source too.
+  // The page is cached for everyone, so the server cannot write it in; without this script it
+  // is not counted.
   var source = new URLSearchParams(window.location.search).get("src");
   if (source && /^[-a-z0-9_]{1,40}$/.test(source)) {
     document.querySelectorAll("input[data-source]").forEach(function (input) {
       if (!input.value) input.value = source;
+    });
+    document.querySelectorAll("input[data-share-link]").forEach(function (input) {
+      input.value = input.value + "?src=" + source;
+    });
+  } else {
+    source = null;
+  }
+  // The browser's own share sheet (a phone's apps), where it has one: it sends nothing
+  // anywhere until the reader picks an app.
+  if (navigator.share) {
+    document.querySelectorAll("ul[data-share-url]").forEach(function (list) {
+      var url = list.getAttribute("data-share-url") + (source ? "?src=" + source : "");
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = list.getAttribute("data-share-label");
+      button.addEventListener("click", function () {
+        navigator.share({ title: list.getAttribute("data-share-title"), url: url })
+          .catch(function () {});
+      });
+      item.appendChild(button);
+      list.insertBefore(item, list.firstChild);
     });
   }
 })();
