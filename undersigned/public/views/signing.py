@@ -270,6 +270,7 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         {
             "statement": statement,
             "signature": signature,
+            "token": token,
             "version": signature.statement.version_for(signature.language),
         },
     )

@@ -151,17 +151,6 @@ def test_stopping_updates_also_ends_a_following_with_the_same_address(
     assert not Follower.objects.following().exists()
 
 
-def test_withdrawing_from_the_page_is_one_button(client: Client, statement: Statement) -> None:
-    links = _signed(client)
-    page = client.get(links["signature"]).content.decode()
-    assert f'action="{links["withdraw"]}"' in page
-    response = client.post(links["withdraw"])
-    assert response.status_code == 302
-    assert not Signature.objects.exists()
-    assert signature_count(statement) == 0
-    assert client.get(links["signature"]).status_code == 404
-
-
 def _download(client: Client, links: dict[str, str]) -> dict[str, object]:
     response = client.get(links["signature"] + "data.json")
     assert response.status_code == 200
@@ -245,3 +234,23 @@ def test_a_wrong_or_crossed_token_is_a_404(
         assert organiser_client.get(url + suffix).status_code == 404
     assert client.post(crossed, {"action": "display", "display": "hidden"}).status_code == 404
     assert Signature.objects.get().display == "initial"
+
+
+def test_withdrawing_from_the_signers_page_asks_once_more(
+    client: Client, statement: Statement
+) -> None:
+    links = _signed(client)
+    page = client.get(links["signature"]).content.decode()
+    # No form on the signer's page withdraws: a link to the page that asks.
+    assert f'action="{links["withdraw"]}"' not in page
+    assert f'href="{links["withdraw"]}"' in page
+    asking = client.get(links["withdraw"])
+    assert asking.status_code == 200
+    asked = asking.content.decode()
+    assert "This cannot be undone" in asked
+    assert f'href="{links["signature"]}"' in asked  # "No, keep my signature"
+    assert Signature.objects.filter(state=Signature.State.CONFIRMED).count() == 1
+    assert client.post(links["withdraw"]).status_code == 302
+    assert not Signature.objects.exists()
+    assert signature_count(statement) == 0
+    assert client.get(links["signature"]).status_code == 404
