@@ -65,6 +65,11 @@ urlpatterns = [
     path("s/<slug:slug>/updates/<int:pk>/publish/", updates.update_publish, name="update_publish"),
     path("s/<slug:slug>/updates/<int:pk>/delete/", updates.update_delete, name="update_delete"),
     path("s/<slug:slug>/updates/<int:pk>/email/", updates.update_mail, name="update_mail"),
+    path(
+        "s/<slug:slug>/updates/<int:pk>/email/test/",
+        updates.update_mail_test,
+        name="update_mail_test",
+    ),
     # Coalitions: the running organisation's page of partners, and each partner's own page.
     path("s/<slug:slug>/partners/", partners.partners_page, name="partners"),
     path("s/<slug:slug>/partners/<int:pk>/remove/", partners.partner_remove, name="partner_remove"),

@@ -1,8 +1,10 @@
-"""The updates' emails, as kinds of the outbox: the link that confirms a follower, and an
-update itself (sent by undersigned.updates.delivery, which keeps each recipient's progress)."""
+"""The updates' emails, as kinds of the outbox: the link that confirms a follower, an update
+itself (sent by undersigned.updates.delivery, which keeps each recipient's progress), and a test
+of an update that an organiser sends to herself before sending it to everyone."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from email.utils import formataddr
 from typing import Any
@@ -19,6 +21,10 @@ from undersigned.updates.models import Follower, Update
 
 CONFIRM_FOLLOWER = "confirm_follower"
 UPDATE = "update"
+UPDATE_TEST = "update_test"
+# The unsubscribe token of a preview or a test: it names nobody, and the page answers it as an
+# unknown link.
+NOBODY = "not-anyone"
 
 
 def _load_followers(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
@@ -114,3 +120,37 @@ def update_email(update: Update, language: str, to: str, token: str, delivery: i
         headers=headers,
         message_id=f"update-{update.pk}-{delivery}",
     )
+
+
+def test_email(update: Update, language: str, to: str) -> outbox.Email:
+    """The update as a recipient reading `language` gets it, to `to`, its subject marked as a
+    test; its unsubscribe link names nobody (it answers as an unknown link)."""
+    email = update_email(update, language, to, token=NOBODY, delivery=0)
+    context = email.context
+    return dataclasses.replace(
+        email,
+        context=lambda personal: {**context(personal), "test": True},
+        shared=None,
+        message_id="",
+    )
+
+
+def _load_tests(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
+    emails: list[outbox.Email | None] = []
+    for payload in payloads:
+        update = (
+            Update.objects.select_related("statement__organisation")
+            .prefetch_related("versions", "statement__versions")
+            .filter(pk=payload["update"])
+            .first()
+        )
+        try:
+            emails.append(
+                test_email(update, payload["language"], payload["to"]) if update else None
+            )
+        except LookupError:  # that language version was deleted meanwhile
+            emails.append(None)
+    return emails
+
+
+outbox.register(UPDATE_TEST, _load_tests)

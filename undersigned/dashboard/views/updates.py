@@ -19,8 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, read_only_below, statement_for
 from undersigned.lib.forms import CleanLineField
+from undersigned.mailings import compose, outbox
 from undersigned.statements.models import Statement
-from undersigned.updates import delivery, recipients
+from undersigned.updates import delivery, emails, recipients
 from undersigned.updates.models import Follower, Update, UpdateMailing, UpdateVersion
 
 
@@ -177,11 +178,15 @@ def update_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def update_mail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    """Email a published update to the signers and followers who asked for updates, once."""
+    """GET: the update as its recipients will get it, in each language version, with a test to
+    oneself and the button that sends it. POST: email a published update to the signers and
+    followers who asked for updates, once."""
     statement, _membership = statement_for(request, slug, EDITOR)
     update = get_object_or_404(Update, statement=statement, pk=pk)
+    if request.method != "POST":
+        return _preview(request, statement, update)
     try:
         delivery.request_mailing(update, actor=request.user)
     except delivery.MailingError as error:
@@ -194,3 +199,54 @@ def update_mail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The update is being emailed. This page shows how far."))
     return redirect("dashboard:update", statement.slug, pk)
+
+
+def _languages(statement: Statement, update: Update) -> list[str]:
+    """The update's language versions, the statement's default first."""
+    return sorted(
+        (version.language for version in update.versions.all()),
+        key=lambda language: (language != statement.default_language, language),
+    )
+
+
+def _preview(request: HttpRequest, statement: Statement, update: Update) -> HttpResponse:
+    previews = []
+    for language in _languages(statement, update):
+        # As a recipient reading that version gets it (the unsubscribe link names nobody).
+        email = emails.update_email(update, language, "", token=emails.NOBODY, delivery=0)
+        message = compose.render(email)
+        previews.append((language, message.subject, message.body))
+    return render(
+        request,
+        "dashboard/updates/email.html",
+        {
+            "statement": statement,
+            "update": update,
+            "previews": previews,
+            "languages": [language for language, _subject, _body in previews],
+            "mailed": UpdateMailing.objects.filter(update=update).exists(),
+            "recipients": recipients.recipient_count(update),
+        },
+    )
+
+
+@login_required
+@require_POST
+def update_mail_test(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The update, as one recipient gets it, to the organiser's own address only."""
+    statement, _membership = statement_for(request, slug, EDITOR)
+    update = get_object_or_404(Update, statement=statement, pk=pk)
+    language = request.POST.get("language", "")
+    if language not in _languages(statement, update):
+        language = statement.default_language
+    to = getattr(request.user, "email", "")
+    if not to:
+        messages.error(request, _("Your account has no email address to send a test to."))
+    else:
+        outbox.enqueue(emails.UPDATE_TEST, {"update": update.pk, "language": language, "to": to})
+        record("update.tested", actor=request.user, statement=statement, object_id=pk)
+        messages.success(
+            request,
+            _("A test is on its way to %(email)s. Nobody else gets it.") % {"email": to},
+        )
+    return redirect("dashboard:update_mail", statement.slug, pk)

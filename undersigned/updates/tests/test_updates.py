@@ -300,7 +300,7 @@ def test_an_editor_emails_a_published_update_once_and_watches_the_progress(
     make_signature(statement, 5)  # did not ask for updates
     draft = _update(statement, BILINGUAL, minutes_ago=None)
     page = member_client.get(f"/dashboard/s/free-them/updates/{draft.pk}/").content.decode()
-    assert "Email this update" not in page  # a draft is published first
+    assert "Preview and email this update" not in page  # a draft is published first
     response = member_client.post(f"/dashboard/s/free-them/updates/{draft.pk}/email/")
     assert response.status_code == 302
     assert not UpdateMailing.objects.filter(update=draft).exists()
@@ -317,7 +317,7 @@ def test_an_editor_emails_a_published_update_once_and_watches_the_progress(
     page = member_client.get(f"/dashboard/s/free-them/updates/{update.pk}/").content.decode()
     assert "Finished on" in page and 'http-equiv="refresh"' not in page
     assert "<dt>Sent</dt><dd>2</dd>" in page
-    assert "Email this update" not in page
+    assert "Preview and email this update" not in page
     assert len(mail.outbox) == 2
     # Asking again sends nothing.
     response = member_client.post(f"/dashboard/s/free-them/updates/{update.pk}/email/")
@@ -326,3 +326,41 @@ def test_an_editor_emails_a_published_update_once_and_watches_the_progress(
     drain()
     assert len(mail.outbox) == 2
     assert AuditLog.objects.filter(action="update.mailing_requested").count() == 1
+
+
+def test_emailing_an_update_shows_it_first_and_a_test_goes_to_the_editor_alone(
+    member_client: Client, statement: Statement
+) -> None:
+    from django.core import mail
+
+    from undersigned.conftest import make_signature
+    from undersigned.jobs.queue import drain
+
+    make_signature(statement, 1, wants_updates=True)
+    update = _update(statement, BILINGUAL)
+    page = member_client.get(f"/dashboard/s/free-them/updates/{update.pk}/").content.decode()
+    # The update's page only leads to the preview: no form there sends it.
+    assert f'href="/dashboard/s/free-them/updates/{update.pk}/email/"' in page
+    assert f'action="/dashboard/s/free-them/updates/{update.pk}/email/"' not in page
+    preview = member_client.get(f"/dashboard/s/free-them/updates/{update.pk}/email/")
+    assert preview.status_code == 200
+    shown = preview.content.decode()
+    for title, text in (("Strike on Friday", "Meet at noon."), ("Huelga el viernes", "mediodía")):
+        assert title in shown and text in shown
+    assert "Send to 1 person" in shown
+    # Looking sends nothing, to anyone.
+    drain()
+    assert mail.outbox == [] and not UpdateMailing.objects.exists()
+
+    response = member_client.post(
+        f"/dashboard/s/free-them/updates/{update.pk}/email/test/", {"language": "es"}
+    )
+    assert response.status_code == 302
+    drain()
+    (test,) = mail.outbox
+    assert test.to == ["member@example.com"]
+    assert test.subject == "[Prueba] Huelga el viernes"
+    assert "mediodía" in test.body
+    # Only a test: no mailing, no recipient reached.
+    assert not UpdateMailing.objects.exists()
+    assert AuditLog.objects.filter(action="update.tested").count() == 1

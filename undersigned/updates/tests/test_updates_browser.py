@@ -113,7 +113,7 @@ def test_an_organiser_emails_a_bilingual_update_and_a_signer_unsubscribes(
     update = Update.objects.get(statement=statement)
     assert {v.language: v.title for v in update.versions.all()} == {"en": TITLE_EN, "es": TITLE_ES}
     # A draft cannot be emailed yet.
-    expect(page.get_by_role("button", name="Email this update")).to_have_count(0)
+    expect(page.get_by_role("link", name="Preview and email this update…")).to_have_count(0)
 
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".messages")).to_contain_text("The update is published")
@@ -121,13 +121,27 @@ def test_an_organiser_emails_a_bilingual_update_and_a_signer_unsubscribes(
     expect(page.get_by_role("main")).to_contain_text(
         "Email it to the 3 people who asked for updates"
     )
-    page.get_by_role("button", name="Email this update").click()
+    # Sending asks first: a preview of each version, and a test to oneself.
+    page.get_by_role("link", name="Preview and email this update…").click()
+    expect(page.get_by_role("heading", name="In en")).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text(TITLE_ES)
+    page.get_by_role("button", name=re.compile(r"^Send a test to me")).click()
+    expect(page.locator(".messages")).to_contain_text("A test is on its way")
+    drain()
+    assert [m["To"] for m in smtp_server.messages] == ["organiser@example.com"]
+    assert subject_of(smtp_server.messages[0]) == f"[Test] {TITLE_EN}"
+    assert "noon" in text_body(smtp_server.messages[0])
+    # What follows counts the recipients' messages only.
+    smtp_server.messages.clear()
+    smtp_server.envelopes.clear()
+    tests = 0
+    page.get_by_role("button", name="Send to 3 people").click()
     expect(page.locator(".messages")).to_contain_text("The update is being emailed.")
     expect(
         page.get_by_role("heading", name="Emailed to those who asked for updates")
     ).to_be_visible()
-    expect(page.get_by_role("button", name="Email this update")).to_have_count(0)
-    assert smtp_server.messages == []
+    expect(page.get_by_role("link", name="Preview and email this update…")).to_have_count(0)
+    assert len(smtp_server.messages) == tests
 
     # The worker: prepares the recipients, then sends over SMTP.
     assert drain() >= 1
