@@ -8,17 +8,41 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.lib.forms import NameField
+from undersigned.lib.forms import LanguageTagInput, NameField
 from undersigned.lib.languages import normalise_tag
 from undersigned.statements.models import Statement, StatementVersion
+
+_LANGUAGE_HELP = _(
+    "Pick the language by its name, or write its tag if it is not in the list (such as es-419)."
+)
 
 
 def _clean_new_slug(value: str) -> str:
     slug = value.strip().lower()
     if Statement.objects.filter(slug=slug).exists():
         raise forms.ValidationError(_("Another statement already has this address."))
+    return slug
+
+
+# A slug made from a title is cut at a word to at most this many characters.
+_PROPOSED_LENGTH = 60
+
+
+def proposed_slug(title: str) -> str:
+    """An address for a new statement, from its title: its words in plain letters and digits,
+    joined by hyphens, cut at a word, and made unique with -2, -3…; "statement" when the title
+    has no such letters (a title in another script)."""
+    base = slugify(title)[:_PROPOSED_LENGTH].strip("-")
+    if len(slugify(title)) > _PROPOSED_LENGTH and "-" in base:
+        base = base.rsplit("-", 1)[0]
+    base = base or "statement"
+    slug, n = base, 1
+    while Statement.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
     return slug
 
 
@@ -50,17 +74,23 @@ class VersionTextForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class NewStatementForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
     slug = forms.SlugField(
         label=_("Address"),
         max_length=80,
-        help_text=_("The end of the statement's web address: letters, digits and hyphens."),
+        required=False,
+        help_text=_(
+            "The end of the statement's web address: letters, digits and hyphens. Left empty, "
+            "it is made from the title."
+        ),
+        widget=forms.TextInput(attrs={"data-slug-from": "id_title"}),
     )
     language = forms.CharField(
         label=_("Default language"),
         max_length=35,
-        help_text=_("A language tag such as en, es, qu or es-419."),
+        help_text=_LANGUAGE_HELP,
+        widget=LanguageTagInput(),
     )
-    title = forms.CharField(label=_("Title"), max_length=200)
     summary = forms.CharField(
         label=_("Summary"), max_length=500, required=False, widget=forms.Textarea({"rows": 3})
     )
@@ -78,10 +108,17 @@ class NewStatementForm(forms.Form):
     )
 
     def clean_slug(self) -> str:
-        return _clean_new_slug(self.cleaned_data["slug"])
+        slug = self.cleaned_data["slug"]
+        return _clean_new_slug(slug) if slug else ""
 
     def clean_language(self) -> str:
         return _clean_tag(self.cleaned_data["language"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("slug") and data.get("title") and "slug" not in self.errors:
+            data["slug"] = proposed_slug(data["title"])
+        return data
 
 
 class CopyStatementForm(forms.Form):
@@ -99,7 +136,8 @@ class NewVersionForm(VersionTextForm):
     language = forms.CharField(
         label=_("Language"),
         max_length=35,
-        help_text=_("A language tag such as en, es, qu or es-419."),
+        help_text=_LANGUAGE_HELP,
+        widget=LanguageTagInput(),
     )
 
     class Meta(VersionTextForm.Meta):

@@ -17,8 +17,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
 from django.forms.widgets import Widget
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.lib.languages import named_languages
 from undersigned.lib.text import clean_line, publishable
 
 # A widget's attributes, as django-stubs type them.
@@ -75,3 +78,21 @@ class NameField(CleanLineField):
         super().validate(value)
         if value:
             publishable(value)
+
+
+class LanguageTagInput(forms.TextInput):
+    """A language tag, typed, or picked by its language's name from the browser's own
+    suggestions (a datalist: no script needed); any other tag may be typed."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        list_id = f"{(attrs or {}).get('id') or name}-names"
+        attrs = {**(attrs or {}), "list": list_id, "autocomplete": "off"}
+        options = format_html_join("", '<option value="{}">{}</option>', named_languages())
+        return format_html(
+            '{}<datalist id="{}">{}</datalist>',
+            super().render(name, value, attrs, renderer),
+            list_id,
+            options,
+        )

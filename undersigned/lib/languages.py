@@ -63,3 +63,57 @@ def ui_language(*tags: str) -> str:
         except LookupError:
             continue
     return settings.LANGUAGE_CODE
+
+
+# Languages of campaigns that Django has no name for, each in its own words.
+_MORE_NAMES = {
+    "am": "አማርኛ",
+    "ay": "Aymar aru",
+    "es-419": "español de América Latina",
+    "gn": "Avañe'ẽ",
+    "ha": "Hausa",
+    "ht": "Kreyòl ayisyen",
+    "ku": "Kurdî",
+    "ln": "Lingála",
+    "mi": "Māori",
+    "nah": "Nāhuatl",
+    "ps": "پښتو",
+    "qu": "Runa Simi",
+    "rw": "Ikinyarwanda",
+    "so": "Soomaali",
+    "ti": "ትግርኛ",
+    "tl": "Tagalog",
+    "wo": "Wolof",
+    "xh": "isiXhosa",
+    "yo": "Yorùbá",
+    "zu": "isiZulu",
+}
+
+
+def own_name(tag: str) -> str | None:
+    """The language's name in its own words ("Runa Simi" for qu), if known."""
+    from django.conf.locale import LANG_INFO
+
+    if tag in _MORE_NAMES:
+        return _MORE_NAMES[tag]
+    info = LANG_INFO.get(tag.lower(), {})
+    name = info.get("name_local")
+    return str(name) if name else None
+
+
+def language_name(tag: str) -> str:
+    """'español (es)': the language's own name where known, always with its tag, as two
+    versions may share a language (es and es-419)."""
+    name = own_name(tag)
+    return f"{name} ({tag})" if name else tag
+
+
+def named_languages() -> list[tuple[str, str]]:
+    """(tag, "Name (tag)") of every language known by name, by name: what a version's
+    language is picked from (any other tag may still be typed)."""
+    from django.conf.locale import LANG_INFO
+
+    tags = {normalise_tag(code) for code, info in LANG_INFO.items() if "name_local" in info}
+    tags |= set(_MORE_NAMES)
+    named = [(tag, language_name(tag)) for tag in tags if tag]
+    return sorted(named, key=lambda pair: pair[1].casefold())

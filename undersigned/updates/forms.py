@@ -4,22 +4,12 @@ from typing import Any, cast
 
 from django import forms
 from django.core.validators import EmailValidator
-from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.lib.emails import canonical_email
+from undersigned.lib.languages import language_name
 from undersigned.statements.forms import FOLLOW_TEXT
 from undersigned.statements.models import EMAIL_MAX_LENGTH, Statement
-
-
-def language_name(tag: str) -> str:
-    """'español (es)': the language's own name where Django knows it, always with its tag, as
-    two versions may share a language (es and es-419)."""
-    try:
-        name = str(get_language_info(tag.lower())["name_local"])
-    except KeyError:
-        return tag
-    return f"{name} ({tag})"
 
 
 class FollowForm(forms.Form):

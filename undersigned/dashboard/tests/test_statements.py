@@ -89,7 +89,6 @@ def test_an_editor_creates_a_draft_with_its_first_version(
         ("slug", "FREE-THEM"),  # taken, in other case
         ("slug", "no spaces/or slashes"),
         ("slug", "x" * 81),
-        ("slug", ""),
         ("language", "english please"),
         ("language", "e"),
         ("language", ""),
@@ -115,6 +114,41 @@ def test_errors_are_in_the_organisers_language(
     )
     assert response.status_code == 200
     assert response.context["form"].errors["title"] == ["Este campo es obligatorio."]
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        (
+            "¡Libertad para los estudiantes de Valmora, ya!",
+            "libertad-para-los-estudiantes-de-valmora-ya",
+        ),
+        ("Free them", "free-them-2"),  # taken by the fixture's statement
+        ("Stop the evictions " * 8, "stop-the-evictions-stop-the-evictions-stop-the-evictions"),
+        ("حرية للطلاب", "statement"),
+    ],
+)
+def test_the_address_is_made_from_the_title_when_left_empty(
+    organiser_client: Client, statement: Statement, title: str, slug: str
+) -> None:
+    response = organiser_client.post(NEW, new_statement(slug="", title=title))
+    assert response.status_code == 302
+    assert Statement.objects.filter(slug=slug).exists()
+    assert len(slug) <= 60
+
+
+def test_the_language_is_picked_by_its_name_or_typed_as_a_tag(
+    organiser_client: Client, organisation: Organisation
+) -> None:
+    page = organiser_client.get(NEW).content.decode()
+    # The browser's suggestions, by name, without a script.
+    assert 'list="id_language-names"' in page
+    assert '<option value="qu">Runa Simi (qu)</option>' in page
+    assert '<option value="es">español (es)</option>' in page
+    for n, tag in enumerate(["qu", "es-419", "nah", "gsw"]):
+        response = organiser_client.post(NEW, new_statement(slug=f"s{n}", language=tag))
+        assert response.status_code == 302
+        assert Statement.objects.get(slug=f"s{n}").default_language == tag
 
 
 def test_created_body_is_sanitised(organiser_client: Client, organisation: Organisation) -> None:

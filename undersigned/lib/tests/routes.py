@@ -61,6 +61,7 @@ STATE_CHANGING = {
     "dashboard:update_publish",
     "dashboard:update_delete",
     "dashboard:update_mail",
+    "dashboard:update_mail_test",
     # Following a statement's updates without signing
     "follow",
     "follow_confirm",
@@ -111,6 +112,7 @@ OBJECT_OF = {
     "dashboard:update_publish": "updates.update",
     "dashboard:update_delete": "updates.update",
     "dashboard:update_mail": "updates.update",
+    "dashboard:update_mail_test": "updates.update",
     "dashboard:source_rename": "statements.source",
     "dashboard:source_delete": "statements.source",
 }

@@ -31,6 +31,16 @@
         .catch(function () {});
     }, 15000);
   });
+  // A new statement's address, proposed from its title as it is typed: the server makes the
+  // same one (made unique) when the field is left empty.
+  document.querySelectorAll("input[data-slug-from]").forEach(function (slug) {
+    var title = document.getElementById(slug.getAttribute("data-slug-from"));
+    if (!title) return;
+    title.addEventListener("input", function () {
+      slug.placeholder = title.value.normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+        .toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
+    });
+  });
   // A "copy" button beside the share link.
   document.querySelectorAll("input[data-copy]").forEach(function (input) {
     if (!navigator.clipboard) return;
