@@ -36,7 +36,7 @@ COPIED_SETTINGS = (
     "keep_count_after_erasure",
     "signatories_hidden",
 )
-VERSION_TEXT = ("title", "summary", "body", "demands")
+VERSION_TEXT = ("title", "summary", "body", "demands", "addressed_to")
 
 # A translation whose body has less than this share of the default's text is flagged.
 SHORT_BODY_RATIO = 0.5

@@ -60,12 +60,13 @@ class VersionTextForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = StatementVersion
-        fields: tuple[str, ...] = ("title", "summary", "body", "demands")
+        fields: tuple[str, ...] = ("title", "summary", "body", "demands", "addressed_to")
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
             "body": forms.Textarea(attrs={"rows": 16}),
             "demands": forms.Textarea(attrs={"rows": 6}),
         }
+        field_classes = {"addressed_to": NameField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -141,7 +142,7 @@ class NewVersionForm(VersionTextForm):
     )
 
     class Meta(VersionTextForm.Meta):
-        fields = ("language", "title", "summary", "body", "demands")
+        fields = ("language", "title", "summary", "body", "demands", "addressed_to")
 
     def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

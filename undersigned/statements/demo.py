@@ -66,6 +66,7 @@ VERSIONS = {
             "Permitan sin demora las visitas de familias y abogados.\n"
             "Abran una investigación independiente sobre la noche de las detenciones."
         ),
+        "addressed_to": "El Ministerio del Interior de Valmora",
     },
 }
 

@@ -161,6 +161,15 @@ class StatementVersion(models.Model):
         help_text=SAFE_HTML_HELP,
     )
     demands = models.TextField(_("demands"), blank=True, help_text=_("One demand per line."))
+    addressed_to = models.CharField(
+        _("addressed to, in this language"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Whom the statement addresses, as readers of this language name them. Left "
+            "empty, the statement's own setting is shown."
+        ),
+    )
 
     class Meta:
         ordering = ("statement", "language")
@@ -180,6 +189,11 @@ class StatementVersion(models.Model):
         # shell, import), only the safe subset reaches the database.
         self.body = sanitise(self.body)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def addressee(self) -> str:
+        """Whom this version addresses: its own wording, else the statement's."""
+        return self.addressed_to or self.statement.addressed_to
 
     @property
     def demand_list(self) -> list[str]:

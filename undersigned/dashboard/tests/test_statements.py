@@ -545,3 +545,25 @@ def test_the_detail_page_lists_what_each_translation_lacks(
     assert rows["en"] == []
     assert rows["es"] == ["It has 1 demand where the default version has 2."]
     assert "Publish" not in page.content.decode()  # a viewer gets no buttons
+
+
+def test_each_language_version_names_the_addressee_in_its_own_words(
+    member_client: Client, statement: Statement
+) -> None:
+    spanish = statement.versions.get(language="es")
+    response = member_client.post(
+        "/dashboard/s/free-them/versions/es/",
+        {
+            "title": spanish.title,
+            "summary": spanish.summary,
+            "body": spanish.body,
+            "demands": spanish.demands,
+            "addressed_to": "El Ministerio",
+        },
+    )
+    assert response.status_code == 302
+    spanish_page = Client().get("/s/free-them/es/").content.decode()
+    english_page = Client().get("/s/free-them/en/").content.decode()
+    assert "El Ministerio" in spanish_page and "The Ministry" not in spanish_page
+    # A version with no wording of its own shows the statement's.
+    assert "The Ministry" in english_page and "El Ministerio" not in english_page
