@@ -13,7 +13,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_safe
 
 from undersigned.lib import formtoken
-from undersigned.lib.languages import ui_language
+from undersigned.lib.languages import language_name, ui_language
 from undersigned.lib.pagecache import public_cache
 from undersigned.lib.share import share_links
 from undersigned.statements import coalition
@@ -85,11 +85,27 @@ def home(request: HttpRequest) -> HttpResponse:
         .prefetch_related("versions")
     )
     language = translation.get_language() or settings.LANGUAGE_CODE
-    items = [
-        (statement, _version_in(statement, [language]))
-        for statement in statements
-        if statement.versions.all()
-    ]
+    items = []
+    for statement in statements:
+        version = _version_in(statement, [language])
+        if version is None:
+            continue
+        count = signature_count(statement)
+        others = [
+            (other, language_name(other.language))
+            for other in statement.versions.all()
+            if other.language != version.language
+        ]
+        items.append(
+            {
+                "statement": statement,
+                "version": version,
+                "count": count,
+                "progress": statement.progress_percent(count),
+                "days_remaining": statement.days_remaining(),
+                "others": others,
+            }
+        )
     return render(request, "statements/home.html", {"items": items})
 
 

@@ -32,6 +32,20 @@ def test_home_shows_the_version_in_the_interface_language(
     assert "Libertad para ellos" in page
 
 
+def test_home_cards_show_the_count_the_goal_and_the_other_versions(
+    client: Client, statement: Statement
+) -> None:
+    for n in range(3):
+        make_signature(statement, n)
+    page = client.get("/").content.decode()
+    card = page[page.index('class="card statement-card"') :]
+    assert "<strong>3</strong> signatures" in card
+    assert "Goal: 100 signatures" in card
+    assert '<progress max="100" value="3"' in card
+    assert "11 days left" in card
+    assert 'href="/s/free-them/es/" hreflang="es">español (es)</a>' in card
+
+
 def test_the_bare_link_picks_the_readers_language(client: Client, statement: Statement) -> None:
     response = client.get("/s/free-them/", HTTP_ACCEPT_LANGUAGE="es-PE,es;q=0.9")
     assert response["Location"] == "/s/free-them/es/"
