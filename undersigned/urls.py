@@ -12,7 +12,7 @@ from undersigned.accounts import views as accounts
 from undersigned.lib.headers import csp_report
 from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import logo
-from undersigned.public.views import follow, signer, signing, updates
+from undersigned.public.views import follow, notices, signer, signing, updates
 from undersigned.public.views import statements as public
 from undersigned.updates import bounces
 
@@ -34,6 +34,7 @@ urlpatterns = [
     re_path(rf"^s/{SLUG}/$", public.statement_default, name="statement_default"),
     re_path(rf"^s/{SLUG}/confirm/{TOKEN}/$", signing.confirm, name="confirm"),
     re_path(rf"^s/{SLUG}/withdraw/{TOKEN}/$", signing.withdraw, name="withdraw"),
+    path("notices/<int:pk>/hide/", notices.hide_notice, name="hide_notice"),
     re_path(rf"^s/{SLUG}/signature/{TOKEN}/$", signer.my_signature, name="my_signature"),
     re_path(rf"^s/{SLUG}/signature/{TOKEN}/data\.json$", signer.my_data, name="my_data"),
     re_path(rf"^s/{SLUG}/count\.json$", public.count_json, name="count_json"),

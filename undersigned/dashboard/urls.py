@@ -11,6 +11,7 @@ from undersigned.dashboard.views import (
     charts,
     home,
     members,
+    notices,
     partners,
     privacy,
     signatures,
@@ -64,6 +65,7 @@ urlpatterns = [
     path("s/<slug:slug>/updates/<int:pk>/", updates.update_edit, name="update"),
     path("s/<slug:slug>/updates/<int:pk>/publish/", updates.update_publish, name="update_publish"),
     path("s/<slug:slug>/updates/<int:pk>/delete/", updates.update_delete, name="update_delete"),
+    path("s/<slug:slug>/notice/", notices.notice, name="notice"),
     path("s/<slug:slug>/updates/<int:pk>/email/", updates.update_mail, name="update_mail"),
     path(
         "s/<slug:slug>/updates/<int:pk>/email/test/",

@@ -49,6 +49,22 @@ _refreshing: set[str] = set()
 # a render tells from them whether its path was cleared while it ran.
 _clears = 0
 _cleared: dict[str, int] = {}
+# Cookies, besides the session's, that make a page the reader's own (see personal_cookie).
+_PERSONAL: set[str] = set()
+
+
+def personal_cookie(name: str) -> None:
+    """Register a cookie whose reader gets pages rendered for them, never stored ones: a
+    choice of theirs that changes the page, such as a notice they hid."""
+    _PERSONAL.add(name)
+
+
+def _personal(request: HttpRequest) -> bool:
+    """Whether the request carries the session cookie or a personal one."""
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME in cookies or any(name in cookies for name in _PERSONAL)
+
+
 # The paths (with their query) of the pages stored, for the server to tell cheaply which
 # requests may be answered from here (see INLINE); one no longer stored only costs a try.
 _paths: set[str] = set()
@@ -83,7 +99,7 @@ def public_cache(seconds: float) -> Callable[[Callable[..., HttpResponse]], Call
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             response = view(request, *args, **kwargs)
-            if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            if _personal(request):
                 # Perhaps an organiser looking at a draft: for nobody else's eyes.
                 patch_cache_control(response, private=True, no_store=True)
             elif response.status_code == 200:
@@ -161,7 +177,7 @@ class PublicPageCacheMiddleware:
         inline = INLINE in request.META
         if (
             request.method not in ("GET", "HEAD")
-            or settings.SESSION_COOKIE_NAME in request.COOKIES
+            or _personal(request)
             or not (_PARAMETERS | _IGNORED).issuperset(request.GET)
         ):
             return _missed(request) if inline else self.get_response(request)

@@ -241,3 +241,37 @@ def latest_updates() -> models.Prefetch[Any]:
         .order_by("-published_at", "-pk")[:LATEST_UPDATES],
         to_attr="latest_updates",
     )
+
+
+class NoticeQuerySet(models.QuerySet["Notice"]):
+    def shown(self) -> NoticeQuerySet:
+        now = timezone.now()
+        return self.filter(models.Q(shown_until__isnull=True) | models.Q(shown_until__gt=now))
+
+
+class Notice(models.Model):
+    """A short announcement at the top of a statement's page, such as an emergency
+    demonstration ("Saturday 3 pm, Trafalgar Square"), with a link; without a statement, on the
+    home page and every statement's page (a superuser's, in the admin). A reader can hide it
+    (see undersigned.public.views.notices)."""
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="notices", null=True, blank=True
+    )
+    text = models.CharField(_("text"), max_length=200)
+    link = models.URLField(_("link"), blank=True, help_text=_("Where to read more (https://…)."))
+    link_text = models.CharField(
+        _("link text"), max_length=60, blank=True, help_text=_("Such as “Details and route”.")
+    )
+    shown_until = models.DateTimeField(_("shown until"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+
+    def __str__(self) -> str:
+        return self.text

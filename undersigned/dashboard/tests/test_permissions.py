@@ -63,6 +63,7 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "update_delete": {"post": EDITOR},
     "update_mail": {"get": EDITOR, "post": EDITOR},
     "update_mail_test": {"post": EDITOR},
+    "notice": {"get": VIEWER, "post": EDITOR},
     # Coalitions: the running organisation's side, and a partner's own (the personas'
     # organisation is a partner of another organisation's statement: PARTNERED)
     "partners": {"get": VIEWER, "post": EDITOR},

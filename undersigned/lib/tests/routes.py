@@ -62,6 +62,7 @@ STATE_CHANGING = {
     "dashboard:update_delete",
     "dashboard:update_mail",
     "dashboard:update_mail_test",
+    "dashboard:notice",
     # Following a statement's updates without signing
     "follow",
     "follow_confirm",
@@ -105,6 +106,7 @@ STATE_CHANGING = {
 
 # The model whose first row fills a non-admin route's <int:pk>, by route name.
 OBJECT_OF = {
+    "hide_notice": "updates.notice",
     "dashboard:signature_hide": "statements.signature",
     "dashboard:signature_remove": "statements.signature",
     "dashboard:partner_remove": "statements.partner",

@@ -21,7 +21,7 @@ from undersigned.lib.tokens import hash_token
 from undersigned.organisations.models import Organisation
 from undersigned.statements import coalition
 from undersigned.statements.models import Signature, SignatureToken, Source, Statement
-from undersigned.updates.models import Follower, FollowerToken, Update, UpdateVersion
+from undersigned.updates.models import Follower, FollowerToken, Notice, Update, UpdateVersion
 
 # Pages that show or lead to personal data: never kept by a browser or a proxy.
 PERSONAL = {
@@ -53,6 +53,7 @@ def world(statement: Statement, settings: Any) -> User:
     Group.objects.create(name="Editors")
     update = Update.objects.create(statement=statement, published_at=timezone.now())
     UpdateVersion.objects.create(update=update, language="en", title="News", body="<p>x</p>")
+    Notice.objects.create(statement=statement, text="Demonstration on Saturday")
     coalition.add_partner(
         statement, Organisation.objects.create(name="Partner", slug="partner"), actor=None
     )

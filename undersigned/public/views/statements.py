@@ -29,6 +29,7 @@ from undersigned.statements.queries import (
     signatory_page,
     signature_count,
 )
+from undersigned.updates import notices
 from undersigned.updates.forms import FollowForm
 
 LATEST_SIGNERS = 10
@@ -106,7 +107,8 @@ def home(request: HttpRequest) -> HttpResponse:
                 "others": others,
             }
         )
-    return render(request, "statements/home.html", {"items": items})
+    notice = notices.notice_for(None, notices.hidden(request))
+    return render(request, "statements/home.html", {"items": items, "notice": notice})
 
 
 @require_safe
@@ -178,6 +180,7 @@ def render_statement(
     follow_form: FollowForm | None = None,
 ) -> HttpResponse:
     context = statement_context(statement, version)
+    context["notice"] = notices.notice_for(statement, notices.hidden(request))
     if statement.status != Statement.Status.DRAFT:
         # Share before signing: the same links as the thank-you page's.
         context.update(share_context(statement, version))
