@@ -22,6 +22,7 @@ from undersigned.organisations import actions as organisation_actions
 from undersigned.statements import actions
 from undersigned.statements.models import Signature, Statement
 from undersigned.updates import delivery
+from undersigned.updates import emails as update_emails
 from undersigned.updates.models import Update, UpdateVersion
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,14 @@ def _update(statement: Statement) -> None:
     delivery.request_mailing(update, actor=None)
 
 
+def _update_test(statement: Statement) -> None:
+    update = Update.objects.create(statement=statement, published_at=timezone.now())
+    UpdateVersion.objects.create(update=update, language="en", title=TRICKY, body="<p>b</p>")
+    outbox.enqueue(
+        update_emails.UPDATE_TEST, {"update": update.pk, "language": "en", "to": "o@example.org"}
+    )
+
+
 # Each kind of email, and how a person makes the site send one.
 MAKERS: dict[str, Callable[[Statement], None]] = {
     "confirm_signature": _sign,
@@ -62,6 +71,7 @@ MAKERS: dict[str, Callable[[Statement], None]] = {
     "confirm_follower": _follow,
     "invitation": _invite,
     "update": _update,
+    "update_test": _update_test,
 }
 
 

@@ -72,9 +72,10 @@ DROPPED = {
 
 @contextlib.contextmanager
 def _migrated_back_to(migration: str) -> Iterator[None]:
-    """The statements app's tables as `migration` left them, then migrated forward again."""
+    """The statements app's tables as `migration` left them, then migrated forward again, with
+    every app whose migrations depend on them (their tables are dropped on the way back)."""
     executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes("statements")
+    latest = executor.loader.graph.leaf_nodes()
     try:
         executor.migrate([("statements", migration)])
         yield
