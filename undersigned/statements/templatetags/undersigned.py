@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString, mark_safe
 
 from undersigned.lib.html import sanitise, to_text
@@ -20,3 +21,17 @@ def statement_html(text: str) -> SafeString:
 def as_text(text: str) -> str:
     """Organiser HTML as plain text, for an email's text part."""
     return to_text(text)
+
+
+@register.filter
+def grouped(number: int) -> str:
+    """A count with its digits grouped as the page's language writes them: 4,812 in English,
+    4.812 in Spanish. Only for display: attributes and data keep the plain number."""
+    return number_format(number, force_grouping=True)
+
+
+@register.simple_tag
+def thousands() -> str:
+    """The separator `grouped` puts between groups of digits in the page's language, for the
+    script that updates a count to write it the same way."""
+    return str(get_format("THOUSAND_SEPARATOR"))

@@ -390,3 +390,34 @@ def test_pages_for_logged_in_people_are_private(
     response = organiser_client.get("/s/free-them/en/")
     assert response.status_code == 200
     assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+
+
+def test_on_a_phone_the_count_and_sign_come_before_the_demands_and_the_demands_before_the_text(
+    client: Client, statement: Statement
+) -> None:
+    page = client.get("/s/free-them/en/").content.decode()
+    lead = page.index('class="lead-count"')
+    sign = page.index('href="#sign"')
+    demands = page.index('class="demands"')
+    body = page.index('class="body"')
+    assert page.index("<h1>") < lead < sign < demands < body
+    assert page.index('id="sign"') > body  # the form itself, further down
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "4,812"), ("es", "4\xa0812")])
+def test_counts_are_written_as_the_pages_language_writes_numbers(
+    client: Client,
+    statement: Statement,
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    shown: str,
+) -> None:
+    from undersigned.public.views import statements as views
+
+    monkeypatch.setattr(views, "signature_count", lambda statement: 4812)
+    statement.goal = 10_000
+    statement.save()
+    page = client.get(f"/s/free-them/{language}/").content.decode()
+    assert f"<strong>{shown}</strong>" in page
+    assert shown.replace("4", "10").replace("812", "000") in page  # the goal: 10,000 / 10.000
+    assert 'value="48"' in page  # attributes keep plain numbers

@@ -25,7 +25,9 @@
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (data) {
           if (!data) return;
-          number.textContent = String(data.count);
+          // Grouped as the server writes it (4,812 or 4 812), whatever the browser's locale.
+          number.textContent = String(data.count).replace(
+            /\B(?=(\d{3})+(?!\d))/g, section.getAttribute("data-thousands") || "");
           if (bar) { bar.value = data.progress; }
         })
         .catch(function () {});
