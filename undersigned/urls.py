@@ -11,7 +11,7 @@ from django.views.generic import RedirectView
 from undersigned.accounts import views as accounts
 from undersigned.lib.headers import csp_report
 from undersigned.mailings.views import mailbox
-from undersigned.organisations.views import logo
+from undersigned.organisations.views import accent_css, logo
 from undersigned.public.views import follow, notices, signer, signing, updates
 from undersigned.public.views import statements as public
 from undersigned.updates import bounces
@@ -89,4 +89,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Organisation logos; in production the reverse proxy serves /media/ itself.
     re_path(r"^media/logos/(?P<path>[^/]+)$", logo, name="logo"),
+    # An organisation's accent colour, as a stylesheet its statements' pages link.
+    re_path(r"^accent/(?P<colour>[0-9a-f]{6})\.css$", accent_css, name="accent_css"),
 ]

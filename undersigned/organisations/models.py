@@ -14,6 +14,9 @@ class Organisation(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     website = models.URLField(_("website"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    # "#rrggbb", dark enough for white text on it (checked by the dashboard's form, see
+    # undersigned.lib.colours); blank for the site's own accent.
+    accent_colour = models.CharField(_("accent colour"), max_length=7, blank=True, default="")
     members: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
     )

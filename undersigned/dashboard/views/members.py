@@ -19,12 +19,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.dashboard.access import OWNER, VIEWER, organisation_for
+from undersigned.lib import colours
 from undersigned.lib.forms import NameField
 from undersigned.organisations import actions
 from undersigned.organisations.models import Invitation, Membership, Organisation
@@ -50,15 +52,52 @@ class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
     name = NameField(label=gettext_lazy("Name"), max_length=200)
     # A website typed without a scheme is taken as https (Django 6.0's default, asked now).
     website = forms.URLField(label=gettext_lazy("Website"), required=False, assume_scheme="https")
+    # Typed, not a colour picker: a picker always has a value, and empty means the site's own.
+    accent_colour = forms.CharField(
+        label=gettext_lazy("Accent colour"),
+        required=False,
+        # Longer than a colour, so that one digit too many gets the same message as a typo.
+        max_length=20,
+        help_text=gettext_lazy(
+            "For buttons and links on your statements' pages: # and six hex digits, such as "
+            "#1a5fb4. It must be dark enough for white text on it. Leave it empty for the "
+            "site's own colour."
+        ),
+        widget=forms.TextInput(
+            attrs={"placeholder": "#1a5fb4", "spellcheck": "false", "autocomplete": "off"}
+        ),
+    )
 
     class Meta:
         model = Organisation
-        fields = ("name", "website", "logo")
+        fields = ("name", "website", "logo", "accent_colour")
         widgets = {
             "logo": forms.ClearableFileInput(
                 attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}
             )
         }
+
+    def clean_accent_colour(self) -> str:
+        typed: str = self.cleaned_data.get("accent_colour", "")
+        if not typed.strip():
+            return ""
+        colour = colours.normalise(typed)
+        if colour is None:
+            raise ValidationError(
+                _("Write the colour as # and six hex digits (0-9, a-f), such as #1a5fb4.")
+            )
+        ratio = colours.contrast_ratio(colour, colours.WHITE)
+        if ratio < colours.MINIMUM_CONTRAST:
+            # Rounded down, so a colour just short of the minimum never reads as 4.50.
+            shown = number_format(int(ratio * 100) / 100, decimal_pos=2)
+            raise ValidationError(
+                _(
+                    "White text on this colour has a contrast ratio of %(ratio)s:1; at least "
+                    "4.5:1 is needed for everyone to read it. Pick a darker colour."
+                )
+                % {"ratio": shown}
+            )
+        return colour
 
     def clean_logo(self) -> Any:
         logo = self.cleaned_data.get("logo")

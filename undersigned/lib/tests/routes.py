@@ -33,6 +33,7 @@ SAMPLES = {
     "url": "nowhere/",
     "organisation": "red-estudiantil",
     "pk": "1",
+    "colour": "1a5fb4",
 }
 
 # Routes that change something when POSTed to, with what a valid POST would send.
