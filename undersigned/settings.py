@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "undersigned.abuse",
     "undersigned.accounts",
     "undersigned.organisations",
+    "undersigned.pictures",
     "undersigned.statements",
     "undersigned.jobs",
     "undersigned.mailings",

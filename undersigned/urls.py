@@ -12,6 +12,7 @@ from undersigned.accounts import views as accounts
 from undersigned.lib.headers import csp_report
 from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import accent_css, logo
+from undersigned.pictures.views import picture
 from undersigned.public.views import follow, notices, signer, signing, updates
 from undersigned.public.views import statements as public
 from undersigned.updates import bounces
@@ -89,6 +90,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Organisation logos; in production the reverse proxy serves /media/ itself.
     re_path(r"^media/logos/(?P<path>[^/]+)$", logo, name="logo"),
+    # Pictures (covers, pictures inside texts), through the storage API.
+    re_path(r"^media/pictures/(?P<name>[^/]+)$", picture, name="picture"),
     # An organisation's accent colour, as a stylesheet its statements' pages link.
     re_path(r"^accent/(?P<colour>[0-9a-f]{6})\.css$", accent_css, name="accent_css"),
 ]

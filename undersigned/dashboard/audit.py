@@ -62,6 +62,8 @@ ACTIONS: dict[str, Promise] = {
     "source.created": _("Source created"),
     "source.renamed": _("Source renamed"),
     "source.deleted": _("Source deleted"),
+    "picture.uploaded": _("Picture uploaded"),
+    "picture.deleted": _("Picture deleted"),
     "partner.added": _("Partner added"),
     "partner.removed": _("Partner removed"),
     "partner.signers_exported": _("Partner exported its signers"),

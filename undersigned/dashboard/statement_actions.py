@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from undersigned.audit.models import record
-from undersigned.lib.html import sanitise
+from undersigned.lib import markdown
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import Source, Statement, StatementVersion
 
@@ -42,9 +42,10 @@ VERSION_TEXT = ("title", "summary", "body", "demands", "addressed_to")
 SHORT_BODY_RATIO = 0.5
 
 
-def plain_text(html: str) -> str:
-    """The text a reader sees: what the sanitiser keeps, without tags or extra spaces."""
-    return re.sub(r"\s+", " ", strip_tags(sanitise(html))).strip()
+def plain_text(text: str) -> str:
+    """The text a reader sees of some Markdown: what the sanitiser keeps, without tags or
+    extra spaces."""
+    return re.sub(r"\s+", " ", strip_tags(markdown.render(text))).strip()
 
 
 @transaction.atomic

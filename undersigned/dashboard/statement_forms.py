@@ -8,11 +8,12 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.lib.forms import LanguageTagInput, NameField
 from undersigned.lib.languages import normalise_tag
+from undersigned.pictures.models import Picture
 from undersigned.statements.models import Statement, StatementVersion
 
 _LANGUAGE_HELP = _(
@@ -60,10 +61,17 @@ class VersionTextForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = StatementVersion
-        fields: tuple[str, ...] = ("title", "summary", "body", "demands", "addressed_to")
+        fields: tuple[str, ...] = (
+            "title",
+            "summary",
+            "body",
+            "demands",
+            "addressed_to",
+            "cover_alt",
+        )
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
-            "body": forms.Textarea(attrs={"rows": 16}),
+            "body": forms.Textarea(attrs={"rows": 16, "data-markdown": ""}),
             "demands": forms.Textarea(attrs={"rows": 6}),
         }
         field_classes = {"addressed_to": NameField}
@@ -72,6 +80,8 @@ class VersionTextForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         for name in ("summary", "body", "demands"):
             self.fields[name].required = False
+        if self.instance.statement_id is None or self.instance.statement.cover_id is None:
+            del self.fields["cover_alt"]  # nothing to describe
 
 
 class NewStatementForm(forms.Form):
@@ -98,7 +108,7 @@ class NewStatementForm(forms.Form):
     body = forms.CharField(
         label=_("Body"),
         required=False,
-        widget=forms.Textarea({"rows": 12}),
+        widget=forms.Textarea({"rows": 12, "data-markdown": ""}),
         help_text=StatementVersion._meta.get_field("body").help_text,
     )
     demands = forms.CharField(
@@ -142,7 +152,7 @@ class NewVersionForm(VersionTextForm):
     )
 
     class Meta(VersionTextForm.Meta):
-        fields = ("language", "title", "summary", "body", "demands", "addressed_to")
+        fields = ("language", "title", "summary", "body", "demands", "addressed_to", "cover_alt")
 
     def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -189,6 +199,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "require_country",
             "ask_postcode",
             "allow_organisations",
+            "cover",
         )
         # Whom it addresses is shown on the statement's page: a name as every name is.
         field_classes = {"deadline": DeadlineField, "addressed_to": NameField}
@@ -201,6 +212,12 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         deadline = self.fields["deadline"]
         if isinstance(deadline, DeadlineField):
             deadline.current = self.instance.deadline
+        cover = self.fields["cover"]
+        if isinstance(cover, forms.ModelChoiceField):
+            # Only the organisation's own pictures, named by their description.
+            cover.queryset = Picture.objects.filter(organisation_id=self.instance.organisation_id)
+            cover.label_from_instance = lambda picture: Truncator(picture.alt).chars(80)  # type: ignore[method-assign]
+            cover.empty_label = _("No cover picture")
 
     def clean_goal(self) -> int | None:
         goal: int | None = self.cleaned_data["goal"]

@@ -10,9 +10,11 @@ from undersigned.dashboard.views import (
     audit,
     charts,
     home,
+    markdown,
     members,
     notices,
     partners,
+    pictures,
     privacy,
     signatures,
     statements,
@@ -94,6 +96,9 @@ urlpatterns = [
     # Erasure requests (editors) and the audit log (owners).
     re_path(rf"^o/{ORG}/erasure/$", privacy.erasure, name="erasure"),
     re_path(rf"^o/{ORG}/audit/$", audit.audit_log, name="audit"),
+    re_path(rf"^o/{ORG}/preview/$", markdown.markdown_preview, name="markdown_preview"),
+    re_path(rf"^o/{ORG}/pictures/$", pictures.pictures_page, name="pictures"),
+    path("o/<slug:slug>/pictures/<int:pk>/delete/", pictures.picture_delete, name="picture_delete"),
     re_path(
         r"^invitation/(?P<token>[-a-zA-Z0-9_]{16,64})/$", members.invitation, name="invitation"
     ),

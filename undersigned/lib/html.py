@@ -1,4 +1,5 @@
-"""Organiser-written statement text: a small safe subset of HTML."""
+"""Organiser-written text, as HTML: a small safe subset (the Markdown it is written in is
+rendered by undersigned.lib.markdown, then held to this subset)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,30 @@ from html import unescape
 import nh3
 from django.utils.html import strip_tags
 
+from undersigned.lib.pictures import is_local
+
 ALLOWED_TAGS = frozenset(
-    {"p", "br", "h2", "h3", "h4", "ul", "ol", "li", "a", "strong", "em", "b", "i", "blockquote"}
+    {
+        *("p", "br", "h2", "h3", "h4", "ul", "ol", "li", "a", "strong", "em", "b", "i"),
+        *("blockquote", "hr", "img", "figure", "figcaption"),
+    }
 )
-_ATTRIBUTES = {"a": {"href", "title"}}
-_SCHEMES = {"http", "https", "mailto"}
+ATTRIBUTES = {
+    "a": frozenset({"href", "title"}),
+    "img": frozenset({"src", "srcset", "sizes", "alt", "width", "height", "loading", "decoding"}),
+}
+SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def _keep(element: str, attribute: str, value: str) -> str | None:
+    """A picture is shown only from this site's own stored pictures: one from elsewhere would
+    tell that site who reads the page."""
+    if element == "img" and attribute == "src":
+        return value if is_local(value) else None
+    if element == "img" and attribute == "srcset":
+        urls = [part.split()[0] for part in value.split(",") if part.strip()]
+        return value if urls and all(is_local(url) for url in urls) else None
+    return value
 
 
 def sanitise(text: str) -> str:
@@ -21,17 +41,26 @@ def sanitise(text: str) -> str:
 
     Links get rel="nofollow noopener noreferrer" so following one leaks nothing about the reader.
     """
-    return nh3.clean(
+    clean = nh3.clean(
         text,
         tags=set(ALLOWED_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in _ATTRIBUTES.items()},
-        url_schemes=set(_SCHEMES),
+        attributes={tag: set(attrs) for tag, attrs in ATTRIBUTES.items()},
+        url_schemes=set(SCHEMES),
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_keep,
     )
+    # A picture whose address was not this site's has lost it: nothing left to show.
+    return _SOURCELESS.sub("", clean)
 
 
-_BLOCKS = re.compile(r"</?(?:p|h[2-4]|ul|ol|blockquote)\b[^>]*>|<br\s*/?>", re.IGNORECASE)
+_SOURCELESS = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>", re.IGNORECASE)
+
+
+_BLOCKS = re.compile(
+    r"</?(?:p|h[2-4]|ul|ol|blockquote|hr|figure|figcaption)\b[^>]*>|<br\s*/?>", re.IGNORECASE
+)
+_PICTURE = re.compile(r'<img\b[^>]*\balt="([^"]*)"[^>]*>', re.IGNORECASE)
 _ITEM = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
 _LINK = re.compile(r'<a\b[^>]*href="([^"]*)"[^>]*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
 
@@ -48,6 +77,7 @@ def to_text(text: str, width: int = 76) -> str:
         ),
         clean,
     )
+    clean = _PICTURE.sub(lambda m: f"[{m.group(1)}]" if m.group(1) else "", clean)
     clean = _ITEM.sub("\n\n- ", clean)
     clean = _BLOCKS.sub("\n\n", clean)
     paragraphs = [" ".join(unescape(strip_tags(part)).split()) for part in clean.split("\n\n")]

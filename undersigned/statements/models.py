@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from undersigned.lib.html import sanitise
 from undersigned.lib.languages import direction, version_in
 from undersigned.organisations.models import Organisation
 
@@ -62,6 +61,15 @@ class Statement(models.Model):
             "that still counts. Names, email addresses and every other detail are deleted "
             "either way; a withdrawn signature never counts."
         ),
+    )
+    cover = models.ForeignKey(
+        "pictures.Picture",
+        verbose_name=_("cover picture"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Shown at the top of every language version, with its credit."),
     )
     signatories_hidden = models.BooleanField(
         _("signatory list hidden"),
@@ -137,9 +145,11 @@ class Statement(models.Model):
         return version_in(self.versions.all(), language, self.default_language)
 
 
-# What organiser-written HTML may hold (lib.html.sanitise), for the forms that take it.
-SAFE_HTML_HELP = _(
-    "HTML with paragraphs, headings (h2–h4), lists, emphasis and links; anything else is removed."
+# How organisers write statements and updates (rendered by lib.markdown), for the forms.
+MARKDOWN_HELP = _(
+    "Markdown: a blank line between paragraphs, # for a heading, - for a list, **bold**, "
+    "*italic*, [a link](https://…), ![a picture](address from the Pictures page). Other HTML "
+    "than paragraphs, headings, lists, emphasis and links is removed."
 )
 
 
@@ -156,11 +166,14 @@ class StatementVersion(models.Model):
     summary = models.TextField(
         _("summary"), max_length=500, help_text=_("One or two sentences, shown in link previews.")
     )
-    body = models.TextField(
-        _("body"),
-        help_text=SAFE_HTML_HELP,
-    )
+    body = models.TextField(_("body"), help_text=MARKDOWN_HELP)
     demands = models.TextField(_("demands"), blank=True, help_text=_("One demand per line."))
+    cover_alt = models.CharField(
+        _("cover picture's description in this language"),
+        max_length=500,
+        blank=True,
+        help_text=_("For people who cannot see it. Left empty, the picture's own description is used."),
+    )
     addressed_to = models.CharField(
         _("addressed to, in this language"),
         max_length=200,
@@ -183,12 +196,6 @@ class StatementVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement.slug} [{self.language}]"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        # Sanitising is normalisation, not validation: whatever path wrote the text (admin,
-        # shell, import), only the safe subset reaches the database.
-        self.body = sanitise(self.body)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     @property
     def addressee(self) -> str:

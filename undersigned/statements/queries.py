@@ -56,7 +56,7 @@ def _cached_statement(key: str | int, **lookup: str | int) -> Statement | None:
 def _load_statement(key: str | int, lookup: dict[str, str | int]) -> Statement | None:
     forgotten = _forgotten
     statement = (
-        Statement.objects.select_related("organisation")
+        Statement.objects.select_related("organisation", "cover")
         .prefetch_related(
             "versions",
             Prefetch("partners", Partner.objects.select_related("organisation")),

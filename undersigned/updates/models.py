@@ -10,9 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.lib.html import sanitise
 from undersigned.lib.languages import version_in
-from undersigned.statements.models import SAFE_HTML_HELP, Statement
+from undersigned.statements.models import MARKDOWN_HELP, Statement
 
 
 class UpdateQuerySet(models.QuerySet["Update"]):
@@ -55,10 +54,7 @@ class UpdateVersion(models.Model):
     update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="versions")
     language = models.CharField(_("language"), max_length=35)
     title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(
-        _("text"),
-        help_text=SAFE_HTML_HELP,
-    )
+    body = models.TextField(_("text"), help_text=MARKDOWN_HELP)
 
     class Meta:
         ordering = ("update", "language")
@@ -72,11 +68,6 @@ class UpdateVersion(models.Model):
 
     def __str__(self) -> str:
         return f"update {self.update_id} [{self.language}]"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Normalisation, as for statement versions: only the safe subset is stored.
-        self.body = sanitise(self.body)
-        super().save(*args, **kwargs)
 
 
 class UpdateMailing(models.Model):

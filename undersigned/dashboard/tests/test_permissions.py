@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from undersigned.audit.models import AuditLog
 from undersigned.dashboard import urls as dashboard_urls
 from undersigned.organisations.models import RANK, Membership, Organisation
+from undersigned.pictures.models import Picture
 from undersigned.statements.models import Source, Statement
 
 ANYONE = None  # any logged-in person
@@ -78,6 +79,10 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "change_role": {"post": OWNER},
     "remove_member": {"post": OWNER},
     "leave": {"post": VIEWER},
+    # Pictures, and the Markdown editor's preview
+    "pictures": {"get": VIEWER, "post": EDITOR},
+    "picture_delete": {"post": EDITOR},
+    "markdown_preview": {"post": EDITOR},
     # Statements
     "statements": {"get": VIEWER},
     "statement_new": {"get": EDITOR, "post": EDITOR},
@@ -112,7 +117,13 @@ QUERIES: dict[str, dict[str, str | None]] = {
 # the partner views are about it.
 PARTNERED = "backed-by-them"
 # What a view's `pk` is, by the word before it in the address.
-PKS = {"signatures": "signature", "updates": "update", "partners": "partner", "sources": "source"}
+PKS = {
+    "signatures": "signature",
+    "updates": "update",
+    "partners": "partner",
+    "sources": "source",
+    "pictures": "picture",
+}
 
 
 def _patterns() -> list[URLPattern]:
@@ -210,6 +221,13 @@ def targets(statement: Statement) -> dict[str, Any]:
         "partner": add_partner(statement, partner, actor=None).pk,
         "update": Update.objects.create(statement=statement).pk,
         "source": Source.objects.create(statement=statement, code="posters").pk,
+        "picture": Picture.objects.create(
+            organisation=statement.organisation,
+            name="pictures/abcdefghij0123456789-480x320.jpg",
+            width=480,
+            height=320,
+            alt="A crowd",
+        ).pk,
     }
 
 

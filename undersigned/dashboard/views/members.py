@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.dashboard.access import OWNER, VIEWER, organisation_for
-from undersigned.lib import colours
+from undersigned.lib import colours, pictures
 from undersigned.lib.forms import NameField
 from undersigned.organisations import actions
 from undersigned.organisations.models import Invitation, Membership, Organisation
@@ -35,6 +36,9 @@ from undersigned.organisations.models import Invitation, Membership, Organisatio
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 4096 * 4096
+# Logos are shown at most 64 CSS pixels wide (the "Signed on" grid): twice that for sharp screens,
+# and some room for wide logos.
+LOGO_MAX_WIDTH = 256
 
 MESSAGES = {
     actions.LastOwner: gettext_lazy(
@@ -110,10 +114,15 @@ class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
             raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image."))
         if image.width * image.height > LOGO_MAX_PIXELS:
             raise ValidationError(_("The logo is too large: 4096 by 4096 pixels at most."))
-        # A name of our own: the uploaded one is the uploader's, and its extension must match
-        # what the file is, since the logo is served by it.
-        logo.name = f"{secrets.token_hex(8)}.{LOGO_FORMATS[image.format]}"
-        return logo
+        # Pixels only, encoded afresh (no EXIF: a phone's photo of a banner says where it was
+        # taken), at the largest size any page shows it; under a name of our own, whose
+        # extension matches what the file is, since the logo is served by it.
+        logo.seek(0)
+        try:
+            content, ext = pictures.reencode(logo.read(), LOGO_MAX_WIDTH)
+        except pictures.PictureError:
+            raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image.")) from None
+        return ContentFile(content, name=f"{secrets.token_hex(8)}.{ext}")
 
 
 class NewOrganisationForm(forms.Form):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, read_only_below, statement_for
+from undersigned.lib import markdown
 from undersigned.lib.forms import CleanLineField
 from undersigned.mailings import compose, outbox
 from undersigned.statements.models import Statement
@@ -31,7 +32,7 @@ class UpdateTextForm(forms.Form):
     title = CleanLineField(label=gettext_lazy("Title"), max_length=200, required=False)
     body = forms.CharField(
         label=gettext_lazy("Text"),
-        widget=forms.Textarea(attrs={"rows": 10}),
+        widget=forms.Textarea(attrs={"rows": 10, "data-markdown": ""}),
         required=False,
         max_length=50_000,
         help_text=UpdateVersion._meta.get_field("body").help_text,
@@ -115,7 +116,9 @@ def update_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
     update = get_object_or_404(Update, statement=statement, pk=pk) if pk is not None else None
     texts = _forms(statement, update, request.POST if request.method == "POST" else None)
     read_only_below(membership, EDITOR, *(form for _language, form in texts))
-    if request.method == "POST" and all(form.is_valid() for _language, form in texts):
+    previewing = request.method == "POST" and "preview" in request.POST
+    valid = request.method == "POST" and all(form.is_valid() for _language, form in texts)
+    if valid and not previewing:
         with transaction.atomic():
             if update is None:
                 update = Update.objects.create(statement=statement, created_by_id=request.user.pk)
@@ -136,13 +139,23 @@ def update_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
         {
             "statement": statement,
             "update": update,
-            "texts": texts,
+            "texts": [
+                (
+                    language,
+                    form,
+                    markdown.dropped(form.data.get(f"{language}-body", ""))
+                    if request.method == "POST"
+                    else [],
+                )
+                for language, form in texts
+            ],
             "can_edit": membership.can(EDITOR),
             "mailing": mailing,
+            "previewing": previewing,
             "progress": delivery.progress(mailing) if mailing else None,
             "recipients": recipients.recipient_count(update) if update and not mailing else 0,
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if request.method == "POST" and not (previewing and valid) else 200,
     )
 
 

@@ -15,6 +15,7 @@ from undersigned.audit.models import record
 from undersigned.dashboard import statement_actions as actions
 from undersigned.dashboard.access import EDITOR, VIEWER, read_only_below, statement_for
 from undersigned.dashboard.statement_forms import NewVersionForm, VersionTextForm
+from undersigned.lib import markdown
 from undersigned.statements.models import Statement, StatementVersion
 
 
@@ -59,6 +60,7 @@ def version_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse
         raise Http404
     default = _default(statement)
     previewing = request.method == "POST" and "preview" in request.POST
+    dropped = markdown.dropped(request.POST.get("body", "")) if request.method == "POST" else []
     form = VersionTextForm(request.POST if request.method == "POST" else None, instance=version)
     read_only_below(membership, EDITOR, form)
     if request.method == "POST" and not previewing and form.is_valid():
@@ -71,6 +73,11 @@ def version_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse
             language=version.language,
         )
         messages.success(request, _("The version is saved."))
+        if dropped:
+            messages.warning(
+                request,
+                _("Publishing removes part of the text: see the list under the text field."),
+            )
         return redirect("dashboard:version", statement.slug, version.language)
     # The preview shows the text as sent (not saved yet) when asked, else as saved.
     shown = version
@@ -88,6 +95,7 @@ def version_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse
             "form": form,
             "preview": shown,
             "previewing": previewing,
+            "dropped": dropped if request.method == "POST" else markdown.dropped(version.body),
             "lacks": actions.lacks(default, shown) if default is not None else [],
             "can_edit": membership.can(EDITOR),
         },

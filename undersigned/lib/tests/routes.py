@@ -34,6 +34,7 @@ SAMPLES = {
     "organisation": "red-estudiantil",
     "pk": "1",
     "colour": "1a5fb4",
+    "name": "abcdefghij0123456789-480x320.jpg",
 }
 
 # Routes that change something when POSTed to, with what a valid POST would send.
@@ -80,6 +81,9 @@ STATE_CHANGING = {
     "dashboard:change_role",
     "dashboard:remove_member",
     "dashboard:leave",
+    "dashboard:pictures",
+    "dashboard:picture_delete",
+    "dashboard:markdown_preview",
     "dashboard:invitation",
     # Statements and their language versions in the dashboard.
     "dashboard:statement_new",
@@ -118,6 +122,7 @@ OBJECT_OF = {
     "dashboard:update_mail_test": "updates.update",
     "dashboard:source_rename": "statements.source",
     "dashboard:source_delete": "statements.source",
+    "dashboard:picture_delete": "pictures.picture",
 }
 
 

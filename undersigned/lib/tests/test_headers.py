@@ -19,6 +19,7 @@ from undersigned.lib import totp
 from undersigned.lib.tests.routes import TOKEN, Route, example_urls
 from undersigned.lib.tokens import hash_token
 from undersigned.organisations.models import Organisation
+from undersigned.pictures.models import Picture
 from undersigned.statements import coalition
 from undersigned.statements.models import Signature, SignatureToken, Source, Statement
 from undersigned.updates.models import Follower, FollowerToken, Notice, Update, UpdateVersion
@@ -57,6 +58,13 @@ def world(statement: Statement, settings: Any) -> User:
     update = Update.objects.create(statement=statement, published_at=timezone.now())
     UpdateVersion.objects.create(update=update, language="en", title="News", body="<p>x</p>")
     Notice.objects.create(statement=statement, text="Demonstration on Saturday")
+    Picture.objects.create(
+        organisation=statement.organisation,
+        name="pictures/abcdefghij0123456789-480x320.jpg",
+        width=480,
+        height=320,
+        alt="A crowd in a square",
+    )
     coalition.add_partner(
         statement, Organisation.objects.create(name="Partner", slug="partner"), actor=None
     )

@@ -16,7 +16,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersigned.lib.html import sanitise
+from undersigned.lib import markdown
 from undersigned.lib.pagecache import public_cache
 from undersigned.organisations.models import Organisation
 from undersigned.public.views.statements import PAGE_SECONDS, activate_for, public_version
@@ -155,7 +155,7 @@ class StatementFeed(Feed):  # type: ignore[type-arg]
         return xml_text(item[1].title)
 
     def item_description(self, item: tuple[Update, UpdateVersion]) -> str:
-        return xml_text(sanitise(item[1].body))
+        return xml_text(markdown.render(item[1].body))
 
     def item_link(self, item: tuple[Update, UpdateVersion]) -> str:
         return permalink(item[0], item[1].language)
@@ -236,7 +236,7 @@ def statement_json(request: HttpRequest, slug: str, language: str) -> JsonRespon
             "id": site + permalink(update, shown.language),
             "url": site + permalink(update, shown.language),
             "title": shown.title,
-            "content_html": sanitise(shown.body),
+            "content_html": markdown.render(shown.body),
             "date_published": update.published_at.isoformat() if update.published_at else None,
             "language": shown.language,
         }

@@ -4,23 +4,22 @@ from django import template
 from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString, mark_safe
 
-from undersigned.lib.html import sanitise, to_text
+from undersigned.lib.html import to_text
+from undersigned.lib.markdown import render
 
 register = template.Library()
 
 
 @register.filter
 def statement_html(text: str) -> SafeString:
-    """Organiser HTML, sanitised again on render: text stored before a rule changed, or written
-    to the database by another path, is still held to the safe subset.
-    """
-    return mark_safe(sanitise(text))  # noqa: S308 - the output of the sanitiser
+    """Organiser Markdown as the safe HTML subset (lib.markdown), whatever path wrote it."""
+    return mark_safe(render(text))  # noqa: S308 - the output of the sanitiser
 
 
 @register.filter
 def as_text(text: str) -> str:
-    """Organiser HTML as plain text, for an email's text part."""
-    return to_text(text)
+    """Organiser Markdown as plain text, for an email's text part."""
+    return to_text(render(text))
 
 
 @register.filter

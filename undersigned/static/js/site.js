@@ -43,6 +43,66 @@
         .toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
     });
   });
+  // The Markdown editor: a live preview beside the text, rendered by the server exactly as the
+  // public page renders it, and the list of what publishing would remove. Without this script
+  // the form's Preview button shows both.
+  document.querySelectorAll("form[data-preview-url] textarea[data-markdown]").forEach(function (area) {
+    var form = area.form;
+    var token = form && form.querySelector("input[name=csrfmiddlewaretoken]");
+    if (!token || !window.fetch || !window.FormData) return;
+    var wrap = document.createElement("div");
+    wrap.className = "md-editor";
+    area.parentNode.insertBefore(wrap, area);
+    wrap.appendChild(area);
+    var pane = document.createElement("div");
+    pane.className = "live-preview";
+    pane.setAttribute("aria-live", "off");
+    var label = document.createElement("p");
+    label.className = "small";
+    label.textContent = form.getAttribute("data-preview-label") || "Preview";
+    var shown = document.createElement("div");
+    shown.className = "body";
+    pane.appendChild(label);
+    pane.appendChild(shown);
+    wrap.appendChild(pane);
+    var note = document.getElementById("dropped-" + area.name);
+    var timer = null;
+    var sent = null;
+    function refresh() {
+      if (area.value === sent) return;
+      sent = area.value;
+      var data = new FormData();
+      data.append("csrfmiddlewaretoken", token.value);
+      data.append("text", area.value);
+      fetch(form.getAttribute("data-preview-url"), { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (answer) {
+          if (!answer || sent !== area.value) return;
+          shown.innerHTML = answer.html;  // the server's sanitised HTML, as the public page has it
+          if (note) note.innerHTML = answer.dropped;
+        })
+        .catch(function () {});
+    }
+    area.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 300);
+    });
+    // Plain text pasted with one paragraph a line (from a word processor or a chat) keeps its
+    // paragraphs; short lines (an address, a poem) stay lines, and Markdown stays as it is.
+    area.addEventListener("paste", function (event) {
+      var text = event.clipboardData && event.clipboardData.getData("text/plain");
+      if (!text) return;
+      text = text.replace(/\r\n?/g, "\n");
+      var lines = text.split("\n").filter(function (line) { return line.trim(); });
+      if (lines.length < 2 || /\n\s*\n/.test(text) || /^\s*([-*+>#]|\d+[.)])\s/m.test(text)) return;
+      var average = lines.join("").length / lines.length;
+      if (average < 60) return;
+      event.preventDefault();
+      area.setRangeText(lines.join("\n\n"), area.selectionStart, area.selectionEnd, "end");
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    refresh();
+  });
   // A "copy" button beside the share link.
   document.querySelectorAll("input[data-copy]").forEach(function (input) {
     if (!navigator.clipboard) return;

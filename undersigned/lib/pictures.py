@@ -1,0 +1,175 @@
+"""Pictures organisers upload: checked, stripped of every piece of metadata, re-encoded and cut
+into a few widths for `srcset`, under names of the site's own.
+
+A photo from a demonstration carries, in its EXIF block, the place it was taken (GPS), the
+camera's serial number and the time: enough to find the photographer. Nothing of the uploaded
+file is kept but its pixels: they are copied into a new image, which is encoded afresh.
+
+A stored file is named `<key>-<width>x<height>.<ext>`: the key is random, the size is the
+rendition's own. The largest rendition's address is the one organisers write in Markdown; the
+smaller ones follow from it (`renditions`), so a page renders its `srcset` without reading the
+database.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# The widths a picture is cut to (a phone, a phone at 2x or a wide column, a wide screen at 2x).
+LADDER = (480, 960, 1600)
+# Where pictures are stored (the storage's own names) and served from (the site's own paths).
+FOLDER = "pictures"
+URL_PREFIX = "/media/pictures/"
+# What is accepted: the formats browsers show, read by Pillow (the uploaded file's name and
+# declared type are not trusted).
+ACCEPTED = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
+# A decoded 40-megapixel image takes 160 MB; anything larger is refused before it is decoded.
+MAX_PIXELS = 40_000_000
+# JPEG quality for photographs: visually clean, about a tenth of the camera's size.
+QUALITY = 80
+
+NAME = re.compile(
+    r"^(?P<key>[A-Za-z0-9]{20})-(?P<width>[0-9]{1,4})x(?P<height>[0-9]{1,4})\.(?P<ext>jpg|png)$"
+)
+
+
+class PictureError(ValueError):
+    """The upload is not a picture this site takes; `code` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Processed:
+    key: str
+    width: int
+    height: int
+    ext: str
+    # Stored name -> encoded bytes, the largest rendition first.
+    files: dict[str, bytes]
+
+    @property
+    def name(self) -> str:
+        """The largest rendition's stored name: the one that stands for the picture."""
+        return next(iter(self.files))
+
+
+def renditions(width: int, height: int) -> list[tuple[int, int]]:
+    """The sizes a picture of `width` x `height` (its largest rendition) is stored at, the
+    largest first."""
+    sizes = [(width, height)]
+    for step in reversed(LADDER):
+        if step < width:
+            sizes.append((step, max(1, round(height * step / width))))
+    return sizes
+
+
+def file_name(key: str, width: int, height: int, ext: str) -> str:
+    return f"{key}-{width}x{height}.{ext}"
+
+
+def _pixels(data: bytes) -> Image.Image:
+    """The picture in `data`, turned upright as its EXIF says, as pixels only: a new image
+    from the raw bytes carries no EXIF, XMP, ICC profile or comment."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in ACCEPTED:
+                raise PictureError("format")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise PictureError("too_many_pixels")
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.seek(0)  # an animated GIF or WebP: its first frame
+            upright = ImageOps.exif_transpose(opened)
+            upright.load()
+    except PictureError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise PictureError("not_image") from None
+    transparent = upright.mode in ("RGBA", "LA", "PA") or (
+        upright.mode == "P" and "transparency" in upright.info
+    )
+    mode = "RGBA" if transparent else "RGB"
+    converted = upright.convert(mode)
+    return Image.frombytes(mode, converted.size, converted.tobytes())
+
+
+def _encode(image: Image.Image) -> tuple[bytes, str]:
+    """JPEG for photographs, PNG where there is transparency."""
+    out = io.BytesIO()
+    if image.mode == "RGBA":
+        image.save(out, "PNG", optimize=True)
+        return out.getvalue(), "png"
+    image.save(out, "JPEG", quality=QUALITY, optimize=True, progressive=True)
+    return out.getvalue(), "jpg"
+
+
+def _fit(image: Image.Image, width: int) -> Image.Image:
+    if image.width <= width:
+        return image
+    height = max(1, round(image.height * width / image.width))
+    return image.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def process(data: bytes) -> Processed:
+    """Check `data` (raises PictureError), keep its pixels only and encode them afresh at each
+    width of the ladder."""
+    pixels = _fit(_pixels(data), LADDER[-1])
+    width, height = pixels.size
+    key = secrets.token_urlsafe(15).replace("-", "a").replace("_", "b")[:20]
+    files: dict[str, bytes] = {}
+    ext = "jpg"
+    for w, h in renditions(width, height):
+        resized = pixels if w == width else pixels.resize((w, h), Image.Resampling.LANCZOS)
+        content, ext = _encode(resized)
+        files[f"{FOLDER}/{file_name(key, w, h, ext)}"] = content
+    return Processed(key=key, width=width, height=height, ext=ext, files=files)
+
+
+def reencode(data: bytes, max_width: int) -> tuple[bytes, str]:
+    """One rendition, at most `max_width` wide, without metadata (for logos): the bytes and
+    their extension."""
+    return _encode(_fit(_pixels(data), max_width))
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an <img> needs to show a stored picture at the right size."""
+
+    src: str
+    srcset: str
+    width: int
+    height: int
+
+
+def source(url: str) -> Source | None:
+    """The `srcset` of the picture whose largest rendition is at `url` (a path of this site),
+    or None when `url` is not one of this site's pictures."""
+    if not url.startswith(URL_PREFIX):
+        return None
+    match = NAME.match(url[len(URL_PREFIX) :])
+    if match is None:
+        return None
+    key, ext = match["key"], match["ext"]
+    width, height = int(match["width"]), int(match["height"])
+    if not (0 < width <= LADDER[-1]) or height <= 0:
+        return None
+    sizes = renditions(width, height)
+    srcset = ", ".join(f"{URL_PREFIX}{file_name(key, w, h, ext)} {w}w" for w, h in sizes)
+    # The src older browsers take: the middle size, or the only one.
+    w, h = sizes[1] if len(sizes) > 1 else sizes[0]
+    return Source(
+        src=f"{URL_PREFIX}{file_name(key, w, h, ext)}", srcset=srcset, width=width, height=height
+    )
+
+
+def is_local(url: str) -> bool:
+    """Whether `url` names one of this site's stored pictures (a rendition of any size)."""
+    return url.startswith(URL_PREFIX) and NAME.match(url[len(URL_PREFIX) :]) is not None

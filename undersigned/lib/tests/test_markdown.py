@@ -1,0 +1,97 @@
+"""Organiser Markdown: rendered to the safe subset, what is dropped said, and the HTML written
+before Markdown converted to Markdown that renders the same."""
+
+from __future__ import annotations
+
+import pytest
+
+from undersigned.lib.html import sanitise
+from undersigned.lib.markdown import dropped, from_html, render
+
+PICTURE = "/media/pictures/abcdefghij0123456789-1600x1067.jpg"
+
+
+def _flat(html: str) -> str:
+    return html.replace("\n", "").replace("%20", " ")
+
+
+def test_paragraphs_and_line_breaks_are_kept_as_pasted() -> None:
+    html = render("First line\nsecond line\n\nA new paragraph")
+    assert _flat(html) == "<p>First line<br>second line</p><p>A new paragraph</p>"
+
+
+def test_an_indented_line_is_a_paragraph_not_code() -> None:
+    assert (
+        _flat(render("    Indented by a word processor")) == "<p>Indented by a word processor</p>"
+    )
+
+
+def test_headings_start_below_the_page_title() -> None:
+    assert _flat(render("# Demands\n\n## Why")) == "<h2>Demands</h2><h3>Why</h3>"
+
+
+def test_lists_emphasis_and_links() -> None:
+    html = _flat(render("- **one**\n- *two* [site](https://example.org)"))
+    assert html == (
+        '<ul><li><strong>one</strong></li><li><em>two</em> <a href="https://example.org" '
+        'rel="nofollow noopener noreferrer">site</a></li></ul>'
+    )
+
+
+def test_unsafe_html_is_removed_and_said() -> None:
+    text = (
+        '<script>alert(1)</script>\n\n<p style="color:red" onclick="steal()">Hi</p>\n\n'
+        "<iframe src=https://tracker.example></iframe>"
+    )
+    html = render(text)
+    assert "script" not in html and "onclick" not in html and "iframe" not in html
+    assert "<p>Hi</p>" in html
+    assert dropped(text) == ["<script>", 'style="…"', 'onclick="…"', "<iframe>"]
+
+
+def test_a_picture_from_elsewhere_is_removed_and_said() -> None:
+    text = "Look ![a tracking pixel](https://tracker.example/t.gif)"
+    assert "tracker" not in render(text) and "<img" not in render(text)
+    assert dropped(text) == ["https://tracker.example/t.gif"]
+    raw = '<img src="https://tracker.example/u.gif" alt="x">'
+    assert "<img" not in render(raw) and dropped(raw) == ["https://tracker.example/u.gif"]
+
+
+def test_a_picture_of_the_site_gets_its_sizes_and_its_credit_as_caption() -> None:
+    html = render(f'![A crowd in the square]({PICTURE} "Photo: Ana Q.")')
+    assert html.startswith("<figure><img ") and "<figcaption>Photo: Ana Q.</figcaption>" in html
+    assert 'alt="A crowd in the square"' in html and 'width="1600" height="1067"' in html
+    assert "abcdefghij0123456789-480x320.jpg 480w" in html
+    assert "abcdefghij0123456789-960x640.jpg 960w" in html
+    assert dropped(f"![x]({PICTURE})") == []
+    # Inline, without a title: a picture within the paragraph.
+    assert _flat(render(f"Before ![x]({PICTURE}) after")).startswith("<p>Before <img ")
+
+
+def test_nothing_dropped_from_plain_markdown() -> None:
+    assert dropped("# Title\n\nText with **bold**, a [link](https://example.org).\n\n> quote") == []
+
+
+HTML_SAMPLES = [
+    '<p>Hello <strong>world</strong> &amp; <a href="https://example.org/a b">a link</a></p>',
+    "<h2>Demands</h2><ul><li>one</li><li>two<ul><li>nested</li></ul></li></ul>",
+    "<ol><li>first</li><li>second</li></ol><p>after the list</p>",
+    "<blockquote><p>first</p><p>second</p></blockquote><p>after</p>",
+    "<p>line<br>break with *stars*, _underscores_, [brackets] and a # sign</p>",
+    "<p>- not a list</p><p>2024. A year, not a list</p><p># not a heading</p>",
+    "<h3>Small</h3><h4>Smaller</h4><p>&lt;b&gt;shown as text&lt;/b&gt; &amp;copy;</p>",
+    "<p><em>emphasis</em> and <i>italic</i> and <b>bold</b></p>",
+]
+
+
+@pytest.mark.parametrize("html", HTML_SAMPLES)
+def test_html_written_before_markdown_renders_the_same_once_converted(html: str) -> None:
+    markdown = from_html(html)
+    assert "<" not in markdown.replace("\\<", "").replace("(<", "").replace("<http", "")
+    expected = _flat(sanitise(html)).replace("<b>", "<strong>").replace("</b>", "</strong>")
+    expected = expected.replace("<i>", "<em>").replace("</i>", "</em>")
+    assert _flat(render(markdown)) == expected
+
+
+def test_converting_drops_what_the_sanitiser_dropped() -> None:
+    assert from_html("<p>ok</p><script>bad()</script>") == "ok\n"
