@@ -75,9 +75,9 @@ def file_name(key: str, width: int, height: int, ext: str) -> str:
     return f"{key}-{width}x{height}.{ext}"
 
 
-def _pixels(data: bytes) -> Image.Image:
-    """The picture in `data`, turned upright as its EXIF says, as pixels only: a new image
-    from the raw bytes carries no EXIF, XMP, ICC profile or comment."""
+def _pixels(data: bytes) -> tuple[Image.Image, str]:
+    """The picture in `data`, turned upright as its EXIF says, as pixels only (a new image
+    from the raw bytes carries no EXIF, XMP, ICC profile or comment), and its format."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ACCEPTED:
@@ -85,6 +85,7 @@ def _pixels(data: bytes) -> Image.Image:
             if probe.width * probe.height > MAX_PIXELS:
                 raise PictureError("too_many_pixels")
             probe.verify()
+            source_format = probe.format
         with Image.open(io.BytesIO(data)) as opened:
             opened.seek(0)  # an animated GIF or WebP: its first frame
             upright = ImageOps.exif_transpose(opened)
@@ -98,13 +99,13 @@ def _pixels(data: bytes) -> Image.Image:
     )
     mode = "RGBA" if transparent else "RGB"
     converted = upright.convert(mode)
-    return Image.frombytes(mode, converted.size, converted.tobytes())
+    return Image.frombytes(mode, converted.size, converted.tobytes()), source_format
 
 
-def _encode(image: Image.Image) -> tuple[bytes, str]:
-    """JPEG for photographs, PNG where there is transparency."""
+def _encode(image: Image.Image, lossless: bool = False) -> tuple[bytes, str]:
+    """JPEG for photographs, PNG where there is transparency or where asked."""
     out = io.BytesIO()
-    if image.mode == "RGBA":
+    if image.mode == "RGBA" or lossless:
         image.save(out, "PNG", optimize=True)
         return out.getvalue(), "png"
     image.save(out, "JPEG", quality=QUALITY, optimize=True, progressive=True)
@@ -121,7 +122,7 @@ def _fit(image: Image.Image, width: int) -> Image.Image:
 def process(data: bytes) -> Processed:
     """Check `data` (raises PictureError), keep its pixels only and encode them afresh at each
     width of the ladder."""
-    pixels = _fit(_pixels(data), LADDER[-1])
+    pixels = _fit(_pixels(data)[0], LADDER[-1])
     width, height = pixels.size
     key = secrets.token_urlsafe(15).replace("-", "a").replace("_", "b")[:20]
     files: dict[str, bytes] = {}
@@ -135,8 +136,9 @@ def process(data: bytes) -> Processed:
 
 def reencode(data: bytes, max_width: int) -> tuple[bytes, str]:
     """One rendition, at most `max_width` wide, without metadata (for logos): the bytes and
-    their extension."""
-    return _encode(_fit(_pixels(data), max_width))
+    their extension. A logo drawn in flat colours (not a JPEG) stays lossless."""
+    pixels, source_format = _pixels(data)
+    return _encode(_fit(pixels, max_width), lossless=source_format != "JPEG")
 
 
 @dataclass(frozen=True)
