@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test soak compile lint bench messages config-table clean
+.PHONY: run test soak compile lint bench messages config-table clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: $(VENV)/.installed compile
 	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py migrate -v0
 	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
 	DEMO_MODE=$${DEMO_MODE-1} SITE_URL=$${SITE_URL-http://$(HOST):$(PORT)} $(BIN)/python manage.py serve
+
+## The README's two screenshots, made from a fresh demo (needs Chromium at /usr/bin/chromium)
+screenshots: $(VENV)/.installed-dev compile
+	$(BIN)/python docs/screenshots.py
 
 # axe-core, which the accessibility tests run in Chromium: pinned in package-lock.json.
 node_modules/axe-core/axe.min.js: package.json package-lock.json

@@ -6,6 +6,7 @@ docs/configuration.md is made from these comments by `make config-table`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -203,9 +204,19 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "undersigned" / "static"]
-# Uploaded files (organisation logos) live here and are served under MEDIA_URL.
+# Uploaded files (organisation logos, pictures) live here and are served under MEDIA_URL.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
+# Where pictures are stored: a Django storage class (the default keeps them under MEDIA_ROOT;
+# with several app servers, e.g. storages.backends.s3.S3Storage from django-storages). The
+# site always serves them itself, so readers never contact the storage's host.
+FILE_STORAGE = env_str("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
+# That storage's options, as a JSON object (e.g. {"bucket_name": "pictures"}).
+FILE_STORAGE_OPTIONS = json.loads(env_str("FILE_STORAGE_OPTIONS", "{}"))
+STORAGES = {
+    "default": {"BACKEND": FILE_STORAGE, "OPTIONS": FILE_STORAGE_OPTIONS},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Sender address of every email.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Undersigned <noreply@localhost>")

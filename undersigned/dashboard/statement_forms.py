@@ -187,6 +187,11 @@ class DeadlineField(forms.DateTimeField):
         return super().to_python(value)
 
 
+def _picture_label(picture: Picture) -> str:
+    """A picture, in the cover's list: by its description."""
+    return Truncator(picture.alt).chars(80)
+
+
 class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Statement
@@ -216,7 +221,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         if isinstance(cover, forms.ModelChoiceField):
             # Only the organisation's own pictures, named by their description.
             cover.queryset = Picture.objects.filter(organisation_id=self.instance.organisation_id)
-            cover.label_from_instance = lambda picture: Truncator(picture.alt).chars(80)  # type: ignore[method-assign]
+            cover.label_from_instance = _picture_label  # type: ignore[method-assign,assignment]
             cover.empty_label = _("No cover picture")
 
     def clean_goal(self) -> int | None:

@@ -62,16 +62,17 @@ def _figures(tokens: list[Token]) -> list[Token]:
         token = tokens[i]
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + 1, 4)}"
+        children = tokens[i + 1].children if i + 1 < len(tokens) else None
         if (
             token.type == "paragraph_open"
             and i + 2 < len(tokens)
             and tokens[i + 2].type == "paragraph_close"
-            and tokens[i + 1].children is not None
-            and len(tokens[i + 1].children) == 1
-            and tokens[i + 1].children[0].type == "image"
-            and tokens[i + 1].children[0].attrGet("title")
+            and children is not None
+            and len(children) == 1
+            and children[0].type == "image"
+            and children[0].attrGet("title")
         ):
-            image = tokens[i + 1].children[0]
+            image = children[0]
             figure = Token("html_block", "", 0)
             caption = escape(str(image.attrGet("title")))
             figure.content = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -19,7 +19,7 @@ def store_picture(
     *,
     alt: str,
     credit: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: Any = None,
 ) -> Picture:
     """Re-encode `data` (raises lib.pictures.PictureError), write its files to storage and
     record it. Files written for a picture whose row then fails to commit are removed."""
@@ -39,7 +39,7 @@ def store_picture(
                 height=processed.height,
                 alt=alt,
                 credit=credit,
-                uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+                uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
             record(
                 "picture.uploaded",

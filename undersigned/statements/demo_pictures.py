@@ -87,9 +87,9 @@ def vigil() -> bytes:
         draw.rectangle([x, 220, x + 40, 560], fill=(58, 54, 82))
     draw.polygon([(120, 160), (600, 40), (1080, 160)], fill=(44, 40, 66))
     for _ in range(60):
-        x, y = rng.uniform(40, width - 40), rng.uniform(610, height - 30)
-        draw.rectangle([x - 5, y - 16, x + 5, y + 10], fill=(236, 230, 214))
-        draw.ellipse([x - 9, y - 40, x + 9, y - 16], fill=(255, 196, 84))
+        cx, cy = rng.uniform(40, width - 40), rng.uniform(610, height - 30)
+        draw.rectangle([cx - 5, cy - 16, cx + 5, cy + 10], fill=(236, 230, 214))
+        draw.ellipse([cx - 9, cy - 40, cx + 9, cy - 16], fill=(255, 196, 84))
     _crowd(draw, rng, width, height + 120, rows=2)
     return _jpeg(image)
 

@@ -172,7 +172,9 @@ class StatementVersion(models.Model):
         _("cover picture's description in this language"),
         max_length=500,
         blank=True,
-        help_text=_("For people who cannot see it. Left empty, the picture's own description is used."),
+        help_text=_(
+            "For people who cannot see it. Left empty, the picture's own description is used."
+        ),
     )
     addressed_to = models.CharField(
         _("addressed to, in this language"),
