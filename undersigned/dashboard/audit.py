@@ -44,6 +44,7 @@ ACTIONS: dict[str, Promise] = {
     "signature.withdrawn": _("Signature withdrawn by its signer"),
     "signature.display_changed": _("Signer changed how they are listed"),
     "signature.hidden": _("Signature hidden from the public list"),
+    "signature.logo_set": _("Organisation's logo chosen"),
     "signature.paper_entered": _("Paper signature entered"),
     "signature.approved": _("Organisation's signature approved"),
     "signature.rejected": _("Organisation's signature rejected"),

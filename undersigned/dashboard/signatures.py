@@ -141,6 +141,23 @@ def hide(statement: Statement, signature_id: int, *, actor: Any) -> bool:
     return bool(changed)
 
 
+def set_logo(
+    statement: Statement, signature_id: int, picture_id: int | None, *, actor: Any
+) -> None:
+    """Show an organisation's signature with one of the running organisation's pictures as its
+    logo (None: without a logo)."""
+    with transaction.atomic():
+        Signature.objects.filter(statement=statement, pk=signature_id).update(logo_id=picture_id)
+        record(
+            "signature.logo_set",
+            actor=actor,
+            statement=statement,
+            object_id=signature_id,
+            picture=picture_id,
+        )
+    forget_cached(statement)
+
+
 class PaperForm(SignForm):
     """A paper signature as the organiser types it in: the sign form's fields and cleaning,
     with the email optional and the consent given on the sheet."""

@@ -46,6 +46,11 @@ urlpatterns = [
         name="signature_hide",
     ),
     path(
+        "s/<slug:slug>/signatures/<int:pk>/logo/",
+        signatures.signature_logo,
+        name="signature_logo",
+    ),
+    path(
         "s/<slug:slug>/signatures/<int:pk>/remove/",
         signatures.remove_signature,
         name="signature_remove",

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# The widths a picture is cut to (a phone, a phone at 2x or a wide column, a wide screen at 2x).
-LADDER = (480, 960, 1600)
+# The widths a picture is cut to (a logo in the "Signed on" grid, a phone, a phone at 2x or a
+# wide column, a wide screen at 2x).
+LADDER = (160, 480, 960, 1600)
 # Where pictures are stored (the storage's own names) and served from (the site's own paths).
 FOLDER = "pictures"
 URL_PREFIX = "/media/pictures/"
@@ -149,6 +150,8 @@ class Source:
     srcset: str
     width: int
     height: int
+    # The smallest rendition, for a thumbnail or a logo.
+    thumb: str
 
 
 def source(url: str) -> Source | None:
@@ -167,8 +170,13 @@ def source(url: str) -> Source | None:
     srcset = ", ".join(f"{URL_PREFIX}{file_name(key, w, h, ext)} {w}w" for w, h in sizes)
     # The src older browsers take: the middle size, or the only one.
     w, h = sizes[1] if len(sizes) > 1 else sizes[0]
+    tw, th = sizes[-1]
     return Source(
-        src=f"{URL_PREFIX}{file_name(key, w, h, ext)}", srcset=srcset, width=width, height=height
+        src=f"{URL_PREFIX}{file_name(key, w, h, ext)}",
+        srcset=srcset,
+        width=width,
+        height=height,
+        thumb=f"{URL_PREFIX}{file_name(key, tw, th, ext)}",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction

@@ -254,6 +254,19 @@ def _pictures(organisation: Organisation, statement: Statement) -> None:
             credit="Drawing: the demo of Undersigned",
         )
         statement.save(update_fields=("cover",))
+    # Two of the organisations that signed sent their logos.
+    for name, initials, colour in (
+        ("Federación de Estudiantes del Sur", "FES", (31, 94, 140)),
+        ("Teachers' Union of the North", "TUN", (46, 110, 60)),
+    ):
+        signed = Signature.objects.filter(
+            statement=statement, organisation_name=name, logo__isnull=True
+        ).first()
+        if signed is not None:
+            signed.logo = store_picture(
+                organisation, demo_pictures.logo(initials, colour), alt=f"The logo of {name}"
+            )
+            signed.save(update_fields=("logo",))
 
 
 @transaction.atomic

@@ -94,17 +94,17 @@ def vigil() -> bytes:
     return _jpeg(image)
 
 
-def logo() -> bytes:
-    """The network's logo: its initials in a disc of its colour."""
+def logo(initials: str = "SSN", colour: tuple[int, int, int] = (155, 28, 49)) -> bytes:
+    """An organisation's logo: its initials in a disc of its colour."""
     size = 256
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    draw.ellipse([4, 4, size - 4, size - 4], fill=(155, 28, 49, 255))
-    font = ImageFont.load_default(size=92)
-    left, top, right, bottom = draw.textbbox((0, 0), "SSN", font=font)
+    draw.ellipse([4, 4, size - 4, size - 4], fill=(*colour, 255))
+    font = ImageFont.load_default(size=92 if len(initials) <= 3 else 72)
+    left, top, right, bottom = draw.textbbox((0, 0), initials, font=font)
     draw.text(
         ((size - (right - left)) / 2 - left, (size - (bottom - top)) / 2 - top),
-        "SSN",
+        initials,
         font=font,
         fill=(255, 255, 255, 255),
     )

@@ -295,6 +295,11 @@ class Signature(models.Model):
     # cleared after 48 hours, when the key that made it is deleted (undersigned.abuse).
     network = models.CharField(max_length=32, blank=True, default="")
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    # An organisation that signed, shown with its logo in "Signed on": one of the running
+    # organisation's pictures, chosen by its organisers (signers upload nothing).
+    logo = models.ForeignKey(
+        "pictures.Picture", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Set when the signer's data were erased and an anonymous counted row kept.
     erased_at = models.DateTimeField(null=True, blank=True)
 

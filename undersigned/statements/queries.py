@@ -189,6 +189,7 @@ def listed_organisations(statement: Statement) -> QuerySet[Signature]:
     return (
         listed_signatures(statement)
         .filter(kind=Signature.Kind.ORGANISATION)
+        .select_related("logo")
         .order_by("organisation_name", "id")
     )
 

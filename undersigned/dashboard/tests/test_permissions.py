@@ -22,7 +22,7 @@ from undersigned.audit.models import AuditLog
 from undersigned.dashboard import urls as dashboard_urls
 from undersigned.organisations.models import RANK, Membership, Organisation
 from undersigned.pictures.models import Picture
-from undersigned.statements.models import Source, Statement
+from undersigned.statements.models import Signature, Source, Statement
 
 ANYONE = None  # any logged-in person
 VIEWER = Membership.Role.VIEWER
@@ -41,6 +41,7 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "paper_restart": {"post": EDITOR},
     "signature_hide": {"get": EDITOR, "post": EDITOR},
     "signature_remove": {"get": EDITOR, "post": EDITOR},
+    "signature_logo": {"get": EDITOR, "post": EDITOR},
     # Watching for abuse
     "watch": {"get": VIEWER},
     "invalidate": {"post": EDITOR},
@@ -217,7 +218,10 @@ def targets(statement: Statement) -> dict[str, Any]:
     return {
         "statement": statement.slug,
         "organisation": statement.organisation.slug,
-        "signature": make_signature(statement, 1).pk,
+        # An organisation's: every signature view applies to it (the logo only to those).
+        "signature": make_signature(
+            statement, 1, kind=Signature.Kind.ORGANISATION, organisation_name="Miners' Union"
+        ).pk,
         "partner": add_partner(statement, partner, actor=None).pk,
         "update": Update.objects.create(statement=statement).pk,
         "source": Source.objects.create(statement=statement, code="posters").pk,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,8 +15,16 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
 from undersigned.dashboard.export import export_rows
-from undersigned.dashboard.signatures import FilterForm, PaperForm, enter_paper, hide, page_of
+from undersigned.dashboard.signatures import (
+    FilterForm,
+    PaperForm,
+    enter_paper,
+    hide,
+    page_of,
+    set_logo,
+)
 from undersigned.lib import csvexport
+from undersigned.pictures.models import Picture
 from undersigned.statements import actions, privacy
 from undersigned.statements.forms import PAPER_CONSENT_TEXT
 from undersigned.statements.models import Signature, Statement
@@ -153,6 +161,32 @@ def remove_signature(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         request,
         "dashboard/signatures/confirm.html",
         {"statement": statement, "signature": signature, "removing": True},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def signature_logo(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The logo an organisation's signature is shown with under "Signed on": one of the
+    running organisation's pictures (the signer uploads nothing)."""
+    statement, _membership = statement_for(request, slug, EDITOR)
+    signature = _signature_of(statement, pk)
+    if signature.kind != Signature.Kind.ORGANISATION:
+        raise Http404
+    pictures = list(Picture.objects.filter(organisation=statement.organisation))
+    if request.method == "POST":
+        chosen = request.POST.get("logo", "")
+        known = {str(picture.pk): picture.pk for picture in pictures}
+        if chosen and chosen not in known:
+            messages.error(request, _("Choose one of the pictures below."))
+        else:
+            set_logo(statement, signature.pk, known.get(chosen), actor=request.user)
+            messages.success(request, _("Saved: the statement's page shows it under “Signed on”."))
+            return redirect("dashboard:signatures", statement.slug)
+    return render(
+        request,
+        "dashboard/signatures/logo.html",
+        {"statement": statement, "signature": signature, "pictures": pictures},
     )
 
 

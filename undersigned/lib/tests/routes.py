@@ -56,6 +56,7 @@ STATE_CHANGING = {
     "dashboard:paper_restart",
     "dashboard:signature_hide",
     "dashboard:signature_remove",
+    "dashboard:signature_logo",
     "dashboard:sources",
     # Updates
     "dashboard:update_new",
@@ -114,6 +115,7 @@ OBJECT_OF = {
     "hide_notice": "updates.notice",
     "dashboard:signature_hide": "statements.signature",
     "dashboard:signature_remove": "statements.signature",
+    "dashboard:signature_logo": "statements.signature",
     "dashboard:partner_remove": "statements.partner",
     "dashboard:update": "updates.update",
     "dashboard:update_publish": "updates.update",

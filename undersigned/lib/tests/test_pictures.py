@@ -50,11 +50,12 @@ def test_it_is_cut_to_the_ladder_largest_first() -> None:
     processed = pictures.process(photo(2400, 1600))
     assert (processed.width, processed.height) == (1600, 1067)
     sizes = [Image.open(io.BytesIO(c)).size for c in processed.files.values()]
-    assert sizes == [(1600, 1067), (960, 640), (480, 320)]
+    assert sizes == [(1600, 1067), (960, 640), (480, 320), (160, 107)]
     small = pictures.process(photo(600, 400))
     assert [Image.open(io.BytesIO(c)).size for c in small.files.values()] == [
         (600, 400),
         (480, 320),
+        (160, 107),
     ]
 
 

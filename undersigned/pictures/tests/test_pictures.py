@@ -126,7 +126,7 @@ def test_deleting_a_picture_deletes_its_files(
 ) -> None:
     upload(member_client)
     picture = Picture.objects.get()
-    assert len(list(_media.rglob("*.jpg"))) == 3
+    assert len(list(_media.rglob("*.jpg"))) == 4
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(f"{PAGE}{picture.pk}/delete/")
     assert response.status_code == 302

@@ -48,6 +48,8 @@ def test_the_demo_is_a_campaign_with_history_pictures_and_news(
     assert Notice.objects.filter(statement=statement).count() == 1
     update = UpdateVersion.objects.get(update__statement=statement, language="en")
     assert "/media/pictures/" in update.body
-    assert Picture.objects.count() == 2
+    assert Picture.objects.count() == 4
+    assert Signature.objects.filter(statement=statement, logo__isnull=False).count() == 2
     page = Client().get("/s/free-the-valmora-students/en/").content.decode()
     assert '<figure class="cover">' in page and "Emergency demonstration" in page
+    assert page.count('<ul class="orgs logos">') == 1 and page.count('width="64" height="64"') == 2
