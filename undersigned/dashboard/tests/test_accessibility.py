@@ -1,14 +1,18 @@
 """In real Chromium, axe-core (from npm, see package.json) checks every public and dashboard page
-against WCAG 2 A and AA: no serious or critical violation on any of them.
+against WCAG 2 A and AA: no serious or critical violation on any of them, on a phone (390 by 844,
+in the light and the dark colour scheme) and on a laptop (1280 by 800), and no page scrolls
+sideways on either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from _pytest.fixtures import SubRequest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -44,14 +48,59 @@ DANGLING_REFERENCES = """
 """
 
 
+# Cells of a table that becomes cards on a phone without the name of their column.
+UNLABELLED = """
+[...document.querySelectorAll("table.stack td:not([data-label]):not([colspan])")]
+  .map(node => (node.textContent || "").trim().slice(0, 40))
+"""
+
+# Elements wider than the window, when the page scrolls sideways: where to look.
+SIDEWAYS = """
+(() => {
+  const root = document.documentElement;
+  if (root.scrollWidth <= root.clientWidth) return [];
+  return [...document.body.querySelectorAll("*")]
+    .filter(node => node.getBoundingClientRect().right > root.clientWidth + 0.5)
+    .filter(node => ![...node.children].some(child =>
+      child.getBoundingClientRect().right > root.clientWidth + 0.5))
+    .slice(0, 5)
+    .map(node => `${node.tagName.toLowerCase()}${node.className ? "." + node.className : ""}`
+      + ` (${Math.round(node.getBoundingClientRect().right)}px): `
+      + (node.textContent || "").trim().slice(0, 40));
+})()
+"""
+
+
+@dataclass(frozen=True)
+class Screen:
+    width: int
+    height: int
+    scheme: Literal["light", "dark"] = "light"
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height}-{self.scheme}"
+
+
+PHONE = Screen(390, 844)
+SCREENS = [PHONE, Screen(390, 844, "dark"), Screen(1280, 800)]
+
+
 @pytest.fixture
-def page(chromium: Chromium) -> Iterator[Page]:
+def page(chromium: Chromium, request: SubRequest) -> Iterator[Page]:
     """A page in which axe can run: the site's CSP allows no inline script, and axe is added as
-    one. The CSP is bypassed for the test tool only; the page itself is unchanged.
+    one. The CSP is bypassed for the test tool only; the page itself is unchanged. A test picks
+    its screen by parametrizing `page` indirectly with a Screen; the phone's otherwise.
     """
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `npm ci --no-audit --no-fund` (make test does)")
-    context = chromium.browser.new_context(base_url=chromium.site, locale="en-US", bypass_csp=True)
+    screen: Screen = getattr(request, "param", PHONE)
+    context = chromium.browser.new_context(
+        base_url=chromium.site,
+        locale="en-US",
+        bypass_csp=True,
+        viewport={"width": screen.width, "height": screen.height},
+        color_scheme=screen.scheme,
+    )
 
     def abort(route: Route) -> None:
         route.abort()
@@ -83,18 +132,26 @@ def severe_violations(page: Page, path: str) -> list[str]:
 
 
 def _run_axe(page: Page, path: str) -> list[str]:
-    """axe's serious and critical violations on the page as it is now, `path` naming it."""
+    """axe's serious and critical violations on the page as it is now, `path` naming it, and
+    whether it scrolls sideways."""
+    sideways: list[str] = page.evaluate(SIDEWAYS)
+    unlabelled: list[str] = page.evaluate(UNLABELLED)
     page.add_script_tag(path=str(AXE))
     results: dict[str, Any] = page.evaluate(
         "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
     )
     dangling: list[str] = page.evaluate(DANGLING_REFERENCES)
-    return [f"{path}: refers to no element: {reference}" for reference in dangling] + [
-        f"{path}: {violation['id']} ({violation['impact']}) {violation['help']} "
-        f"at {[node['target'] for node in violation['nodes']]}"
-        for violation in results["violations"]
-        if violation["impact"] in SEVERE
-    ]
+    return (
+        ([f"{path}: scrolls sideways, wider than the window: {sideways}"] if sideways else [])
+        + ([f"{path}: cells without a data-label: {unlabelled}"] if unlabelled else [])
+        + [f"{path}: refers to no element: {reference}" for reference in dangling]
+        + [
+            f"{path}: {violation['id']} ({violation['impact']}) {violation['help']} "
+            f"at {[node['target'] for node in violation['nodes']]}"
+            for violation in results["violations"]
+            if violation["impact"] in SEVERE
+        ]
+    )
 
 
 def test_the_check_finds_what_axe_calls_serious(
@@ -105,6 +162,7 @@ def test_the_check_finds_what_axe_calls_serious(
     assert [found.split()[1] for found in _run_axe(page, "/s/free-them/en/")] == ["link-name"]
 
 
+@pytest.mark.parametrize("page", SCREENS, indirect=True, ids=str)
 def test_no_public_page_has_a_serious_accessibility_violation(
     page: Page, site: str, statement: Statement
 ) -> None:
@@ -167,6 +225,7 @@ def test_no_public_page_has_a_serious_accessibility_violation(
     assert found == [], "\n".join(found)
 
 
+@pytest.mark.parametrize("page", SCREENS, indirect=True, ids=str)
 def test_no_dashboard_page_has_a_serious_accessibility_violation(
     page: Page, site: str, statement: Statement, organiser: User
 ) -> None:
@@ -216,6 +275,7 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(
         "/dashboard/s/free-them/privacy/signatories/",
         f"/dashboard/o/{organisation}/erasure/",
         f"/dashboard/o/{organisation}/audit/",
+        f"/dashboard/o/{organisation}/pictures/",
         "/dashboard/organisations/new/",
         "/dashboard/s/free-them/versions/new/",
         "/dashboard/s/free-them/copy/",

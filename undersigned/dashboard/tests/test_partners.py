@@ -137,8 +137,8 @@ def test_the_page_counts_each_partners_link_and_agreeing_signers(
     response = viewer_client.get(PAGE)
     row = response.content.decode().split('<th scope="row">Sindicato Unido</th>')[1]
     cells = row.split("</tr>")[0]
-    assert '<td class="num">5</td>' in cells
-    assert '<td class="num">1</td>' in cells
+    assert '<td class="num" data-label="Signatures through its link">5</td>' in cells
+    assert '<td class="num" data-label="Signers who agreed to hear from it">1</td>' in cells
     # Viewers see, and are offered no change.
     assert "Add a partner" not in response.content.decode()
     assert "Remove Sindicato Unido" not in response.content.decode()
