@@ -34,6 +34,10 @@ pytestmark = pytest.mark.browser
 site = test_browser.site
 chromium = test_browser.chromium
 
+LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaft"
+LONG_EMAIL = "a.very.long.address.that.never.breaks@campaigns.example-organisation.org"
+LONG_URL = "https://example.org/" + "a-path-without-a-single-space-" * 4
+
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SEVERE = {"serious", "critical"}
 
@@ -168,6 +172,8 @@ def test_no_public_page_has_a_serious_accessibility_violation(
 ) -> None:
     pending = make_signature(statement, 1, state=Signature.State.PENDING, confirmed_at=None)
     confirmed = make_signature(statement, 2)
+    # Long words must wrap rather than widen a phone's page.
+    make_signature(statement, 3, name=LONG_NAME, organisation_name=LONG_NAME)
     # With a partner: its box on the sign form and on the signer's page.
     coalition.add_partner(
         statement, Organisation.objects.create(name="Sindicato", slug="sindicato"), actor=None
@@ -230,6 +236,9 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(
     page: Page, site: str, statement: Statement, organiser: User
 ) -> None:
     signature = make_signature(statement, 1)
+    # Long unbroken addresses and names must wrap rather than widen a phone's page.
+    make_signature(statement, 3, name=LONG_NAME, email=LONG_EMAIL, email_canonical=LONG_EMAIL)
+    Organisation.objects.filter(pk=statement.organisation.pk).update(website=LONG_URL)
     # The organiser also owns a partner organisation, to see a partner's page.
     partner = Organisation.objects.create(name="Sindicato", slug="sindicato")
     Membership.objects.create(organisation=partner, user=organiser, role=Membership.Role.OWNER)
