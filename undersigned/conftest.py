@@ -105,6 +105,15 @@ def still_page_store(monkeypatch: pytest.MonkeyPatch) -> float:
     return now
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded files (pictures, logos, the demo's) go to a folder of the test run's own, never
+    into the checkout's var/media."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     """Each test starts with no cached count or page: their keys (statement ids, paths) repeat

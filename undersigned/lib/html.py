@@ -15,12 +15,13 @@ from undersigned.lib.pictures import is_local
 ALLOWED_TAGS = frozenset(
     {
         *("p", "br", "h2", "h3", "h4", "ul", "ol", "li", "a", "strong", "em", "b", "i"),
-        *("blockquote", "hr", "img", "figure", "figcaption"),
+        *("blockquote", "hr", "img", "figure", "figcaption", "picture", "source"),
     }
 )
 ATTRIBUTES = {
     "a": frozenset({"href", "title"}),
     "img": frozenset({"src", "srcset", "sizes", "alt", "width", "height", "loading", "decoding"}),
+    "source": frozenset({"type", "srcset", "sizes"}),
 }
 SCHEMES = frozenset({"http", "https", "mailto"})
 
@@ -30,7 +31,7 @@ def _keep(element: str, attribute: str, value: str) -> str | None:
     tell that site who reads the page."""
     if element == "img" and attribute == "src":
         return value if is_local(value) else None
-    if element == "img" and attribute == "srcset":
+    if element in ("img", "source") and attribute == "srcset":
         urls = [part.split()[0] for part in value.split(",") if part.strip()]
         return value if urls and all(is_local(url) for url in urls) else None
     return value
@@ -54,7 +55,9 @@ def sanitise(text: str) -> str:
     return _SOURCELESS.sub("", clean)
 
 
-_SOURCELESS = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>", re.IGNORECASE)
+_SOURCELESS = re.compile(
+    r"<(?:img\b(?![^>]*\ssrc=)|source\b(?![^>]*\ssrcset=))[^>]*>", re.IGNORECASE
+)
 
 
 _BLOCKS = re.compile(

@@ -40,9 +40,10 @@ def _picture(token: Token) -> str:
         # Left for the sanitiser, which removes a picture from elsewhere (and says so).
         return f'<img src="{escape(url)}" alt="{escape(alt)}">'
     return (
+        f'<picture><source type="image/webp" srcset="{found.webp_srcset}" sizes="{SIZES}">'
         f'<img src="{found.src}" srcset="{found.srcset}" sizes="{SIZES}" '
         f'width="{found.width}" height="{found.height}" alt="{escape(alt)}" '
-        'loading="lazy" decoding="async">'
+        'loading="lazy" decoding="async"></picture>'
     )
 
 
@@ -124,6 +125,11 @@ class _Dropped(HTMLParser):
                     self._note(f"{scheme}:")
             elif tag == "img" and name == "src" and not is_local(value or ""):
                 self._note(value or "<img>")
+            elif name == "srcset":
+                for part in (value or "").split(","):
+                    url = part.split()[0] if part.split() else ""
+                    if url and not is_local(url):
+                        self._note(url)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)

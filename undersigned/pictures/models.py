@@ -63,8 +63,9 @@ class Picture(models.Model):
         if match is None:
             return [self.name]
         return [
-            f"{pictures.FOLDER}/{pictures.file_name(match['key'], w, h, match['ext'])}"
+            f"{pictures.FOLDER}/{pictures.file_name(match['key'], w, h, ext)}"
             for w, h in pictures.renditions(self.width, self.height)
+            for ext in (match["ext"], "webp")
         ]
 
     @property

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_safe
 
 from undersigned.lib import pictures
 
-_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 @require_safe

@@ -15,6 +15,7 @@ LAYERS: list[set[str]] = [
     {"lib"},
     {"jobs", "audit", "abuse", "mailings"},
     {"accounts", "organisations"},
+    {"pictures"},
     {"statements"},
     {"updates"},
     {"public", "dashboard"},

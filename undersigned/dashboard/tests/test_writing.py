@@ -107,7 +107,7 @@ def test_an_editor_gives_an_organisation_signature_its_logo(
     assert signed.logo == picture
     assert AuditLog.objects.filter(action="signature.logo_set", object_id=signed.pk).exists()
     page = Client().get("/s/free-them/en/").content.decode()
-    assert 'src="/media/pictures/abcdefghij0123456789-160x160.png"' in page
+    assert 'src="/media/pictures/abcdefghij0123456789-160x160.webp"' in page
     member_client.post(url, {"logo": ""})
     signed.refresh_from_db()
     assert signed.logo is None

@@ -59,13 +59,13 @@ def test_a_picture_from_elsewhere_is_removed_and_said() -> None:
 
 def test_a_picture_of_the_site_gets_its_sizes_and_its_credit_as_caption() -> None:
     html = render(f'![A crowd in the square]({PICTURE} "Photo: Ana Q.")')
-    assert html.startswith("<figure><img ") and "<figcaption>Photo: Ana Q.</figcaption>" in html
+    assert html.startswith("<figure><picture><source ") and "<figcaption>Photo: Ana Q.</figcaption>" in html
     assert 'alt="A crowd in the square"' in html and 'width="1600" height="1067"' in html
     assert "abcdefghij0123456789-480x320.jpg 480w" in html
     assert "abcdefghij0123456789-960x640.jpg 960w" in html
     assert dropped(f"![x]({PICTURE})") == []
     # Inline, without a title: a picture within the paragraph.
-    assert _flat(render(f"Before ![x]({PICTURE}) after")).startswith("<p>Before <img ")
+    assert _flat(render(f"Before ![x]({PICTURE}) after")).startswith("<p>Before <picture>")
 
 
 def test_nothing_dropped_from_plain_markdown() -> None:

@@ -37,22 +37,25 @@ def test_the_test_photo_does_carry_gps() -> None:
 
 def test_every_rendition_is_stripped_of_all_metadata() -> None:
     processed = pictures.process(photo())
-    assert len(processed.files) == 3
+    assert len(processed.files) == 8  # four widths, as JPEG and as WebP
     for name, content in processed.files.items():
         assert pictures.NAME.match(name.split("/", 1)[1]), name
         assert b"Exif" not in content and b"PhoneMaker" not in content
         with Image.open(io.BytesIO(content)) as image:
-            assert image.format == "JPEG"
+            assert image.format == ("WEBP" if name.endswith(".webp") else "JPEG")
             assert not image.getexif() and "icc_profile" not in image.info
+            assert "exif" not in image.info and "xmp" not in image.info
 
 
 def test_it_is_cut_to_the_ladder_largest_first() -> None:
     processed = pictures.process(photo(2400, 1600))
     assert (processed.width, processed.height) == (1600, 1067)
-    sizes = [Image.open(io.BytesIO(c)).size for c in processed.files.values()]
+    sizes = [
+        Image.open(io.BytesIO(c)).size for n, c in processed.files.items() if n.endswith("jpg")
+    ]
     assert sizes == [(1600, 1067), (960, 640), (480, 320), (160, 107)]
     small = pictures.process(photo(600, 400))
-    assert [Image.open(io.BytesIO(c)).size for c in small.files.values()] == [
+    assert [Image.open(io.BytesIO(c)).size for n, c in small.files.items() if "webp" in n] == [
         (600, 400),
         (480, 320),
         (160, 107),
@@ -103,6 +106,10 @@ def test_the_sizes_follow_from_the_largest_address() -> None:
     found = pictures.source("/media/pictures/abcdefghij0123456789-1600x1067.jpg")
     assert found is not None and (found.width, found.height) == (1600, 1067)
     assert found.src == "/media/pictures/abcdefghij0123456789-960x640.jpg"
+    # Pages offer up to PAGE_MAX: a dense phone screen would otherwise fetch the largest.
+    assert "1600x1067" not in found.srcset and "1600x1067" not in found.webp_srcset
+    assert "abcdefghij0123456789-480x320.webp 480w" in found.webp_srcset
+    assert found.thumb == "/media/pictures/abcdefghij0123456789-160x107.webp"
     for address in (
         "https://elsewhere.example/media/pictures/abcdefghij0123456789-1600x1067.jpg",
         "/media/pictures/abcdefghij0123456789-1600x1067.gif",

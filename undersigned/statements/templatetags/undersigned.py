@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django import template
 from django.utils.formats import get_format, number_format
+from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from undersigned.lib.html import to_text
 from undersigned.lib.markdown import render
@@ -14,6 +16,13 @@ register = template.Library()
 def statement_html(text: str) -> SafeString:
     """Organiser Markdown as the safe HTML subset (lib.markdown), whatever path wrote it."""
     return mark_safe(render(text))  # noqa: S308 - the output of the sanitiser
+
+
+@register.filter
+def excerpt(text: str, words: int = 40) -> str:
+    """The opening words of organiser Markdown as plain text (no picture, no markup): an
+    update's teaser on the statement's page, which stays light."""
+    return Truncator(" ".join(strip_tags(render(text)).split())).words(words)
 
 
 @register.filter
