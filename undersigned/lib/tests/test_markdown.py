@@ -59,7 +59,10 @@ def test_a_picture_from_elsewhere_is_removed_and_said() -> None:
 
 def test_a_picture_of_the_site_gets_its_sizes_and_its_credit_as_caption() -> None:
     html = render(f'![A crowd in the square]({PICTURE} "Photo: Ana Q.")')
-    assert html.startswith("<figure><picture><source ") and "<figcaption>Photo: Ana Q.</figcaption>" in html
+    assert (
+        html.startswith("<figure><picture><source ")
+        and "<figcaption>Photo: Ana Q.</figcaption>" in html
+    )
     assert 'alt="A crowd in the square"' in html and 'width="1600" height="1067"' in html
     assert "abcdefghij0123456789-480x320.jpg 480w" in html
     assert "abcdefghij0123456789-960x640.jpg 960w" in html
