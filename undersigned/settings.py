@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "undersigned.lib.pagecache.PublicPageCacheMiddleware",
     # Early, so that a plain sign POST skips all the rest (see undersigned.public.middleware).
     "undersigned.public.middleware.SignMiddleware",
+    # The organisers' pages compressed (not the public ones, answered above).
+    "undersigned.lib.compress.OrganiserPagesGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -100,6 +100,41 @@ def render(text: str) -> str:
     return sanitise(_html(text))
 
 
+# How wide a picture is drawn in an email: the width most mail clients lay a message out at.
+EMAIL_WIDTH = 600
+_SOURCE = re.compile(r"<source\b[^>]*>", re.IGNORECASE)
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_RELATIVE = re.compile(r'\b(href|src)="/(?!/)')
+
+
+def _email_img(match: re.Match[str], site_url: str) -> str:
+    tag = match.group(0)
+    found = re.search(r'\ssrc="([^"]*)"', tag)
+    alt = re.search(r'\salt="([^"]*)"', tag)
+    width = re.search(r'\swidth="([0-9]+)"', tag)
+    height = re.search(r'\sheight="([0-9]+)"', tag)
+    if found is None:
+        return ""
+    size = ""
+    if width and height:
+        w, h = int(width.group(1)), int(height.group(1))
+        shown = min(w, EMAIL_WIDTH)
+        size = f' width="{shown}" height="{max(1, round(h * shown / w))}"'
+    return (
+        f'<img src="{found.group(1)}" alt="{alt.group(1) if alt else ""}"{size} '
+        'style="max-width: 100%; height: auto;">'
+    )
+
+
+def render_for_email(text: str, site_url: str) -> str:
+    """Organiser Markdown as an email's HTML: the page's safe HTML, with every address of the
+    site made absolute (a mail client has no site to resolve `/s/…` against) and each picture
+    as one JPEG or PNG (mail clients take neither WebP nor `srcset`) no wider than the message."""
+    html = _SOURCE.sub("", render(text))
+    html = _IMG.sub(lambda match: _email_img(match, site_url), html)
+    return _RELATIVE.sub(lambda match: f'{match.group(1)}="{site_url.rstrip("/")}/', html)
+
+
 class _Dropped(HTMLParser):
     """What the sanitiser will take out of some HTML: elements, attributes, links, pictures."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from undersigned.lib.html import sanitise
-from undersigned.lib.markdown import dropped, from_html, render
+from undersigned.lib.markdown import dropped, from_html, render, render_for_email
 
 PICTURE = "/media/pictures/abcdefghij0123456789-1600x1067.jpg"
 
@@ -98,3 +98,20 @@ def test_html_written_before_markdown_renders_the_same_once_converted(html: str)
 
 def test_converting_drops_what_the_sanitiser_dropped() -> None:
     assert from_html("<p>ok</p><script>bad()</script>") == "ok\n"
+
+
+def test_in_an_email_addresses_are_absolute_and_pictures_plain() -> None:
+    html = render_for_email(
+        f'See [the statement](/s/free-them/en/).\n\n![A crowd]({PICTURE} "Photo: Ana Q.")',
+        "https://sign.example.org",
+    )
+    assert 'href="https://sign.example.org/s/free-them/en/"' in html
+    assert (
+        '<img src="https://sign.example.org/media/pictures/abcdefghij0123456789-960x640.jpg" '
+        'alt="A crowd" width="600" height="400" style="max-width: 100%; height: auto;">'
+    ) in html
+    assert "webp" not in html and "srcset" not in html and "<source" not in html
+    assert "<figcaption>Photo: Ana Q.</figcaption>" in html
+    assert 'href="https://elsewhere.example/"' in render_for_email(
+        "[x](https://elsewhere.example/)", "https://sign.example.org"
+    )

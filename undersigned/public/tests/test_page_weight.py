@@ -78,6 +78,8 @@ def test_every_page_weighs_less_than_100_kb_on_a_first_visit(
         f"/s/{SLUG}/es/",
         f"/s/{SLUG}/en/beside/es/",
         f"/s/{SLUG}/en/signatories/",
+        f"/s/{SLUG}/en/check-email/",
+        f"/s/{SLUG}/en/thanks/",
         f"/s/{SLUG}/en/updates/",
         f"/s/{SLUG}/en/updates/{update.pk}/",
         "/accounts/login/",

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import re
+
 from django import template
+from django.conf import settings
 from django.utils.formats import get_format, number_format
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from undersigned.lib.html import to_text
-from undersigned.lib.markdown import render
+from undersigned.lib.markdown import render, render_for_email
 
 register = template.Library()
+
+_FIGURE = re.compile(r"<figure>.*?</figure>", re.DOTALL)
 
 
 @register.filter
@@ -22,7 +27,14 @@ def statement_html(text: str) -> SafeString:
 def excerpt(text: str, words: int = 40) -> str:
     """The opening words of organiser Markdown as plain text (no picture, no markup): an
     update's teaser on the statement's page, which stays light."""
-    return Truncator(" ".join(strip_tags(render(text)).split())).words(words)
+    shown = _FIGURE.sub(" ", render(text))  # a picture's caption is not the text's opening
+    return Truncator(" ".join(strip_tags(shown).split())).words(words)
+
+
+@register.filter
+def email_html(text: str) -> SafeString:
+    """Organiser Markdown as an email's HTML (lib.markdown.render_for_email)."""
+    return mark_safe(render_for_email(text, settings.SITE_URL))  # noqa: S308 - sanitised
 
 
 @register.filter

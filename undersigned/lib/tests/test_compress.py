@@ -1,0 +1,23 @@
+"""Organisers' pages are compressed for browsers that take gzip; public pages are not."""
+
+from __future__ import annotations
+
+import gzip
+
+from django.test import Client
+
+from undersigned.statements.models import Statement
+
+
+def test_a_dashboard_page_is_compressed(organiser_client: Client, statement: Statement) -> None:
+    response = organiser_client.get("/dashboard/s/free-them/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200 and response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert b"free-them" in gzip.decompress(response.content)
+    plain = organiser_client.get("/dashboard/s/free-them/")
+    assert not plain.has_header("Content-Encoding")
+
+
+def test_a_public_page_is_not(client: Client, statement: Statement) -> None:
+    response = client.get("/s/free-them/en/", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200 and not response.has_header("Content-Encoding")
