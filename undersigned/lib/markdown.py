@@ -18,7 +18,7 @@ import re
 from html import escape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -27,6 +27,8 @@ from undersigned.lib.html import ALLOWED_TAGS, ATTRIBUTES, SCHEMES, sanitise
 from undersigned.lib.pictures import is_local, source
 
 _MARKDOWN = MarkdownIt("commonmark", {"breaks": True, "html": True}).disable(["code", "fence"])
+# Longer than any statement: a preview and the list of what is dropped stop here.
+MAX_CHARS = 100_000
 # How wide a picture is shown: the text column on a wide screen, the whole width on a phone.
 SIZES = "(min-width: 50rem) 40rem, 100vw"
 
@@ -97,6 +99,11 @@ def _html(text: str) -> str:
 def render(text: str) -> str:
     """Organiser Markdown as the safe HTML the public pages show (kept for the texts shown
     most, since a page renders the same text for every reader)."""
+    return render_once(text)
+
+
+def render_once(text: str) -> str:
+    """As render(), kept nowhere: for a preview, whose text changes with every keystroke."""
     return sanitise(_html(text))
 
 
@@ -116,7 +123,7 @@ def _email_img(match: re.Match[str], site_url: str) -> str:
     if found is None:
         return ""
     size = ""
-    if width and height:
+    if width and height and int(width.group(1)) > 0 and int(height.group(1)) > 0:
         w, h = int(width.group(1)), int(height.group(1))
         shown = min(w, EMAIL_WIDTH)
         size = f' width="{shown}" height="{max(1, round(h * shown / w))}"'
@@ -175,7 +182,7 @@ def dropped(text: str) -> list[str]:
     element (`<iframe>`), an attribute (`style="…"`), a link's scheme (`javascript:`) or the
     address of a picture from another site."""
     parser = _Dropped()
-    parser.feed(_html(text))
+    parser.feed(_html(text[:MAX_CHARS]))
     parser.close()
     return parser.found
 
@@ -228,7 +235,9 @@ class _ToMarkdown(HTMLParser):
         self.prefix = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("p", "h2", "h3", "h4", "figure", "figcaption"):
+        if tag == "p" and self.prefix and not "".join(self.line).strip():
+            pass  # a list item's first paragraph: it keeps the item's marker
+        elif tag in ("p", "h2", "h3", "h4", "figure", "figcaption"):
             self._flush()
             self.prefix = self._HEADINGS.get(tag, "")
         elif tag in ("ul", "ol"):
@@ -278,10 +287,11 @@ class _ToMarkdown(HTMLParser):
             self.line.append("*")
         elif tag == "a":
             href = self.links.pop() if self.links else ""
-            self.line.append(f"](<{href}>)" if href else "]()")
+            self.line.append(f"](<{_DESTINATION.sub(_percent, href)}>)" if href else "]()")
 
     def handle_data(self, data: str) -> None:
-        self.line.append(_escape(re.sub(r"\s+", " ", data)))
+        # HTML's white space only: a no-break space stays one.
+        self.line.append(_escape(re.sub(r"[ \t\r\n\f]+", " ", data)))
 
     def markdown(self) -> str:
         self._flush()
@@ -297,6 +307,42 @@ class _ToMarkdown(HTMLParser):
                     out.append("\n\n")
             out.append(text)
         return "".join(out) + ("\n" if out else "")
+
+
+# What cannot stand in a link's address between < and >: written as %XX.
+_DESTINATION = re.compile(r"[<>\\\s]")
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group(0).encode())
+
+
+def _same_page(one: str, other: str) -> bool:
+    """Whether two pieces of safe HTML show the same, line breaks in the source and the
+    spelling of an address (%20 or a space), <b> or <strong>, <i> or <em> aside."""
+
+    def normal(html: str) -> str:
+        html = unquote(html.replace("\n", ""))
+        for old, new in (("b>", "strong>"), ("i>", "em>")):
+            html = html.replace(f"<{old}", f"<{new}").replace(f"</{old}", f"</{new}")
+        return html
+
+    return normal(one) == normal(other)
+
+
+def from_html_checked(html: str) -> str:
+    """`html` (stored before Markdown) as Markdown, if that Markdown shows the same page;
+    else the safe HTML itself, as one block, which Markdown passes through as it is (a loose
+    list, emphasis against punctuation, and other corners the conversion gets wrong). What
+    readers see never changes."""
+    shown = sanitise(html)
+    converted = from_html(html)
+    if _same_page(render_once(converted), shown):
+        return converted
+    kept = re.sub(r"\n[ \t]*\n+", "\n", shown).strip() + "\n"
+    if _same_page(render_once(kept), shown):
+        return kept
+    return converted
 
 
 def from_html(html: str) -> str:

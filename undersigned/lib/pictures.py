@@ -23,7 +23,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 # The widths a picture is cut to (a logo in the "Signed on" grid, a phone, a phone at 2x or a
 # wide column, a wide screen at 2x).
@@ -42,6 +42,9 @@ QUALITY = 80
 WEBP_QUALITY = 72
 # The widest rendition a page offers (see above).
 PAGE_MAX = 960
+# The tallest a picture is kept (a long infographic is shrunk to fit): every rendition's
+# name then holds its size in four digits.
+MAX_HEIGHT = 2400
 
 NAME = re.compile(
     r"^(?P<key>[A-Za-z0-9]{20})-(?P<width>[0-9]{1,4})x(?P<height>[0-9]{1,4})\.(?P<ext>jpg|png|webp)$"
@@ -85,9 +88,14 @@ def file_name(key: str, width: int, height: int, ext: str) -> str:
     return f"{key}-{width}x{height}.{ext}"
 
 
-def _pixels(data: bytes) -> tuple[Image.Image, str]:
-    """The picture in `data`, turned upright as its EXIF says, as pixels only (a new image
-    from the raw bytes carries no EXIF, XMP, ICC profile or comment), and its format."""
+def _pixels(data: bytes, box: int) -> tuple[Image.Image, str]:
+    """The picture in `data` as pixels only, no larger than `box` on either side, turned
+    upright as its EXIF says and in sRGB (a wide-gamut photo keeps its colours), and its
+    format. A new image from the raw pixels carries no EXIF, XMP, ICC profile or comment.
+
+    A JPEG is decoded at the smallest scale that still covers `box` (its "draft"), and every
+    picture is shrunk before any copy is made: a 40-megapixel upload costs tens of megabytes,
+    not hundreds."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ACCEPTED:
@@ -98,18 +106,35 @@ def _pixels(data: bytes) -> tuple[Image.Image, str]:
             source_format = probe.format
         with Image.open(io.BytesIO(data)) as opened:
             opened.seek(0)  # an animated GIF or WebP: its first frame
+            icc = opened.info.get("icc_profile")
+            transparent = opened.mode in ("RGBA", "LA", "PA") or opened.has_transparency_data
+            # Shrunk in place (through the JPEG draft where there is one); EXIF is kept in
+            # `info` for the turn below.
+            opened.thumbnail((box, box), Image.Resampling.LANCZOS)
             upright = ImageOps.exif_transpose(opened)
-            upright.load()
+            mode = "RGBA" if transparent else "RGB"
+            converted = upright.convert(mode)
+            if icc:
+                converted = _to_srgb(converted, icc, mode)
+            pixels = Image.frombytes(mode, converted.size, converted.tobytes())
     except PictureError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise PictureError("not_image") from None
-    transparent = upright.mode in ("RGBA", "LA", "PA") or (
-        upright.mode == "P" and "transparency" in upright.info
-    )
-    mode = "RGBA" if transparent else "RGB"
-    converted = upright.convert(mode)
-    return Image.frombytes(mode, converted.size, converted.tobytes()), source_format
+    return pixels, source_format
+
+
+def _to_srgb(image: Image.Image, icc: bytes, mode: str) -> Image.Image:
+    """`image` converted from the colour profile it came with to sRGB, which browsers assume
+    once the profile is gone; as it is if the profile cannot be read."""
+    try:
+        converted = ImageCms.profileToProfile(image, io.BytesIO(icc), _SRGB, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    return converted if converted is not None else image
+
+
+_SRGB = ImageCms.createProfile("sRGB")
 
 
 def _encode(image: Image.Image, lossless: bool = False) -> tuple[bytes, str]:
@@ -122,36 +147,41 @@ def _encode(image: Image.Image, lossless: bool = False) -> tuple[bytes, str]:
     return out.getvalue(), "jpg"
 
 
-def _fit(image: Image.Image, width: int) -> Image.Image:
-    if image.width <= width:
+def _fit(image: Image.Image, width: int, height: int) -> Image.Image:
+    """`image` shrunk, if need be, to fit in `width` x `height`."""
+    scale = min(width / image.width, height / image.height)
+    if scale >= 1:
         return image
-    height = max(1, round(image.height * width / image.width))
-    return image.resize((width, height), Image.Resampling.LANCZOS)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 def process(data: bytes) -> Processed:
     """Check `data` (raises PictureError), keep its pixels only and encode them afresh at each
     width of the ladder."""
-    pixels = _fit(_pixels(data)[0], LADDER[-1])
+    pixels = _fit(_pixels(data, MAX_HEIGHT)[0], LADDER[-1], MAX_HEIGHT)
     width, height = pixels.size
     key = secrets.token_urlsafe(15).replace("-", "a").replace("_", "b")[:20]
     files: dict[str, bytes] = {}
     ext = "jpg"
-    for w, h in renditions(width, height):
-        resized = pixels if w == width else pixels.resize((w, h), Image.Resampling.LANCZOS)
-        content, ext = _encode(resized)
-        files[f"{FOLDER}/{file_name(key, w, h, ext)}"] = content
-        out = io.BytesIO()
-        resized.save(out, "WEBP", quality=WEBP_QUALITY, method=6)
-        files[f"{FOLDER}/{file_name(key, w, h, 'webp')}"] = out.getvalue()
+    try:
+        for w, h in renditions(width, height):
+            resized = pixels if w == width else pixels.resize((w, h), Image.Resampling.LANCZOS)
+            content, ext = _encode(resized)
+            files[f"{FOLDER}/{file_name(key, w, h, ext)}"] = content
+            out = io.BytesIO()
+            resized.save(out, "WEBP", quality=WEBP_QUALITY, method=6)
+            files[f"{FOLDER}/{file_name(key, w, h, 'webp')}"] = out.getvalue()
+    except (OSError, ValueError):
+        raise PictureError("not_image") from None
     return Processed(key=key, width=width, height=height, ext=ext, files=files)
 
 
 def reencode(data: bytes, max_width: int) -> tuple[bytes, str]:
     """One rendition, at most `max_width` wide, without metadata (for logos): the bytes and
     their extension. A logo drawn in flat colours (not a JPEG) stays lossless."""
-    pixels, source_format = _pixels(data)
-    return _encode(_fit(pixels, max_width), lossless=source_format != "JPEG")
+    pixels, source_format = _pixels(data, max_width * 4)
+    return _encode(_fit(pixels, max_width, max_width * 4), lossless=source_format != "JPEG")
 
 
 @dataclass(frozen=True)

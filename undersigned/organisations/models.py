@@ -4,16 +4,23 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def local_media() -> FileSystemStorage:
+    """Logos stay under MEDIA_ROOT whatever FILE_STORAGE says: the site (or the proxy) serves
+    them from that folder, at this site's own address."""
+    return FileSystemStorage()
 
 
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     website = models.URLField(_("website"), blank=True)
-    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True, storage=local_media)
     # "#rrggbb", dark enough for white text on it (checked by the dashboard's form, see
     # undersigned.lib.colours); blank for the site's own accent.
     accent_colour = models.CharField(_("accent colour"), max_length=7, blank=True, default="")

@@ -3,6 +3,8 @@ are the site's own re-encoding (undersigned.lib.pictures): no metadata of the up
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -51,11 +53,10 @@ class Picture(models.Model):
         return pictures.URL_PREFIX + self.name.rsplit("/", 1)[-1]
 
     @property
-    def source(self) -> pictures.Source:
-        found = pictures.source(self.url)
-        if found is None:  # pragma: no cover - every stored name has the pattern
-            raise ValueError(self.name)
-        return found
+    def source(self) -> pictures.Source | None:
+        """Its sizes for an <img>; None for a row whose name is not one of ours (written by
+        hand, or by an older version), which pages then leave out rather than fail on."""
+        return pictures.source(self.url)
 
     @property
     def stored_names(self) -> list[str]:
@@ -71,8 +72,12 @@ class Picture(models.Model):
     @property
     def markdown(self) -> str:
         """How to show it inside a statement or an update (the credit becomes its caption)."""
-        alt = self.alt.replace("[", "(").replace("]", ")").replace("\n", " ")
+        alt = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(self.alt.split()))
         if self.credit:
-            credit = self.credit.replace('"', "'").replace("\n", " ")
+            credit = " ".join(self.credit.split()).replace("\\", "\\\\").replace('"', '\\"')
             return f'![{alt}]({self.url} "{credit}")'
         return f"![{alt}]({self.url})"
+
+
+# What would end a picture's description early or change it, in Markdown.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!&])")

@@ -12,6 +12,7 @@ from django.test import Client
 
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import make_signature
+from undersigned.organisations.models import Organisation
 from undersigned.pictures.models import Picture
 from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.updates.models import Update, UpdateVersion
@@ -119,9 +120,15 @@ def test_a_logo_must_be_one_of_the_organisation_pictures(
     signed = make_signature(
         statement, 1, kind=Signature.Kind.ORGANISATION, organisation_name="Miners of Arequipa"
     )
+    other = Organisation.objects.create(name="Other", slug="other")
+    theirs = Picture.objects.create(
+        organisation=other, name="pictures/abcdefghij0123456789-480x480.png", width=480, height=480
+    )
     url = f"/dashboard/s/free-them/signatures/{signed.pk}/logo/"
-    response = member_client.post(url, {"logo": "999999"})
-    assert response.status_code == 200 and "Choose one of the pictures" in response.content.decode()
+    for chosen in (str(theirs.pk), "999999", "not-a-number"):
+        response = member_client.post(url, {"logo": chosen})
+        assert response.status_code == 200
+        assert "Choose one of the pictures" in response.content.decode()
     signed.refresh_from_db()
     assert signed.logo is None
 

@@ -13,18 +13,15 @@ from django.views.decorators.http import require_POST
 from undersigned.dashboard.access import EDITOR, organisation_for
 from undersigned.lib import markdown
 
-# Longer than any statement; a larger text is previewed up to here.
-PREVIEW_MAX_CHARS = 200_000
-
 
 @login_required
 @require_POST
 def markdown_preview(request: HttpRequest, slug: str) -> JsonResponse:
     organisation_for(request, slug, EDITOR)
-    text = request.POST.get("text", "")[:PREVIEW_MAX_CHARS]
+    text = request.POST.get("text", "")[: markdown.MAX_CHARS]
     return JsonResponse(
         {
-            "html": markdown.render(text),
+            "html": markdown.render_once(text),
             "dropped": render_to_string(
                 "dashboard/_dropped.html", {"dropped": markdown.dropped(text)}, request
             ),

@@ -18,6 +18,16 @@ def test_a_dashboard_page_is_compressed(organiser_client: Client, statement: Sta
     assert not plain.has_header("Content-Encoding")
 
 
+def test_a_page_that_shows_what_was_asked_is_not(
+    organiser_client: Client, statement: Statement
+) -> None:
+    # A search shows the words searched beside the signers' addresses: no length to measure.
+    searched = organiser_client.get(
+        "/dashboard/s/free-them/signatures/?q=ana", HTTP_ACCEPT_ENCODING="gzip"
+    )
+    assert searched.status_code == 200 and not searched.has_header("Content-Encoding")
+
+
 def test_a_public_page_is_not(client: Client, statement: Statement) -> None:
     response = client.get("/s/free-them/en/", HTTP_ACCEPT_ENCODING="gzip")
     assert response.status_code == 200 and not response.has_header("Content-Encoding")

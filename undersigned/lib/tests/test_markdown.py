@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from undersigned.lib.html import sanitise
-from undersigned.lib.markdown import dropped, from_html, render, render_for_email
+from undersigned.lib.markdown import (
+    dropped,
+    from_html,
+    from_html_checked,
+    render,
+    render_for_email,
+)
 
 PICTURE = "/media/pictures/abcdefghij0123456789-1600x1067.jpg"
 
@@ -115,3 +121,36 @@ def test_in_an_email_addresses_are_absolute_and_pictures_plain() -> None:
     assert 'href="https://elsewhere.example/"' in render_for_email(
         "[x](https://elsewhere.example/)", "https://sign.example.org"
     )
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<ul><li><p>one</p></li><li><p>two</p></li></ul>",  # a loose list, from a word processor
+        "<p><strong>bold </strong>text and <strong>Note:</strong>text</p>",
+        '<p><a href="https://example.org/a&lt;b&gt;c\\d e">odd address</a> a&nbsp;b</p>',
+        "<ol><li>a</li></ol><ol><li>b</li></ol>",
+        '<p>said<strong>"no"</strong>today, <em>a</em><em>b</em></p>',
+        *HTML_SAMPLES,
+    ],
+)
+def test_the_migration_never_changes_what_readers_see(html: str) -> None:
+    kept = from_html_checked(html)
+    expected = _flat(sanitise(html)).replace("<b>", "<strong>").replace("</b>", "</strong>")
+    expected = expected.replace("<i>", "<em>").replace("</i>", "</em>")
+    assert _flat(render(kept)) == expected
+
+
+def test_a_link_address_with_angle_brackets_stays_one_link() -> None:
+    markdown = from_html('<p><a href="https://example.org/a<b>c">x</a></p>')
+    assert _flat(render(markdown)) == (
+        '<p><a href="https://example.org/a%3Cb%3Ec" rel="nofollow noopener noreferrer">x</a></p>'
+    )
+
+
+def test_a_picture_with_no_size_does_not_break_an_email() -> None:
+    html = render_for_email(
+        f'<img src="{PICTURE}" width="0" height="5" alt="x">',
+        "https://sign.example.org",
+    )
+    assert 'src="https://sign.example.org/media/pictures/' in html and 'width="0"' not in html

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms, PngImagePlugin
 
 from undersigned.lib import pictures
 
@@ -123,3 +123,53 @@ def test_a_logo_is_reencoded_small_and_without_metadata() -> None:
     content, ext = pictures.reencode(photo(1200, 600), 256)
     assert ext == "jpg" and b"Exif" not in content
     assert Image.open(io.BytesIO(content)).size == (256, 128)
+
+
+def _with_metadata(kind: str) -> bytes:
+    """A picture of `kind` carrying every sort of metadata that format holds."""
+    image = Image.new("RGB", (400, 300), (30, 120, 60))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(GPS_IFD).update({1: "S", 2: (12.0, 2.0, 46.0)})
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">PhoneMaker at -12.04,-77.03</x:xmpmeta>'
+    out = io.BytesIO()
+    if kind == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Location", "PhoneMaker at -12.04,-77.03")
+        info.add_itxt("Author", "PhoneMaker owner", zip=True)
+        image.save(out, "PNG", pnginfo=info, exif=exif.tobytes(), icc_profile=icc)
+    elif kind == "WEBP":
+        image.save(out, "WEBP", exif=exif.tobytes(), icc_profile=icc, xmp=xmp)
+    elif kind == "GIF":
+        image.save(out, "GIF", comment=b"PhoneMaker at -12.04,-77.03")
+    else:
+        image.save(out, "JPEG", exif=exif.tobytes(), icc_profile=icc, xmp=xmp)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP", "GIF"])
+def test_no_metadata_of_any_format_survives(kind: str) -> None:
+    data = _with_metadata(kind)
+    assert b"PhoneMaker" in data  # the input does carry it
+    for name, content in pictures.process(data).files.items():
+        assert b"PhoneMaker" not in content and b"Exif" not in content, name
+        assert b"xmpmeta" not in content and b"ICC_PROFILE" not in content, name
+        with Image.open(io.BytesIO(content)) as image:
+            assert not image.getexif() and "icc_profile" not in image.info, name
+
+
+def test_a_very_tall_picture_is_shrunk_to_fit_and_named_as_the_others() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 17000), (10, 10, 10)).save(out, "PNG")
+    processed = pictures.process(out.getvalue())
+    assert processed.height == pictures.MAX_HEIGHT and processed.width < 300
+    for name in processed.files:
+        assert pictures.NAME.match(name.split("/", 1)[1]), name
+    assert pictures.source(pictures.URL_PREFIX + processed.name.split("/", 1)[1]) is not None
+
+
+def test_a_colour_marked_transparent_stays_transparent() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (200, 100), (255, 255, 255)).save(out, "PNG", transparency=(255, 255, 255))
+    assert pictures.process(out.getvalue()).ext == "png"

@@ -1,5 +1,7 @@
 """Statement texts were stored as sanitised HTML; they are written in Markdown now. Each body is
-converted once, to Markdown that renders to the same HTML (undersigned.lib.markdown.from_html).
+converted once, to Markdown that renders to the same HTML (lib.markdown.from_html_checked:
+where the Markdown would show something else, the safe HTML is kept, which Markdown shows as
+it is).
 Going back converts the Markdown to HTML (rendered as the public page renders it)."""
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from undersigned.statements.migrations import _markdown
 
 
 def forwards(apps: Any, schema_editor: Any) -> None:
-    _markdown.convert(apps, "statements.StatementVersion", markdown.from_html)
+    _markdown.convert(apps, "statements.StatementVersion", markdown.from_html_checked)
 
 
 def backwards(apps: Any, schema_editor: Any) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from django import template
 from django.conf import settings
@@ -28,7 +29,7 @@ def excerpt(text: str, words: int = 40) -> str:
     """The opening words of organiser Markdown as plain text (no picture, no markup): an
     update's teaser on the statement's page, which stays light."""
     shown = _FIGURE.sub(" ", render(text))  # a picture's caption is not the text's opening
-    return Truncator(" ".join(strip_tags(shown).split())).words(words)
+    return Truncator(" ".join(unescape(strip_tags(shown)).split())).words(words)
 
 
 @register.filter

@@ -11,7 +11,7 @@ from undersigned.statements.migrations import _markdown
 
 
 def forwards(apps: Any, schema_editor: Any) -> None:
-    _markdown.convert(apps, "updates.UpdateVersion", markdown.from_html)
+    _markdown.convert(apps, "updates.UpdateVersion", markdown.from_html_checked)
 
 
 def backwards(apps: Any, schema_editor: Any) -> None:
