@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from undersigned.lib.html import to_text
+from undersigned.lib.languages import own_name
 from undersigned.lib.markdown import render, render_for_email
 
 register = template.Library()
@@ -22,6 +23,13 @@ _FIGURE = re.compile(r"<figure>.*?</figure>", re.DOTALL)
 def statement_html(text: str) -> SafeString:
     """Organiser Markdown as the safe HTML subset (lib.markdown), whatever path wrote it."""
     return mark_safe(render(text))  # noqa: S308 - the output of the sanitiser
+
+
+@register.filter
+def own_language_name(tag: str) -> str:
+    """The language of a version in its own words ("Español", "Runa Simi"), else its tag."""
+    name = own_name(tag)
+    return name[:1].upper() + name[1:] if name else tag
 
 
 @register.filter
