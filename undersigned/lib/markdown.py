@@ -114,7 +114,7 @@ _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _RELATIVE = re.compile(r'\b(href|src)="/(?!/)')
 
 
-def _email_img(match: re.Match[str], site_url: str) -> str:
+def _email_img(match: re.Match[str]) -> str:
     tag = match.group(0)
     found = re.search(r'\ssrc="([^"]*)"', tag)
     alt = re.search(r'\salt="([^"]*)"', tag)
@@ -138,7 +138,7 @@ def render_for_email(text: str, site_url: str) -> str:
     site made absolute (a mail client has no site to resolve `/s/…` against) and each picture
     as one JPEG or PNG (mail clients take neither WebP nor `srcset`) no wider than the message."""
     html = _SOURCE.sub("", render(text))
-    html = _IMG.sub(lambda match: _email_img(match, site_url), html)
+    html = _IMG.sub(_email_img, html)
     return _RELATIVE.sub(lambda match: f'{match.group(1)}="{site_url.rstrip("/")}/', html)
 
 
@@ -194,7 +194,8 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>!&])")
 _LINE_START = re.compile(r"^([#>+=-]|[0-9]+(?=[.)]))", re.MULTILINE)
 
 
-def _escape(text: str) -> str:
+def escape_text(text: str) -> str:
+    """`text` with every character that Markdown would read as markup escaped."""
     return _SPECIAL.sub(r"\\\1", text)
 
 
@@ -269,7 +270,9 @@ class _ToMarkdown(HTMLParser):
             self.line.append("[")
         elif tag == "img":
             values = dict(attrs)
-            self.line.append(f"![{_escape(values.get('alt') or '')}]({values.get('src') or ''})")
+            self.line.append(
+                f"![{escape_text(values.get('alt') or '')}]({values.get('src') or ''})"
+            )
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("p", "h2", "h3", "h4", "li", "figure", "figcaption"):
@@ -291,7 +294,7 @@ class _ToMarkdown(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         # HTML's white space only: a no-break space stays one.
-        self.line.append(_escape(re.sub(r"[ \t\r\n\f]+", " ", data)))
+        self.line.append(escape_text(re.sub(r"[ \t\r\n\f]+", " ", data)))
 
     def markdown(self) -> str:
         self._flush()

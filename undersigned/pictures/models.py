@@ -3,14 +3,13 @@ are the site's own re-encoding (undersigned.lib.pictures): no metadata of the up
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.lib import pictures
+from undersigned.lib.markdown import escape_text
 from undersigned.organisations.models import Organisation
 
 
@@ -72,12 +71,8 @@ class Picture(models.Model):
     @property
     def markdown(self) -> str:
         """How to show it inside a statement or an update (the credit becomes its caption)."""
-        alt = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(self.alt.split()))
+        alt = escape_text(" ".join(self.alt.split()))
         if self.credit:
             credit = " ".join(self.credit.split()).replace("\\", "\\\\").replace('"', '\\"')
             return f'![{alt}]({self.url} "{credit}")'
         return f"![{alt}]({self.url})"
-
-
-# What would end a picture's description early or change it, in Markdown.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!&])")
