@@ -13,8 +13,9 @@ from undersigned.lib.headers import csp_report
 from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import accent_css, logo
 from undersigned.pictures.views import picture
-from undersigned.public.views import follow, notices, signer, signing, updates
+from undersigned.public.views import feeds, follow, notices, signer, signing, updates
 from undersigned.public.views import statements as public
+from undersigned.public.views.cards import card
 from undersigned.updates import bounces
 
 # A language tag in a URL: en, es, qu, es-419, zh-Hant-TW.
@@ -54,16 +55,23 @@ urlpatterns = [
         name="beside",
     ),
     re_path(rf"^s/{SLUG}/{LANG}/signatories/$", public.signatories, name="signatories"),
+    # The link-preview picture of a statement without a cover picture.
+    re_path(rf"^s/{SLUG}/{LANG}/card\.png$", card, name="card"),
     re_path(rf"^s/{SLUG}/{LANG}/updates/$", updates.update_list, name="updates"),
     re_path(
         rf"^s/{SLUG}/{LANG}/updates/(?P<pk>[0-9]{{1,18}})/$", updates.update_detail, name="update"
     ),
-    re_path(rf"^s/{SLUG}/{LANG}/updates\.atom$", updates.statement_atom, name="updates_atom"),
-    re_path(rf"^s/{SLUG}/{LANG}/updates\.json$", updates.statement_json, name="updates_json"),
+    re_path(rf"^s/{SLUG}/{LANG}/updates\.atom$", feeds.statement_atom, name="updates_atom"),
+    re_path(rf"^s/{SLUG}/{LANG}/updates\.json$", feeds.statement_json, name="updates_json"),
     re_path(
         r"^o/(?P<organisation>[-a-zA-Z0-9_]+)/updates\.atom$",
-        updates.organisation_atom,
+        feeds.organisation_atom,
         name="organisation_atom",
+    ),
+    re_path(
+        r"^o/(?P<organisation>[-a-zA-Z0-9_]+)/updates\.json$",
+        feeds.organisation_json,
+        name="organisation_json",
     ),
     re_path(rf"^s/{SLUG}/{LANG}/sign/$", signing.sign, name="sign"),
     re_path(rf"^s/{SLUG}/{LANG}/follow/$", follow.follow, name="follow"),

@@ -27,6 +27,8 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 
+from undersigned.lib import conditional
+
 _MAX_ENTRIES = 2000
 # While one thread renders a fresh copy of an expired page, the others serve the expired one, if
 # it expired less than this many seconds ago, instead of all rendering it at once.
@@ -174,6 +176,11 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self._respond(request)
+        # A feed reader's poll with the validators of what it has: a 304 if they still match.
+        return conditional.answer(request, response) if conditional.asks(request) else response
+
+    def _respond(self, request: HttpRequest) -> HttpResponseBase:
         inline = INLINE in request.META
         if (
             request.method not in ("GET", "HEAD")

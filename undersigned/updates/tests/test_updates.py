@@ -8,6 +8,7 @@ import datetime as dt
 import feedparser
 import jsonfeed
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -128,7 +129,7 @@ def test_the_atom_feed_parses_with_each_update_in_the_language(
     assert feed.version == "atom10"
     assert feed.feed.title == "Libertad para ellos"
     assert [entry.title for entry in feed.entries] == ["Huelga el viernes", "Older news"]
-    assert feed.entries[0].link == f"http://testserver/s/free-them/es/updates/{update.pk}/"
+    assert feed.entries[0].link == f"{settings.SITE_URL}/s/free-them/es/updates/{update.pk}/"
     assert "Nos vemos a mediodía." in feed.entries[0].summary
     assert feed.entries[0].id != feed.entries[1].id
 
