@@ -238,7 +238,11 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     statement, signature = signature_or_404(request, slug, token)
     if request.method == "POST":
         actions.confirm_signature(signature)
-        return redirect("thanks", slug, signature.language)
+        response = redirect("thanks", slug, signature.language)
+        outcome = _OUTCOMES.get(signature.state)
+        if outcome:
+            response["Location"] += f"?{outcome}"
+        return response
     return render(
         request,
         "statements/confirm.html",
@@ -292,13 +296,28 @@ def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     )
 
 
+# What the thank-you page says after confirming, besides "confirmed" (the address's query: the
+# page tells nothing about anyone's signature, only what the link that led to it said).
+_OUTCOMES = {
+    Signature.State.AWAITING_APPROVAL: "approval",
+    Signature.State.HELD: "review",
+    Signature.State.REJECTED: "review",
+}
+
+
 @require_safe
 def thanks(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement, version = public_version(request, slug, language)
+    outcome = next((o for o in _OUTCOMES.values() if o in request.GET), "confirmed")
     response = render(
         request,
         "statements/thanks.html",
-        {"statement": statement, "version": version, **share_context(statement, version)},
+        {
+            "statement": statement,
+            "version": version,
+            "outcome": outcome,
+            **share_context(statement, version),
+        },
     )
     return _mastodon_form_may_leave(response)
 

@@ -10,6 +10,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from undersigned.lib import names
 from undersigned.lib.html import to_text
 from undersigned.lib.languages import own_name
 from undersigned.lib.markdown import render, render_for_email
@@ -57,6 +58,13 @@ def grouped(number: int) -> str:
     """A count with its digits grouped as the page's language writes them: 4,812 in English,
     4.812 in Spanish. Only for display: attributes and data keep the plain number."""
     return number_format(number, force_grouping=True)
+
+
+@register.simple_tag
+def name_rule_words(which: str) -> str:
+    """The word lists of lib.names, for site.js to show a name as the server will."""
+    words = names.SECOND_GIVEN_NAMES if which == "given" else names.PARTICLES
+    return " ".join(sorted(words))
 
 
 @register.simple_tag

@@ -268,6 +268,8 @@ def test_a_visitor_signs_in_spanish_and_confirms_from_the_email(
     confirm.click()
 
     expect(page).to_have_url(re.compile(r"/s/free-them/es/thanks/$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("confirmada")
+    expect(page.locator("main")).not_to_contain_text("organizaciones")
     expect(page.locator("ul.share a[href^='https://bsky.app/']")).to_be_visible()
     page.goto("/s/free-them/es/")
     expect(page.locator("section.latest")).to_contain_text("Ana G.")
@@ -298,8 +300,11 @@ def test_an_organisation_is_listed_and_counted_only_once_the_organiser_approves_
     page.goto(links.confirm)
     expect(page.locator("main")).to_contain_text("Sindicato Unido (Secretaria general)")
     page.get_by_role("button", name="Confirm my signature").click()
-    expect(page).to_have_url(re.compile(r"/s/free-them/en/thanks/$"))
-    expect(page.locator("main")).to_contain_text("need the statement's organisers to approve")
+    expect(page).to_have_url(re.compile(r"/s/free-them/en/thanks/\?approval$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you: your email address is confirmed"
+    )
+    expect(page.locator("main")).to_contain_text("once the statement's organisers have approved")
 
     page.goto("/s/free-them/en/")
     expect(page.get_by_role("heading", name="Latest signers")).to_be_visible()
@@ -692,3 +697,42 @@ def test_no_script_typed_by_anyone_runs_anywhere(
         organiser_page.get_by_role("link", name=re.compile("CSV")).click()
     assert download.value.suggested_filename == "free-them-signatures.csv"
     _assert_inert(organiser_page, dialogs, "after the export")
+
+
+NAMES = [
+    "María José Quispe",
+    "Juan Carlos Mamani Quispe",
+    "María del Carmen Quispe Huamán",
+    "Ana García López",
+    "Ana de la Cruz",
+    "José Ángel Ñahui",
+    "Jose A\u0301ngel N\u0303ahui",
+    "  mei   lin ",
+    "Mei",
+]
+
+
+def test_the_sign_form_shows_how_the_name_will_appear_by_the_servers_rule(
+    page: Page, statement: Statement
+) -> None:
+    from undersigned.lib.names import initialled
+
+    page.goto("/s/free-them/en/")
+    form = page.locator("#sign form")
+    preview = form.locator("[data-name-preview]")
+    # Not listed is the default.
+    expect(preview).to_have_text("You will appear as: not listed, only counted")
+    form.locator("input[name=display][value=initial]").check()
+    expect(preview).to_be_hidden()
+    for name in NAMES:
+        form.locator("input[name=name]").fill(name)
+        expect(preview).to_have_text(f"You will appear as: {initialled(name)}")
+    form.locator("input[name=name]").fill("María José Quispe")
+    expect(preview).to_have_text("You will appear as: María José Q.")
+    form.locator("input[name=display][value=full]").check()
+    expect(preview).to_have_text("You will appear as: María José Quispe")
+    form.locator("input[name=kind][value=organisation]").check()
+    form.locator("input[name=organisation_name]").fill("Sindicato Unido")
+    expect(preview).to_have_text("You will appear as: Sindicato Unido (María José Quispe)")
+    form.locator("input[name=display][value=hidden]").check()
+    expect(preview).to_have_text("You will appear as: not listed, only counted")

@@ -342,3 +342,43 @@ def test_every_link_sent_stays_valid_and_a_replayed_confirm_counts_once(
         assert client.get(url).status_code == 404
         assert client.post(url).status_code == 404
     assert signature_count(statement) == 0
+
+
+def test_the_thank_you_page_of_a_person_says_confirmed_and_nothing_of_organisations(
+    client: Client, statement: Statement
+) -> None:
+    confirm, _ = _signed_links(client)
+    response = client.post(confirm, follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/s/free-them/es/thanks/"
+    assert "Gracias: tu firma está confirmada" in page
+    assert "organizacion" not in page.lower()
+
+
+def test_the_thank_you_page_of_an_organisation_says_it_waits_for_approval(
+    client: Client, statement: Statement
+) -> None:
+    confirm, _ = _signed_links(
+        client, kind="organisation", organisation_name="Sindicato Unido", organisation_role="Sec"
+    )
+    response = client.post(confirm, follow=True)
+    assert response.redirect_chain[-1][0] == "/s/free-them/es/thanks/?approval"
+    page = client.get("/s/free-them/en/thanks/?approval").content.decode()
+    assert "Thank you: your email address is confirmed" in page
+    assert "once the statement's organisers have approved it" in page
+    assert "your signature is confirmed" not in page
+
+
+def test_the_thank_you_page_of_a_held_signature_does_not_say_confirmed(
+    client: Client, statement: Statement
+) -> None:
+    confirm, _ = _signed_links(client)
+    # Held after its email went out (many signatures from its network, found later).
+    Signature.objects.update(hold_reason=Signature.HoldReason.RATE)
+    response = client.post(confirm, follow=True)
+    assert Signature.objects.get().state == Signature.State.HELD
+    assert response.redirect_chain[-1][0] == "/s/free-them/es/thanks/?review"
+    page = client.get("/s/free-them/en/thanks/?review").content.decode()
+    assert "your signature is confirmed" not in page
+    assert "Your signature is counted once the statement's organisers have checked it" in page
+    assert signature_count(statement) == 0

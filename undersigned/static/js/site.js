@@ -14,6 +14,61 @@
     fieldset.addEventListener("change", update);
     update();
   });
+  // "You will appear as: María José Q.": the sign form's name as the chosen display shows it,
+  // by the server's rule (undersigned/lib/names.py), whose word lists the form carries.
+  document.querySelectorAll("[data-name-preview]").forEach(function (preview) {
+    var form = preview.closest("form");
+    var name = form && form.querySelector("input[name=name]");
+    var shown = preview.querySelector("[data-name-shown]");
+    if (!name || !shown) return;
+    var given = preview.getAttribute("data-given").split(" ");
+    var particles = preview.getAttribute("data-particles").split(" ");
+    function plain(word) {
+      return word.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+    }
+    function initial(word) {
+      var first = word.normalize("NFD").match(/^.[\u0300-\u036f]*/u)[0];
+      return first.toUpperCase().normalize("NFC");
+    }
+    function initialled(text) {
+      var words = text.split(/\s+/).filter(Boolean);
+      if (words.length < 2) return words.join(" ");
+      var names = [words[0]], rest = words.slice(1);
+      while (rest.length > 1) {
+        var lead = 0;
+        while (lead < rest.length - 1 && particles.indexOf(plain(rest[lead])) >= 0) lead++;
+        if (lead + 1 < rest.length && given.indexOf(plain(rest[lead])) >= 0) {
+          names = names.concat(rest.slice(0, lead + 1));
+          rest = rest.slice(lead + 1);
+        } else break;
+      }
+      var surname = rest.filter(function (w) { return particles.indexOf(plain(w)) < 0; })[0] ||
+        rest[rest.length - 1];
+      return names.join(" ") + " " + initial(surname) + ".";
+    }
+    function update() {
+      var display = form.querySelector("input[name=display]:checked");
+      var kind = form.querySelector("input[name=kind]:checked");
+      var organisation = form.querySelector("input[name=organisation_name]");
+      var value = name.value.trim().split(/\s+/).join(" ");
+      var text = "";
+      if (display && display.value === "hidden") {
+        text = preview.getAttribute("data-hidden");
+      } else if (value) {
+        text = display && display.value === "initial" ? initialled(value) : value;
+      }
+      var hidden = display && display.value === "hidden";
+      if (text && !hidden && kind && kind.value === "organisation" && organisation &&
+          organisation.value.trim()) {
+        text = organisation.value.trim() + " (" + text + ")";
+      }
+      shown.textContent = text;
+      preview.hidden = !text;
+    }
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    update();
+  });
   // Keep the count current while the page is open and in view.
   document.querySelectorAll("[data-count-url]").forEach(function (section) {
     var number = section.querySelector(".number strong");

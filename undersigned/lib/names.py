@@ -1,0 +1,79 @@
+"""A signer's name as "first name and initial": the given names in full, the surname's initial.
+
+A name is one field (people write their names in too many ways for two), so where the given
+names end is guessed: the first word, and the words after it that are common second given
+names ("María José", "Juan Carlos", "Mary Ann"), or such a name after a particle ("María del
+Carmen"), as long as one word is left for the surname. The initial is that of the first word
+of the surname that is not a particle ("Ana de la Cruz" is "Ana C."), and only the first
+surname's: "Ana García López" is "Ana G.", not a second surname that would narrow it down.
+The sign form shows the result before anyone signs (site.js applies the same rule, with the
+lists below, which the form carries), so a signer whose name the rule gets wrong sees it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Common second given names (Spanish, Portuguese, English, French, Italian, Quechua
+# communities' usual Spanish ones), without accents and in lower case. Words that are as
+# often a surname (Martín, Cruz, Díaz) are left out: taking a surname for a given name would
+# show it in full.
+SECOND_GIVEN_NAMES = frozenset(
+    """
+    alberto alejandra alejandro alfonso alicia amparo ana andrea andres angel angeles angela
+    anne ann antonia antonio asuncion beatriz belen camila carla carlos carmen carolina
+    catalina cecilia claudia concepcion consuelo cristina daniel david diego dolores eduardo
+    elena elisa elizabeth emilio enrique esperanza esther eugenia eduarda fabiola felipe
+    fernanda fernando francisca francisco gabriel gabriela guadalupe ignacio ines inmaculada
+    isabel jaime javier jesus jimena joao jorge jose josefa juan julia julio laura lourdes
+    lucia luis luisa luz manuel manuela marcela marco margarita maria mariana marie mario
+    mateo mercedes miguel milagros montserrat natalia nicolas pablo patricia paula paz pedro
+    pilar rafael ramon raquel ricardo roberto rocio rosa rosario sebastian sergio socorro
+    sofia soledad teresa tomas valentina vanessa veronica vicente victoria virginia
+    mae may lynn lou jo jane james john paul peter michael rose grace kate louise beth
+    pierre jacques claude francois
+    """.split()
+)
+
+# Words that join a name's parts rather than being one: skipped for the initial.
+PARTICLES = frozenset(
+    "de del la las los da das do dos di du van von der den ter te y e bin ibn al el le".split()
+)
+
+
+def _plain(word: str) -> str:
+    """A word in lower case without accents, as the lists above are written."""
+    decomposed = unicodedata.normalize("NFD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _initial(word: str) -> str:
+    """The word's first letter as written, with its accents (a decomposed "Á" is two code
+    points): "Ángel" gives "Á"."""
+    first = word[0]
+    for c in word[1:]:
+        if not unicodedata.combining(c):
+            break
+        first += c
+    return unicodedata.normalize("NFC", first.upper() if first.islower() else first)
+
+
+def initialled(name: str) -> str:
+    """'María José Quispe' -> 'María José Q.'; 'Ana García López' -> 'Ana G.'; a single name
+    stays as it is."""
+    words = name.split()
+    if len(words) < 2:
+        return name
+    given, rest = [words[0]], words[1:]
+    while len(rest) > 1:
+        # A particle and the given name it leads to ("del Carmen", "de los Ángeles").
+        lead = 0
+        while lead < len(rest) - 1 and _plain(rest[lead]) in PARTICLES:
+            lead += 1
+        if lead + 1 < len(rest) and _plain(rest[lead]) in SECOND_GIVEN_NAMES:
+            given += rest[: lead + 1]
+            rest = rest[lead + 1 :]
+        else:
+            break
+    surname = next((word for word in rest if _plain(word) not in PARTICLES), rest[-1])
+    return f"{' '.join(given)} {_initial(surname)}."
