@@ -117,3 +117,51 @@ def named_languages() -> list[tuple[str, str]]:
     tags |= set(_MORE_NAMES)
     named = [(tag, language_name(tag)) for tag in tags if tag]
     return sorted(named, key=lambda pair: pair[1].casefold())
+
+
+# The region a language is most likely written in where its tag names none, for OpenGraph's
+# og:locale (which wants ll_TT): CLDR's likely subtags (likelySubtags.json), so en is en_US and
+# es is es_ES, for the languages of the statements here and the most spoken ones.
+_LIKELY_REGION = {
+    "af": "ZA", "am": "ET", "ar": "EG", "ay": "BO", "az": "AZ", "be": "BY", "bg": "BG",
+    "bn": "BD", "bs": "BA", "ca": "ES", "ckb": "IQ", "cs": "CZ", "cy": "GB", "da": "DK",
+    "de": "DE", "el": "GR", "en": "US", "es": "ES", "et": "EE", "eu": "ES", "fa": "IR",
+    "fi": "FI", "fil": "PH", "fr": "FR", "ga": "IE", "gl": "ES", "gn": "PY", "gu": "IN",
+    "ha": "NG", "he": "IL", "hi": "IN", "hr": "HR", "ht": "HT", "hu": "HU", "hy": "AM",
+    "id": "ID", "ig": "NG", "is": "IS", "it": "IT", "ja": "JP", "ka": "GE", "kk": "KZ",
+    "km": "KH", "kn": "IN", "ko": "KR", "ku": "TR", "ky": "KG", "ln": "CD", "lo": "LA",
+    "lt": "LT", "lv": "LV", "mi": "NZ", "mk": "MK", "ml": "IN", "mn": "MN", "mr": "IN",
+    "ms": "MY", "my": "MM", "nb": "NO", "ne": "NP", "nl": "NL", "nn": "NO", "no": "NO",
+    "pa": "IN", "pl": "PL", "ps": "AF", "pt": "BR", "qu": "PE", "ro": "RO", "ru": "RU",
+    "rw": "RW", "sd": "PK", "si": "LK", "sk": "SK", "sl": "SI", "so": "SO", "sq": "AL",
+    "sr": "RS", "sv": "SE", "sw": "TZ", "ta": "IN", "te": "IN", "th": "TH", "ti": "ET",
+    "tl": "PH", "tr": "TR", "ug": "CN", "uk": "UA", "ur": "PK", "uz": "UZ", "vi": "VN",
+    "wo": "SN", "xh": "ZA", "yi": "US", "yo": "NG", "zh": "CN", "zu": "ZA",
+}  # fmt: skip
+# CLDR's likely region of a language written in a given script: zh-Hant is Taiwan's.
+_LIKELY_SCRIPT_REGION = {
+    ("zh", "Hant"): "TW", ("zh", "Hans"): "CN", ("sr", "Latn"): "RS", ("pa", "Arab"): "PK",
+    ("az", "Arab"): "IR", ("uz", "Arab"): "AF", ("mn", "Mong"): "CN",
+}  # fmt: skip
+# Regions as UN M.49 numbers (es-419, Latin America) have no two-letter code. Facebook, which
+# reads og:locale, names Latin American Spanish es_LA; for the others the likely region is used.
+_NUMERIC_REGION = {("es", "419"): "LA"}
+
+
+def og_locale(tag: str, country: str = "") -> str:
+    """The language tag `tag` as OpenGraph's og:locale writes it, language_TERRITORY: es-PE is
+    es_PE, zh-Hant-TW zh_TW. A tag without a region takes `country` (where the campaign is,
+    as "PE") if given, else the language's likely region (es_ES, qu_PE, pt_BR); a language
+    with none known is given alone."""
+    parts = tag.split("-")
+    language = parts[0].lower()
+    script = next((p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()), "")
+    region = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()), "")
+    numeric = next((p for p in parts[1:] if len(p) == 3 and p.isdigit()), "")
+    if not region and numeric:
+        region = _NUMERIC_REGION.get((language, numeric), "")
+    if not region and len(country) == 2 and country.isalpha():
+        region = country.upper()
+    if not region:
+        region = _LIKELY_SCRIPT_REGION.get((language, script)) or _LIKELY_REGION.get(language, "")
+    return f"{language}_{region}" if region else language

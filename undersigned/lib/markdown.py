@@ -355,3 +355,15 @@ def from_html(html: str) -> str:
     parser.feed(sanitise(html))
     parser.close()
     return parser.markdown()
+
+
+@functools.lru_cache(maxsize=256)
+def first_picture(text: str) -> tuple[str, str] | None:
+    """The address and description of the first of this site's pictures in organiser Markdown
+    (its largest rendition, for a link preview), or None if it shows none."""
+    for token in _MARKDOWN.parse(text):
+        for child in token.children or []:
+            url = str(child.attrGet("src") or "") if child.type == "image" else ""
+            if source(url) is not None:
+                return url, "".join(part.content for part in child.children or [])
+    return None

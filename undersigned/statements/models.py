@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from undersigned.lib.languages import direction, version_in
+from undersigned.lib.languages import direction, og_locale, version_in
 from undersigned.organisations.models import Organisation
 
 
@@ -214,8 +214,9 @@ class StatementVersion(models.Model):
 
     @property
     def og_locale(self) -> str:
-        """The tag as OpenGraph writes locales: es_419, pt_BR."""
-        return self.language.replace("-", "_")
+        """The version's language as OpenGraph's og:locale writes it: es_PE for es-PE, the
+        language's likely region for a bare tag (es_ES, qu_PE; see lib.languages.og_locale)."""
+        return og_locale(self.language)
 
 
 # The longest address SMTP allows (RFC 5321 path limit less the angle brackets).

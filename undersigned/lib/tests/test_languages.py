@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from undersigned.lib.languages import direction, normalise_tag, ui_language, version_in
+from undersigned.lib.languages import (
+    direction,
+    normalise_tag,
+    og_locale,
+    ui_language,
+    version_in,
+)
 
 
 @pytest.mark.parametrize(
@@ -48,3 +54,30 @@ def test_a_version_is_the_languages_else_the_default_else_any() -> None:
     assert version_in([en, qu], "fr", "es") is en
     assert version_in([en, es], None, "es") is es
     assert version_in([], "es", "es") is None
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("es-PE", "es_PE"),
+        ("en-GB", "en_GB"),
+        ("zh-Hant-TW", "zh_TW"),
+        ("es", "es_ES"),
+        ("en", "en_US"),
+        ("pt", "pt_BR"),
+        ("qu", "qu_PE"),
+        ("ay", "ay_BO"),
+        ("zh-Hant", "zh_TW"),
+        ("es-419", "es_LA"),
+        ("nah", "nah"),
+    ],
+)
+def test_og_locale_is_language_and_territory(tag: str, expected: str) -> None:
+    assert og_locale(tag) == expected
+
+
+def test_og_locale_takes_the_campaigns_country_where_the_tag_names_none() -> None:
+    assert og_locale("es", "PE") == "es_PE"
+    assert og_locale("qu", "bo") == "qu_BO"
+    # The tag's own region comes first.
+    assert og_locale("es-MX", "PE") == "es_MX"

@@ -8,6 +8,7 @@ import pytest
 from undersigned.lib.html import sanitise
 from undersigned.lib.markdown import (
     dropped,
+    first_picture,
     from_html,
     from_html_checked,
     render,
@@ -154,3 +155,9 @@ def test_a_picture_with_no_size_does_not_break_an_email() -> None:
         "https://sign.example.org",
     )
     assert 'src="https://sign.example.org/media/pictures/' in html and 'width="0"' not in html
+
+
+def test_the_first_picture_is_the_first_of_the_sites_own() -> None:
+    text = f'News.\n\n![elsewhere](https://tracker.example/a.jpg)\n\n![A crowd]({PICTURE} "Ana")'
+    assert first_picture(text) == (PICTURE, "A crowd")
+    assert first_picture("No picture here.") is None

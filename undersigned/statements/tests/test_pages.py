@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 import time_machine
@@ -194,7 +195,41 @@ def test_open_graph_tags_preview_title_and_summary(client: Client, statement: St
     assert '<meta property="og:title" content="Libertad para ellos">' in page
     assert '<meta property="og:description" content="Liberen a los estudiantes.">' in page
     assert 'hreflang="en"' in page
-    assert '<meta property="og:locale" content="es">' in page
+    # A version without a region: the language's likely one (lib.languages.og_locale).
+    assert '<meta property="og:locale" content="es_ES">' in page
+    assert '<meta property="og:locale:alternate" content="en_US">' in page
+    assert 'og:locale:alternate" content="es_ES"' not in page
+
+
+def test_a_regional_version_gives_its_region_to_link_previews(
+    client: Client, statement: Statement
+) -> None:
+    version = statement.versions.get(language="es")
+    version.language = "es-PE"
+    version.save()
+    page = client.get("/s/free-them/es-PE/").content.decode()
+    assert '<meta property="og:locale" content="es_PE">' in page
+    english = client.get("/s/free-them/en/").content.decode()
+    assert '<meta property="og:locale:alternate" content="es_PE">' in english
+
+
+def test_without_a_cover_the_link_preview_is_the_statements_card(
+    client: Client, statement: Statement, settings: Any
+) -> None:
+    settings.SITE_URL = "https://firmas.example"
+    page = client.get("/s/free-them/es/").content.decode()
+    assert (
+        '<meta property="og:image" content="https://firmas.example/s/free-them/es/card.png">'
+        in page
+    )
+    assert '<meta property="og:image:width" content="1200">' in page
+    assert '<meta property="og:image:height" content="630">' in page
+    assert '<meta property="og:image:alt" content="Libertad para ellos · Red Estudiantil">' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    # Every address a preview follows is absolute.
+    for address in re.findall(r'<meta property="og:(?:url|image)" content="([^"]+)"', page):
+        assert address.startswith("https://firmas.example/"), address
+    assert client.get("/s/free-them/es/card.png").status_code == 200
 
 
 def test_a_draft_is_hidden_from_the_public_but_not_from_members(
