@@ -532,3 +532,43 @@ def test_deleting_a_source_waits_for_a_signer_counting_into_it_and_takes_that_co
     assert errors == []
     assert not Source.objects.exists() and not SourceCount.objects.exists()
     assert AuditLog.objects.get(action="source.deleted").data["counted"] == 1
+
+
+def test_the_per_day_table_adds_up_to_the_count_every_page_shows(
+    midday: dt.datetime, viewer_client: Client, statement: Statement
+) -> None:
+    now = timezone.now()
+    make_signature(statement, 1, confirmed_at=now - dt.timedelta(hours=1))
+    # Counted with no confirmation time (as an older version could store one): on its day.
+    make_signature(statement, 2, confirmed_at=None, created_at=now - dt.timedelta(days=2))
+    for n, state in enumerate(
+        (
+            Signature.State.PENDING,
+            Signature.State.HELD,
+            Signature.State.AWAITING_APPROVAL,
+            Signature.State.REJECTED,
+        ),
+        start=3,
+    ):
+        make_signature(statement, n, state=state)
+    detail = viewer_client.get("/dashboard/s/free-them/").context["counted"]
+    charts_page = viewer_client.get("/dashboard/s/free-them/charts/").context
+    daily = charts_page["daily_table"]
+    assert detail == charts_page["count"] == sum(row[1][0] for row in daily["rows"]) == 2
+
+
+def test_a_projection_over_one_day_says_day_not_days(
+    midday: dt.datetime, viewer_client: Client, organisation: Organisation
+) -> None:
+    statement = Statement.objects.create(
+        organisation=organisation, slug="new", status=Statement.Status.OPEN, goal=10
+    )
+    statement.versions.create(language="en", title="New", summary="s", body="b")
+    page = viewer_client.get("/dashboard/s/new/charts/").content.decode()
+    assert "in the last day." in page
+    assert "10 more signatures are needed." in page
+    assert "1 days" not in page
+    make_signature(statement, 1, confirmed_at=timezone.now())
+    page = viewer_client.get("/dashboard/s/new/charts/").content.decode()
+    assert "At the rate of the last day (1.0 a day), the goal would be reached on" in page
+    assert "9 more signatures are needed." in page
