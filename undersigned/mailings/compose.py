@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
 from email.utils import formataddr, parseaddr
+from urllib.parse import urlsplit
 from typing import Any
 
 from django.conf import settings
@@ -71,8 +72,13 @@ def _from(display_name: str) -> str:
 
 
 def domain() -> str:
-    """The domain of the site's sender address: of Message-IDs and list ids."""
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    """The site's domain (of SITE_URL), for Message-IDs and list ids: the name the site is
+    known by, which the sender address's domain (often a mail provider's) may not be."""
+    return (
+        urlsplit(settings.SITE_URL).hostname
+        or parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+        or "localhost"
+    )
 
 
 def render(email: Email, stand_ins: Mapping[str, Mapping[str, str]] | None = None) -> Any:
@@ -89,6 +95,9 @@ def render(email: Email, stand_ins: Mapping[str, Mapping[str, str]] | None = Non
             f"emails/{email.kind}-body.html", {**email.context(values["html"]), **language}
         )
     headers = dict(email.headers(email.context(values["header"]))) if email.headers else {}
+    # RFC 3834: every email here is sent by the site, not typed by a person; vacation
+    # responders and mailing lists must not answer it.
+    headers.setdefault("Auto-Submitted", "auto-generated")
     message_id = values["header"].get("message_id") or email.message_id or secrets.token_hex(16)
     headers["Message-ID"] = f"<{message_id}@{domain()}>"
     to = values["header"].get("to", email.to)

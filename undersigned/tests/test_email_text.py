@@ -6,10 +6,12 @@ way to make it here fails the test."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -105,3 +107,49 @@ def test_an_email_says_titles_and_names_as_typed(
     assert TRICKY in subject, subject
     assert TRICKY in text
     assert not any(entity in subject + text for entity in ENTITIES)
+
+
+# An address a mail program can follow: absolute, http(s) or mailto.
+_ABSOLUTE = re.compile(r"(?:https?://[^/\s\"'<>]+/|mailto:)")
+
+
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_an_email_is_strictly_well_formed_with_only_absolute_links(
+    kind: str, statement: Statement, smtp_server: SmtpSink, settings: Any
+) -> None:
+    settings.SITE_URL = "https://sign.example.org"
+    statement.organisation.name = "Federación Estudiantil"
+    statement.organisation.save()
+    statement.versions.filter(language="en").update(title="Free them: ¡libertad!")
+    statement.save()  # tells the caches
+    UpdateVersion.objects.filter(language="en").update(
+        body="See [who signed](/s/free-them/en/signatories/) and [more](https://x.example/)."
+    )
+    MAKERS[kind](statement)
+    UpdateVersion.objects.filter(language="en").update(
+        body="See [who signed](/s/free-them/en/signatories/) and [more](https://x.example/)."
+    )
+    drain()
+    assert smtp_server.messages, f"no {kind} email was sent"
+    envelope = smtp_server.envelopes[-1]
+    data = envelope.original_content or envelope.content
+    # policy.strict raises on any defect the parser finds.
+    message = message_from_bytes(data, policy=policy.strict)
+    assert isinstance(message, EmailMessage)
+    assert not message.defects
+    for part in message.walk():
+        assert not part.defects, (kind, part.get_content_type(), part.defects)
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert re.fullmatch(r"<[^<>@\s]+@sign\.example\.org>", message["Message-ID"])
+    # A body beyond ASCII is declared to a server that offers 8BITMIME (aiosmtpd does).
+    if not data.isascii():
+        assert "BODY=8BITMIME" in envelope.mail_options
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    links = re.findall(r'(?:href|src)="([^"]*)"', html.get_content())
+    assert links, kind
+    for link in links:
+        assert _ABSOLUTE.match(link), (kind, link)
+    for url in re.findall(r"(?:^|\s)(/\S*|https?://\S+)", text.get_content()):
+        assert _ABSOLUTE.match(url), (kind, url)

@@ -15,7 +15,16 @@ from undersigned.statements.models import Signature, Statement
 
 URL = "/s/free-them/en/sign/"
 # What a message of ours carries at the top level; anything else was injected.
-HEADERS = {"content-type", "mime-version", "subject", "from", "to", "date", "message-id"}
+HEADERS = {
+    "content-type",
+    "mime-version",
+    "subject",
+    "from",
+    "to",
+    "date",
+    "message-id",
+    "auto-submitted",
+}
 
 INJECTIONS = [
     "Ana\r\nBcc: victim@example.org",

@@ -107,7 +107,7 @@ def test_each_prepared_message_has_its_own_id_and_token(
     call_command("worker", "--once")
     assert len(smtp_server.messages) == 3
     ids = {message["Message-ID"] for message in smtp_server.messages}
-    assert len(ids) == 3 and all(i and i.endswith("@localhost>") for i in ids)
+    assert len(ids) == 3 and all(i and i.endswith("@127.0.0.1>") for i in ids)
     for message, envelope in zip(smtp_server.messages, smtp_server.envelopes, strict=True):
         signature = Signature.objects.get(email=envelope.rcpt_tos[0])
         body = _parts(_parse(message.as_bytes()))["text"]
