@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from undersigned.lib.languages import direction, og_locale, version_in
+from undersigned.lib.names import initialled
 from undersigned.organisations.models import Organisation
 
 
@@ -394,14 +395,6 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"consent {self.purpose} {'given' if self.given else 'withdrawn'}"
-
-
-def initialled(name: str) -> str:
-    """'Ana García López' -> 'Ana G.'; a single name stays as it is."""
-    words = name.split()
-    if len(words) < 2:
-        return name
-    return f"{words[0]} {words[1][0]}."
 
 
 # Sources and partners (how a statement is shared, and with whom) live in their own module;
