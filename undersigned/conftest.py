@@ -262,6 +262,17 @@ def make_signature(statement: Statement, n: int, **fields: Any) -> Signature:
 _page_loads: set[int] = set()
 
 
+def make_partner(statement: Statement, organisation: Any, *, actor: Any = None) -> Any:
+    """`organisation` added as a partner of `statement` and accepted by its owners: named on
+    the statement's page, offered on its sign form."""
+    from undersigned.statements import coalition
+
+    partner = coalition.add_partner(statement, organisation, actor=actor)
+    coalition.accept_partnership(partner, actor=actor)
+    partner.refresh_from_db()
+    return partner
+
+
 def _page_load() -> int:
     """When a form's page was loaded: about a minute ago, and never in the same second as
     another form's page, so that no two have the same token (a token is the second it was made).

@@ -21,8 +21,8 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
 from email.utils import formataddr, parseaddr
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives

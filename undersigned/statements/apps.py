@@ -12,5 +12,6 @@ class StatementsConfig(AppConfig):
             details,
             emails,
             jobs,
+            partner_emails,
             signals,
         )

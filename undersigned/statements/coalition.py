@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from undersigned.audit.models import record
 from undersigned.organisations.models import Organisation
+from undersigned.statements import partner_emails
 from undersigned.statements.forms import CONSENT_VERSION
 from undersigned.statements.models import (
     ConsentRecord,
@@ -60,8 +61,10 @@ def add_partner(statement: Statement, organisation: Organisation, *, actor: Any)
                 statement=statement, organisation=organisation, source=source
             )
         else:
+            # Asked again: it may no longer want to back the statement.
             partner.active = True
-            partner.save(update_fields=("active",))
+            partner.accepted_at = None
+            partner.save(update_fields=("active", "accepted_at"))
         record(
             "partner.added",
             actor=actor,
@@ -69,7 +72,36 @@ def add_partner(statement: Statement, organisation: Organisation, *, actor: Any)
             object_id=partner.pk,
             organisation=organisation.pk,
         )
+        partner_emails.ask_owners(partner)
     return partner
+
+
+def accept_partnership(partner: Partner, *, actor: Any) -> bool:
+    """An owner of the partner organisation agrees to back the statement: from now on the
+    statement's page names it and the sign form offers its updates. False if there was
+    nothing to accept (removed, or accepted already)."""
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        if not partner.active or partner.accepted_at is not None:
+            return False
+        partner.accepted_at = timezone.now()
+        # Through save, whose signal drops the cached statements and pages with its form.
+        partner.save(update_fields=("accepted_at",))
+        record("partner.accepted", actor=actor, statement=partner.statement, object_id=partner.pk)
+    return True
+
+
+def decline_partnership(partner: Partner, *, actor: Any) -> bool:
+    """An owner of the partner organisation turns the partnership down, or ends it: as if the
+    statement's organisers had removed it. False if it was removed already."""
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        if not partner.active:
+            return False
+        partner.active = False
+        partner.save(update_fields=("active",))
+        record("partner.declined", actor=actor, statement=partner.statement, object_id=partner.pk)
+    return True
 
 
 def remove_partner(partner: Partner, *, actor: Any) -> None:
@@ -83,9 +115,10 @@ def remove_partner(partner: Partner, *, actor: Any) -> None:
 
 
 def active_partners(statement: Statement) -> list[Partner]:
-    """The partners the sign form offers, with their organisations (prefetched on statements
-    from queries.statement_by_slug)."""
-    return [partner for partner in statement.partners.all() if partner.active]
+    """The partners the statement's page names and the sign form offers (those that accepted
+    and were not removed), with their organisations (prefetched on statements from
+    queries.statement_by_slug)."""
+    return [partner for partner in statement.partners.all() if partner.offered]
 
 
 def partner_signers(partner: Partner) -> QuerySet[Signature]:

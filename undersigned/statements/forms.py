@@ -221,7 +221,7 @@ class _FieldsKey:
             partners=tuple(
                 (partner.pk, partner.organisation.name)
                 for partner in statement.partners.all()
-                if partner.active
+                if partner.offered
             ),
             language=language,
         )

@@ -72,6 +72,10 @@ class Partner(models.Model):
     # seeing them until each withdraws.
     active = models.BooleanField(default=True)
     added_at = models.DateTimeField(default=timezone.now)
+    # When an owner of the partner organisation agreed to back the statement; until then (and
+    # again after being added back once removed) nothing public names it and the sign form
+    # does not offer its updates: nobody is shown backing a statement they never agreed to.
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("organisation__name", "pk")
@@ -85,6 +89,11 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return f"partner {self.organisation_id} of {self.statement_id}"
+
+    @property
+    def offered(self) -> bool:
+        """Named publicly and offered on the sign form: a partner that agreed, not removed."""
+        return self.active and self.accepted_at is not None
 
 
 class PartnerConsent(models.Model):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
@@ -21,7 +22,8 @@ from undersigned.conftest import SmtpSink, follow_data, make_signature, sign_dat
 from undersigned.jobs.queue import drain
 from undersigned.mailings import outbox
 from undersigned.organisations import actions as organisation_actions
-from undersigned.statements import actions
+from undersigned.organisations.models import Membership, Organisation
+from undersigned.statements import actions, coalition
 from undersigned.statements.models import Signature, Statement
 from undersigned.updates import delivery
 from undersigned.updates import emails as update_emails
@@ -66,12 +68,20 @@ def _update_test(statement: Statement) -> None:
     )
 
 
+def _partnership(statement: Statement) -> None:
+    union = Organisation.objects.create(name="Sindicato Unido", slug="sindicato")
+    owner = User.objects.create_user("owner", "owner@example.org", "x")
+    Membership.objects.create(organisation=union, user=owner, role=Membership.Role.OWNER)
+    coalition.add_partner(statement, union, actor=None)
+
+
 # Each kind of email, and how a person makes the site send one.
 MAKERS: dict[str, Callable[[Statement], None]] = {
     "confirm_signature": _sign,
     "already_signed": _already_signed,
     "confirm_follower": _follow,
     "invitation": _invite,
+    "partnership": _partnership,
     "update": _update,
     "update_test": _update_test,
 }

@@ -12,7 +12,7 @@ from django.core import mail
 from django.test import Client
 
 from undersigned.audit.models import AuditLog
-from undersigned.conftest import PASSWORD, _client_for, make_signature
+from undersigned.conftest import PASSWORD, _client_for, make_partner, make_signature
 from undersigned.jobs.models import Job
 from undersigned.jobs.queue import drain
 from undersigned.organisations.models import Invitation, Membership, Organisation
@@ -29,7 +29,7 @@ def union(db: None) -> Organisation:
 
 @pytest.fixture
 def partner(statement: Statement, union: Organisation) -> Partner:
-    return coalition.add_partner(statement, union, actor=None)
+    return make_partner(statement, union, actor=None)
 
 
 def _member_of(organisation: Organisation, name: str, role: str) -> Client:
@@ -167,7 +167,7 @@ def test_a_partner_of_another_statement_cannot_be_removed_from_here(
         slug="other",
         default_language="en",
     )
-    foreign = coalition.add_partner(other, union, actor=None)
+    foreign = make_partner(other, union, actor=None)
     response = member_client.post(f"{PAGE}{foreign.pk}/remove/")
     assert response.status_code == 404
     foreign.refresh_from_db()
@@ -190,7 +190,7 @@ PARTNER_EXPORT = PARTNER_PAGE + "export.csv"
 def test_a_partners_editor_sees_only_the_signers_who_agreed_to_hear_from_it(
     statement: Statement, partner: Partner
 ) -> None:
-    other = coalition.add_partner(
+    other = make_partner(
         statement, Organisation.objects.create(name="Red de Apoyo", slug="red-apoyo"), actor=None
     )
     _signer(statement, 1, partner, name="Ana Agreed")
@@ -265,7 +265,7 @@ def test_the_running_organisation_and_outsiders_do_not_get_a_partners_page(
 def test_another_partner_does_not_get_this_partners_page(
     statement: Statement, partner: Partner
 ) -> None:
-    other = coalition.add_partner(
+    other = make_partner(
         statement, Organisation.objects.create(name="Red de Apoyo", slug="red-apoyo"), actor=None
     )
     rival = _member_of(other.organisation, "rival", Membership.Role.OWNER)
@@ -335,3 +335,90 @@ def test_inviting_an_address_past_its_daily_cap_tells_nothing_and_sends_nothing(
     assert answers[0] == answers[1]
     assert Partner.objects.count() == 2
     assert Job.objects.filter(kind="mail.invitation").count() == 1
+
+
+# Asking the partner first
+
+
+def test_a_partner_is_named_nowhere_until_its_owners_accept(
+    client: Client, member_client: Client, statement: Statement, union: Organisation
+) -> None:
+    owner = _member_of(union, "union-owner", Membership.Role.OWNER)
+    editor = _member_of(union, "union-editor", Membership.Role.EDITOR)
+    assert member_client.post(PAGE, {"organisation": "sindicato"}).status_code == 302
+    partner = Partner.objects.get()
+    assert partner.active and partner.accepted_at is None
+    # The statement's page, its sign form and the signer's own page: not a word of it.
+    page = client.get("/s/free-them/en/").content.decode()
+    assert "Sindicato Unido" not in page and 'name="partners"' not in page
+    assert "asked: waiting for its owners to accept" in member_client.get(PAGE).content.decode()
+    # Its owner is asked by email, with a link to answer; its editor is not.
+    drain()
+    asked = [message for message in mail.outbox if "asks you to back" in message.subject]
+    assert [message.to for message in asked] == [["union-owner@example.com"]]
+    assert PARTNER_PAGE in asked[0].body and "http" in asked[0].body
+    assert "waiting for your answer" in owner.get("/dashboard/").content.decode()
+    # An editor of the partner sees the question but cannot answer it.
+    seen = editor.get(PARTNER_PAGE).content.decode()
+    assert "An owner of your organisation can accept or decline." in seen
+    assert editor.post(PARTNER_PAGE + "accept/").status_code == 403
+    # The owner accepts: named on the page, offered on the form.
+    assert "Accept: we back this statement" in owner.get(PARTNER_PAGE).content.decode()
+    assert owner.post(PARTNER_PAGE + "accept/").status_code == 302
+    partner.refresh_from_db()
+    assert partner.accepted_at is not None
+    assert AuditLog.objects.filter(action="partner.accepted", object_id=partner.pk).exists()
+    page = client.get("/s/free-them/en/").content.decode()
+    assert "With: Sindicato Unido" in " ".join(page.split())
+    assert 'name="partners"' in page
+
+
+def test_an_owner_declines_and_the_partner_is_named_nowhere(
+    client: Client, statement: Statement, union: Organisation
+) -> None:
+    owner = _member_of(union, "union-owner", Membership.Role.OWNER)
+    partner = coalition.add_partner(statement, union, actor=None)
+    assert owner.post(PARTNER_PAGE + "decline/").status_code == 302
+    partner.refresh_from_db()
+    assert not partner.active and partner.accepted_at is None
+    assert AuditLog.objects.filter(action="partner.declined", object_id=partner.pk).exists()
+    assert "Sindicato Unido" not in client.get("/s/free-them/en/").content.decode()
+    # Nothing left to accept.
+    assert owner.post(PARTNER_PAGE + "accept/").status_code == 302
+    partner.refresh_from_db()
+    assert partner.accepted_at is None
+
+
+def test_a_partner_added_back_is_asked_again(
+    client: Client, statement: Statement, partner: Partner
+) -> None:
+    assert "Sindicato Unido" in client.get("/s/free-them/en/").content.decode()
+    coalition.remove_partner(partner, actor=None)
+    coalition.add_partner(statement, partner.organisation, actor=None)
+    partner.refresh_from_db()
+    assert partner.active and partner.accepted_at is None
+    assert "Sindicato Unido" not in client.get("/s/free-them/en/").content.decode()
+
+
+def test_a_new_organisations_owner_answers_once_they_join(
+    member_client: Client, statement: Statement
+) -> None:
+    member_client.post(PAGE, {"name": "Colectivo Nuevo", "email": "nuevo@example.org"})
+    partner = Partner.objects.get()
+    assert partner.accepted_at is None
+    drain()
+    # Only the invitation to own it: it has no owner to ask yet.
+    assert not [message for message in mail.outbox if "asks you to back" in message.subject]
+    owner = _member_of(partner.organisation, "nuevo", Membership.Role.OWNER)
+    assert "waiting for your answer" in owner.get("/dashboard/").content.decode()
+
+
+def test_an_owner_ends_an_accepted_partnership(
+    client: Client, statement: Statement, partner: Partner
+) -> None:
+    owner = _member_of(partner.organisation, "union-owner", Membership.Role.OWNER)
+    assert "End the partnership" in owner.get(PARTNER_PAGE).content.decode()
+    assert owner.post(PARTNER_PAGE + "decline/").status_code == 302
+    partner.refresh_from_db()
+    assert not partner.active
+    assert "Sindicato Unido" not in client.get("/s/free-them/en/").content.decode()

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersigned.audit.models import record
-from undersigned.dashboard.access import EDITOR, VIEWER, partner_for, statement_for
+from undersigned.dashboard.access import EDITOR, OWNER, VIEWER, partner_for, statement_for
 from undersigned.dashboard.signatures import page_of
 from undersigned.dashboard.views.members import MESSAGES
 from undersigned.lib import csvexport
@@ -228,6 +228,34 @@ def partner_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def partner_accept(request: HttpRequest, slug: str, organisation: str) -> HttpResponse:
+    """An owner of the partner organisation agrees to back the statement."""
+    partner, _membership = partner_for(request, slug, organisation, OWNER)
+    if coalition.accept_partnership(partner, actor=request.user):
+        messages.success(
+            request,
+            _("%(name)s now backs this statement: its page names it.")
+            % {"name": partner.organisation.name},
+        )
+    return redirect("dashboard:partner", slug, organisation)
+
+
+@login_required
+@require_POST
+def partner_decline(request: HttpRequest, slug: str, organisation: str) -> HttpResponse:
+    """An owner of the partner organisation turns the partnership down, or ends it."""
+    partner, _membership = partner_for(request, slug, organisation, OWNER)
+    if coalition.decline_partnership(partner, actor=request.user):
+        messages.success(
+            request,
+            _("%(name)s does not back this statement: nothing public names it.")
+            % {"name": partner.organisation.name},
+        )
+    return redirect("dashboard:partner", slug, organisation)
+
+
+@login_required
 @require_safe
 def partner_view(request: HttpRequest, slug: str, organisation: str) -> HttpResponse:
     partner, membership = partner_for(request, slug, organisation, VIEWER)
@@ -263,6 +291,7 @@ def partner_view(request: HttpRequest, slug: str, organisation: str) -> HttpResp
             "agreeing": signers.count(),
             "page": page,
             "may_see_signers": may_see_signers,
+            "may_answer": membership.can(OWNER),
         },
     )
 

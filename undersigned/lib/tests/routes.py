@@ -72,6 +72,8 @@ STATE_CHANGING = {
     # Coalitions
     "dashboard:partners",
     "dashboard:partner_remove",
+    "dashboard:partner_accept",
+    "dashboard:partner_decline",
     "dashboard:source_rename",
     "dashboard:source_delete",
     # Organisations, members and invitations in the dashboard.

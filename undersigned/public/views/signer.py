@@ -79,7 +79,7 @@ def _partners_of(signature: Signature) -> dict[str, tuple[Partner, bool]]:
     agreed = set(signature.partner_consents.values_list("partner_id", flat=True))
     partners = (
         Partner.objects.filter(statement_id=signature.statement_id)
-        .filter(Q(active=True) | Q(pk__in=agreed))
+        .filter(Q(active=True, accepted_at__isnull=False) | Q(pk__in=agreed))
         .select_related("organisation")
     )
     return {str(partner.pk): (partner, partner.pk in agreed) for partner in partners}

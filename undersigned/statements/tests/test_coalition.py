@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from undersigned.conftest import make_signature, sign_data
+from undersigned.conftest import make_partner, make_signature, sign_data
 from undersigned.jobs.queue import drain
 from undersigned.organisations.models import Organisation
 from undersigned.statements import coalition, privacy
@@ -31,8 +31,8 @@ def partners(statement: Statement) -> tuple[Partner, Partner]:
     union = Organisation.objects.create(name="Sindicato Unido", slug="sindicato")
     network = Organisation.objects.create(name="Red de Apoyo", slug="red-apoyo")
     return (
-        coalition.add_partner(statement, union, actor=None),
-        coalition.add_partner(statement, network, actor=None),
+        make_partner(statement, union, actor=None),
+        make_partner(statement, network, actor=None),
     )
 
 
@@ -120,7 +120,7 @@ def test_a_partner_of_another_statement_cannot_be_chosen(
         organisation=organisation, slug="other", status="open", default_language="en"
     )
     other.versions.create(language="en", title="Other", summary="s", body="<p>b</p>")
-    foreign = coalition.add_partner(
+    foreign = make_partner(
         other, Organisation.objects.create(name="Foreign", slug="foreign"), actor=None
     )
     response = client.post("/s/free-them/en/sign/", sign_data(partners=[str(foreign.pk)]))
@@ -174,7 +174,7 @@ def test_a_partner_of_another_statement_is_refused_on_the_signers_page(
     other = Statement.objects.create(
         organisation=organisation, slug="other", status="open", default_language="en"
     )
-    foreign = coalition.add_partner(
+    foreign = make_partner(
         other, Organisation.objects.create(name="Foreign", slug="foreign"), actor=None
     )
     response = client.post(

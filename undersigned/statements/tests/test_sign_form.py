@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from undersigned.conftest import sign_data
+from undersigned.conftest import make_partner, sign_data
 from undersigned.organisations.models import Organisation
-from undersigned.statements import coalition
 from undersigned.statements.forms import SignForm
 from undersigned.statements.models import Statement
 
@@ -125,12 +124,10 @@ def statements(organisation: Organisation, statement: Statement) -> list[Stateme
     statement.ask_postcode = True
     statement.require_country = True
     statement.save()
-    coalition.add_partner(
+    make_partner(
         statement, Organisation.objects.create(name="Sindicato", slug="sindicato"), actor=None
     )
-    coalition.add_partner(
-        statement, Organisation.objects.create(name="Red", slug="red"), actor=None
-    )
+    make_partner(statement, Organisation.objects.create(name="Red", slug="red"), actor=None)
     bare = Statement.objects.create(
         organisation=organisation,
         slug="bare",
