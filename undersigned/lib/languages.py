@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import locale
 import re
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
@@ -148,6 +149,25 @@ _LIKELY_SCRIPT_REGION = {
 _NUMERIC_REGION = {("es", "419"): "LA"}
 
 
+# Where languages the C library has no locale for are spoken (CLDR's locales): the Andes'.
+_ALSO_SPOKEN = {
+    "qu": frozenset({"PE", "BO", "EC"}),
+    "ay": frozenset({"BO", "PE", "CL"}),
+    "gn": frozenset({"PY", "BO", "AR"}),
+}
+
+
+def _spoken_in(language: str, country: str) -> bool:
+    """Whether `language`_`country` is a locale people use: one the C library knows (es_PE,
+    en_PH, not en_PE), one of _ALSO_SPOKEN, or the language's likely region."""
+    country = country.upper()
+    return (
+        f"{language}_{country}".lower() in locale.locale_alias
+        or country in _ALSO_SPOKEN.get(language, ())
+        or _LIKELY_REGION.get(language, "") == country
+    )
+
+
 def og_locale(tag: str, country: str = "") -> str:
     """The language tag `tag` as OpenGraph's og:locale writes it, language_TERRITORY: es-PE is
     es_PE, zh-Hant-TW zh_TW. A tag without a region takes `country` (where the campaign is,
@@ -160,7 +180,7 @@ def og_locale(tag: str, country: str = "") -> str:
     numeric = next((p for p in parts[1:] if len(p) == 3 and p.isdigit()), "")
     if not region and numeric:
         region = _NUMERIC_REGION.get((language, numeric), "")
-    if not region and len(country) == 2 and country.isalpha():
+    if not region and len(country) == 2 and country.isalpha() and _spoken_in(language, country):
         region = country.upper()
     if not region:
         region = _LIKELY_SCRIPT_REGION.get((language, script)) or _LIKELY_REGION.get(language, "")

@@ -24,6 +24,9 @@ class Organisation(models.Model):
     # "#rrggbb", dark enough for white text on it (checked by the dashboard's form, see
     # undersigned.lib.colours); blank for the site's own accent.
     accent_colour = models.CharField(_("accent colour"), max_length=7, blank=True, default="")
+    # Where it campaigns (ISO 3166-1 alpha-2, "PE"), blank if nowhere in particular: the region
+    # of its statements' language in link previews (og:locale es_PE for a version tagged es).
+    country = models.CharField(_("country"), max_length=2, blank=True, default="")
     members: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
     )

@@ -215,9 +215,10 @@ class StatementVersion(models.Model):
 
     @property
     def og_locale(self) -> str:
-        """The version's language as OpenGraph's og:locale writes it: es_PE for es-PE, the
-        language's likely region for a bare tag (es_ES, qu_PE; see lib.languages.og_locale)."""
-        return og_locale(self.language)
+        """The version's language as OpenGraph's og:locale writes it: es_PE for es-PE; for a
+        bare tag, with the organisation's country (es_PE for es in Peru), else the language's
+        likely region (es_ES, qu_PE; see lib.languages.og_locale)."""
+        return og_locale(self.language, self.statement.organisation.country)
 
 
 # The longest address SMTP allows (RFC 5321 path limit less the angle brackets).

@@ -31,6 +31,7 @@ from undersigned.lib import colours, pictures
 from undersigned.lib.forms import NameField
 from undersigned.organisations import actions
 from undersigned.organisations.models import Invitation, Membership, Organisation
+from undersigned.statements.forms import CountryField
 
 # Logos: raster images only (an SVG can carry script), small enough to serve as they are.
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
@@ -72,9 +73,18 @@ class OrganisationForm(forms.ModelForm):  # type: ignore[type-arg]
         ),
     )
 
+    country = CountryField(
+        label=gettext_lazy("Country"),
+        required=False,
+        help_text=gettext_lazy(
+            "Where your organisation campaigns, if in one country: link previews on social "
+            "media then give your statements' language with it (Spanish of Peru)."
+        ),
+    )
+
     class Meta:
         model = Organisation
-        fields = ("name", "website", "logo", "accent_colour")
+        fields = ("name", "website", "logo", "accent_colour", "country")
         widgets = {
             "logo": forms.ClearableFileInput(
                 attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}

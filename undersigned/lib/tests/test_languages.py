@@ -79,5 +79,7 @@ def test_og_locale_is_language_and_territory(tag: str, expected: str) -> None:
 def test_og_locale_takes_the_campaigns_country_where_the_tag_names_none() -> None:
     assert og_locale("es", "PE") == "es_PE"
     assert og_locale("qu", "bo") == "qu_BO"
+    # Not where nobody has such a locale: English in Peru is the language's likely region's.
+    assert og_locale("en", "PE") == "en_US"
     # The tag's own region comes first.
     assert og_locale("es-MX", "PE") == "es_MX"

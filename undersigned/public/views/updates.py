@@ -101,9 +101,9 @@ def update_detail(request: HttpRequest, slug: str, language: str, pk: int) -> Ht
             "update": update,
             "update_version": shown,
             # The link preview's: the update's language and the others it is written in.
-            "og_locale": og_locale(shown.language),
+            "og_locale": og_locale(shown.language, statement.organisation.country),
             "og_alternates": [
-                og_locale(other.language)
+                og_locale(other.language, statement.organisation.country)
                 for other in update.versions.all()
                 if other.language != shown.language
             ],

@@ -457,3 +457,27 @@ def test_counts_are_written_as_the_pages_language_writes_numbers(
     assert f"<strong>{shown}</strong>" in page
     assert shown.replace("4", "10").replace("812", "000") in page  # the goal: 10,000 / 10.000
     assert 'value="48"' in page  # attributes keep plain numbers
+
+
+def test_the_organisations_country_gives_a_bare_language_its_region(
+    organiser_client: Client, client: Client, statement: Statement
+) -> None:
+    response = organiser_client.post(
+        "/dashboard/o/red-estudiantil/",
+        {"name": "Red Estudiantil", "website": "", "accent_colour": "", "country": "PE"},
+    )
+    assert response.status_code == 302
+    statement.organisation.refresh_from_db()
+    assert statement.organisation.country == "PE"
+    statement.save()  # tells the caches, as the dashboard's form does for its statements
+    page = client.get("/s/free-them/es/").content.decode()
+    assert '<meta property="og:locale" content="es_PE">' in page
+    assert '<meta property="og:locale:alternate" content="en_US">' in page
+    # A country that is none: a clear error, nothing changed.
+    refused = organiser_client.post(
+        "/dashboard/o/red-estudiantil/",
+        {"name": "Red Estudiantil", "website": "", "accent_colour": "", "country": "XX"},
+    )
+    assert refused.status_code == 400 or "errorlist" in refused.content.decode()
+    statement.organisation.refresh_from_db()
+    assert statement.organisation.country == "PE"
