@@ -48,7 +48,7 @@ def answer(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase
         request,
         etag=etag,
         last_modified=parse_http_date_safe(modified) if modified else None,
-        response=response,
+        response=response,  # type: ignore[arg-type]  # reads its headers only
     )
     return found if found is not None else response
 

@@ -40,17 +40,19 @@ def _email(payload: dict[str, Any]) -> outbox.Email | None:
         .filter(pk=payload["partner"], active=True, accepted_at__isnull=True)
         .first()
     )
-    # Only while the question is open, and to someone who is still an owner.
+    if partner is None:
+        return None  # answered, or removed, meanwhile
+    # Only to someone who is still an owner.
     owner = (
         Membership.objects.select_related("user")
         .filter(
-            organisation_id=partner.organisation_id if partner else None,
+            organisation_id=partner.organisation_id,
             user_id=payload["user"],
             role=Membership.Role.OWNER,
         )
         .first()
     )
-    if partner is None or owner is None or not owner.user.email:
+    if owner is None or not owner.user.email:
         return None
     statement = partner.statement
     version = statement.version_for(statement.default_language)

@@ -298,7 +298,7 @@ def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
 
 # What the thank-you page says after confirming, besides "confirmed" (the address's query: the
 # page tells nothing about anyone's signature, only what the link that led to it said).
-_OUTCOMES = {
+_OUTCOMES: dict[str, str] = {
     Signature.State.AWAITING_APPROVAL: "approval",
     Signature.State.HELD: "review",
     Signature.State.REJECTED: "review",
