@@ -83,6 +83,8 @@ FIELDS: dict[str, Promise] = {
     "fields": _("fields"),
     "filters": _("filters"),
     "searched": _("searched"),
+    "columns": _("columns"),
+    "format": _("file format"),
     "criteria": _("criteria"),
     "count": _("how many"),
     "counted": _("counted"),

@@ -1,16 +1,20 @@
-"""The signature export as CSV: the SQL that writes its cells (and on PostgreSQL its lines) in
-the database, read in chunks by undersigned.lib.csvexport. The dashboard's export views use it."""
+"""The signature export as CSV or .xlsx, with all its columns or those of a preset: the SQL that
+writes its cells (and on PostgreSQL the full CSV's lines) in the database, read in chunks by
+undersigned.lib.csvexport and written by it or undersigned.lib.xlsxexport. The dashboard's
+export view uses it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from undersigned.lib import csvexport
-from undersigned.lib.csvsafe import FORMULA_START, SKIPPED_BEFORE_FORMULA
+from undersigned.lib import csvexport, xlsxexport
+from undersigned.lib.csvexport import Fetch
+from undersigned.lib.csvsafe import FORMULA_START, SKIPPED_BEFORE_FORMULA, neutralise
 from undersigned.statements.models import Signature, Statement
 
 EXPORT_COLUMNS = (
@@ -32,6 +36,20 @@ EXPORT_COLUMNS = (
     ("channel", "channel"),
 )
 
+_ALL_FIELDS = tuple(field for field, _header in EXPORT_COLUMNS)
+# The presets of columns, by the name the export form sends.
+FULL = "full"
+CONTACTS = "contacts"
+PRESETS = (
+    (FULL, _("All columns")),
+    (CONTACTS, _("Action Network / CiviCRM: first name, last name, email, postcode, country")),
+)
+# The contacts preset: what it reads, and its header. Action Network matches a column to its
+# own field by these names (any other is matched by hand on upload); CiviCRM's import maps
+# each column by hand. Neither has a column for consent: see docs/organisers.md.
+CONTACT_FIELDS = ("name", "email", "postcode", "country", "wants_updates")
+CONTACT_HEADER = ("first_name", "last_name", "email", "zip_code", "country", "wants_updates")
+
 
 _TEXT_COLUMNS = frozenset(
     ("name", "email", "country", "postcode", "organisation_name", "organisation_role")
@@ -45,10 +63,17 @@ _MAY_BE_A_FORMULA = "[" + _FIRST_CHARACTERS.replace("-", "") + "-]*"
 
 
 def _export_sql(
-    statement_id: int, where: tuple[str, list[Any]] = ("", [])
+    statement_id: int,
+    where: tuple[str, list[Any]] = ("", []),
+    fields: Sequence[str] = _ALL_FIELDS,
+    *,
+    neutralised: bool = True,
+    lines: bool | None = None,
 ) -> tuple[str, list[Any]]:
     """The export as one query whose rows are the key and the CSV's cells, ready to write; on
-    PostgreSQL the key and the whole CSV line.
+    PostgreSQL the key and the whole CSV line. Only `fields`; the cells as they are, not
+    `neutralised`, for a spreadsheet file, where text is never a formula; the rows as cells,
+    not `lines`, when Python writes the lines.
 
     The database converts datetimes, formats and runs the formula check for a fraction of
     what each row costs in Python. A formula-like cell gets the same leading quote as
@@ -61,11 +86,13 @@ def _export_sql(
     runs only for a cell that starts with a sign or a skipped character: the GLOB costs much
     less than the check on every text cell (test_export checks every sign gets through it).
     """
+    if lines is None:
+        lines = _lines_by_database()
     params: list[Any] = []
     cells = []
-    for field, _header in EXPORT_COLUMNS:
+    for field in fields:
         column = connection.ops.quote_name(field)
-        if field in _TEXT_COLUMNS:
+        if field in _TEXT_COLUMNS and neutralised:
             marks = ", ".join(["%s"] * len(FORMULA_START))
             check = (
                 f"CASE WHEN substr(ltrim({column}, %s), 1, 1) IN ({marks}) "
@@ -79,7 +106,7 @@ def _export_sql(
             params.extend(check_params)
         elif field in _DATETIME_COLUMNS:
             cell = _iso_utc(column)
-            if not _lines_by_database() and field in _NULLABLE:
+            if not lines and field in _NULLABLE:
                 # As csv.writer writes None; an all-text row is the quick path of csvexport.
                 cell = f"coalesce({cell}, '')"
             cells.append(cell)
@@ -96,7 +123,7 @@ def _export_sql(
         f"WHERE statement_id = %s AND state <> %s {'AND (' + condition + ')' if condition else ''}"
         " AND id > %s ORDER BY id LIMIT %s"
     )
-    if _lines_by_database():
+    if lines:
         line = " || ',' || ".join(_csv_quoted(name) for name in names)
         sql = f"SELECT id, {line} FROM ({sql}) AS cells ORDER BY id"  # noqa: S608 - as above
     # Unconfirmed rows stay out: nobody has shown that their owner signed.
@@ -140,17 +167,70 @@ def _iso_utc(column: str) -> str:
     return f"replace({column}, ' ', 'T') || '+00:00'"
 
 
-def export_rows(statement: Statement, rows: QuerySet[Signature] | None = None) -> Iterator[bytes]:
-    """The CSV in chunks of a few thousand rows: memory stays flat however many signed. Only
-    the statement's confirmed-by-email signatures among `rows` (a filter on signatures alone)
-    if given."""
-    sql, params = _export_sql(statement.pk, where_of(rows) if rows is not None else ("", []))
+def split_name(name: str) -> tuple[str, str]:
+    """(first name, last name): the last word is the last name, the words before it the first
+    name. 'María José Quispe' -> ('María José', 'Quispe'); a single word is a first name."""
+    words = name.split()
+    if len(words) < 2:
+        return " ".join(words), ""
+    return " ".join(words[:-1]), words[-1]
+
+
+def _contact_cells(row: Sequence[Any], *, neutralised: bool) -> tuple[object, ...]:
+    """A row of the contacts preset from (key, name, email, postcode, country, wants_updates);
+    formula-like cells neutralised after the name is split, where a part may start one."""
+    key, name, *rest = row
+    cells = (*split_name(str(name)), *rest)
+    if neutralised:
+        return (key, *(neutralise(cell) for cell in cells))
+    return (key, *cells)
+
+
+def _fetch(
+    statement: Statement, rows: QuerySet[Signature] | None, preset: str, *, spreadsheet: bool
+) -> tuple[list[str], Fetch, bool]:
+    """(header, fetch, whether fetch gives CSV lines) of the export of the statement's
+    confirmed-by-email signatures among `rows` (a filter on signatures alone) if given. For a
+    `spreadsheet` the cells come as they are; for a CSV file formula-like ones neutralised."""
+    where = where_of(rows) if rows is not None else ("", [])
+    if preset == CONTACTS:
+        sql, params = _export_sql(
+            statement.pk, where, CONTACT_FIELDS, neutralised=False, lines=False
+        )
+        header, lines = list(CONTACT_HEADER), False
+    else:
+        lines = _lines_by_database() and not spreadsheet
+        sql, params = _export_sql(statement.pk, where, neutralised=not spreadsheet, lines=lines)
+        header = [header for _field, header in EXPORT_COLUMNS]
 
     def fetch(last: int, size: int) -> list[tuple[object, ...]]:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, last, size])
-            rows: list[tuple[object, ...]] = cursor.fetchall()
-        return rows
+            found: list[tuple[object, ...]] = cursor.fetchall()
+        if preset == CONTACTS:
+            return [_contact_cells(row, neutralised=not spreadsheet) for row in found]
+        return found
 
-    header = [header for _field, header in EXPORT_COLUMNS]
-    return csvexport.keyset_rows(header, fetch, lines=_lines_by_database())
+    return header, fetch, lines
+
+
+def export_rows(
+    statement: Statement, rows: QuerySet[Signature] | None = None, preset: str = FULL
+) -> Iterator[bytes]:
+    """The CSV in chunks of a few thousand rows: memory stays flat however many signed. Only
+    the statement's confirmed-by-email signatures among `rows` (a filter on signatures alone)
+    if given."""
+    header, fetch, lines = _fetch(statement, rows, preset, spreadsheet=False)
+    return csvexport.keyset_rows(header, fetch, lines=lines)
+
+
+def export_workbook(
+    statement: Statement, rows: QuerySet[Signature] | None = None, preset: str = FULL
+) -> IO[bytes]:
+    """The same as export_rows as an .xlsx in a temporary file: the same columns and rows,
+    each cell text as it is (a spreadsheet file keeps text from being run as a formula), the
+    times as the same ISO 8601 text in UTC. Read in the same chunks, written to disk as they
+    come: memory stays flat."""
+    header, fetch, _lines = _fetch(statement, rows, preset, spreadsheet=True)
+    cells = (row[1:] for chunk in csvexport.keyset_chunks(fetch) for row in chunk)
+    return xlsxexport.workbook(header, cells, title=str(_("Signatures")))

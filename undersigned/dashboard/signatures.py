@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.audit.models import record
+from undersigned.dashboard.export import FULL, PRESETS
 from undersigned.lib.emails import canonical_email
 from undersigned.statements.forms import PAPER_CONSENT_VERSION, SignForm
 from undersigned.statements.models import Signature, Statement
@@ -82,6 +83,28 @@ class FilterForm(forms.Form):
             if search_email:
                 found |= Q(email__icontains=text)
             rows = rows.filter(found)
+        return rows
+
+
+class ExportForm(FilterForm):
+    """The export's choices on top of the list's filters, from the query string too."""
+
+    preset = forms.ChoiceField(label=_("Columns"), required=False, choices=PRESETS)
+    updates = forms.BooleanField(label=_("Only those who opted in to updates"), required=False)
+
+    def preset_chosen(self) -> str:
+        return str(self.cleaned_data["preset"] or FULL) if self.is_valid() else FULL
+
+    def filters(self) -> dict[str, str]:
+        filters = super().filters()
+        if self.is_valid() and self.cleaned_data["updates"]:
+            filters["updates"] = "yes"
+        return filters
+
+    def apply(self, rows: QuerySet[Signature], *, search_email: bool) -> QuerySet[Signature]:
+        rows = super().apply(rows, search_email=search_email)
+        if self.is_valid() and self.cleaned_data["updates"]:
+            rows = rows.filter(wants_updates=True)
         return rows
 
 

@@ -33,6 +33,12 @@ urlpatterns = [
     # Signatures: list, moderation, hide/remove, paper entry, export.
     path("s/<slug:slug>/signatures/", signatures.signature_list, name="signatures"),
     path("s/<slug:slug>/signatures/export.csv", signatures.export, name="signatures_export"),
+    path(
+        "s/<slug:slug>/signatures/export.xlsx",
+        signatures.export,
+        {"spreadsheet": True},
+        name="signatures_export_xlsx",
+    ),
     path("s/<slug:slug>/signatures/moderation/", signatures.moderation, name="moderation"),
     path("s/<slug:slug>/signatures/paper/", signatures.paper, name="paper"),
     path(

@@ -20,7 +20,6 @@ def keyset_rows(header: Iterable[str], fetch: Fetch, *, lines: bool = False) -> 
     last ended: no read stays open while a slow client downloads (on SQLite a long read keeps
     the WAL from being checkpointed). With `lines`, each row is the key and its whole CSV
     line, written by the database."""
-    size = CHUNK
     one_line = io.StringIO()
     writer = csv.writer(one_line)
 
@@ -32,15 +31,23 @@ def keyset_rows(header: Iterable[str], fetch: Fetch, *, lines: bool = False) -> 
         return one_line.getvalue()
 
     text = quoted(list(header))
-    last = 0
-    while True:
-        chunk = fetch(last, size)
+    for chunk in keyset_chunks(fetch):
         if lines:
             text += "".join([f"{row[1]}\r\n" for row in chunk])
         else:
             text += "".join([_line(row[1:], quoted) for row in chunk])
         yield text.encode()
         text = ""
+
+
+def keyset_chunks(fetch: Fetch) -> Iterator[Sequence[Sequence[object]]]:
+    """Every row `fetch` gives, CHUNK at a time, each chunk from where the last ended (the
+    last chunk may be empty)."""
+    size = CHUNK
+    last = 0
+    while True:
+        chunk = fetch(last, size)
+        yield chunk
         if len(chunk) < size:
             return
         last = int(chunk[-1][0])  # type: ignore[call-overload]

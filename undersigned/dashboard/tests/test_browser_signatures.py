@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.contrib.auth.models import User
+from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from undersigned.conftest import _client_for, make_signature
@@ -82,9 +83,18 @@ def test_an_editor_approves_an_organisation_enters_paper_signatures_and_exports(
 
     page.goto("/dashboard/s/free-them/signatures/?channel=paper")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Export these as CSV").click()
+        page.get_by_role("button", name="Download CSV").click()
     path = download.value.path()
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert sorted(row["name"] for row in rows) == ["Luis Ortega", "Rosa Parks"]
+    # The same filter, the contacts preset, as .xlsx: the form's own buttons, no script.
+    page.get_by_label("Columns").select_option("contacts")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download .xlsx (Excel, LibreOffice)").click()
+    assert download.value.suggested_filename == "free-them-signatures-contacts.xlsx"
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+    assert sheet is not None
+    found = sorted((row[0], row[1]) for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert found == [("Luis", "Ortega"), ("Rosa", "Parks")]
     assert chromium.outside_requests() == []
     assert chromium.csp_violations() == []

@@ -1,5 +1,6 @@
 """The signature export (dashboard/export.py): what it holds, formula cells neutralised, and the
-database writing the very bytes csv.writer would."""
+database writing the very bytes csv.writer would; its presets, the opted-in filter and the
+.xlsx read back with openpyxl."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ import io
 
 import pytest
 from django.test import Client
+from openpyxl import load_workbook
+from openpyxl.cell import Cell
 
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import make_signature
+from undersigned.dashboard.export import CONTACT_HEADER, EXPORT_COLUMNS
+from undersigned.lib import xlsxexport
 from undersigned.statements.models import Signature, Statement
 
 EXPORT = "/dashboard/s/free-them/signatures/export.csv"
@@ -236,3 +241,146 @@ def test_every_formula_sign_and_skipped_character_reaches_the_check(
     rows = _csv(organiser_client.get(EXPORT))
     assert [row[10] for row in rows[1:]] == [neutralise(value) for value in values]
     assert sum(row[10].startswith("'") for row in rows[1:]) == len(values) - 8
+
+
+XLSX = "/dashboard/s/free-them/signatures/export.xlsx"
+LIST = "/dashboard/s/free-them/signatures/"
+FORMULA_CELLS = ["=1+1", "+SUM(A1)", "@cmd", "-2+3", '=HYPERLINK("http://evil.example")']
+
+
+def _sheet(response: object) -> list[list[Cell]]:
+    """The rows of the workbook's sheets, as openpyxl reads the file back."""
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    book = load_workbook(io.BytesIO(body))
+    return [list(row) for sheet in book.worksheets for row in sheet.iter_rows()]
+
+
+def _values(rows: list[list[Cell]]) -> list[dict[str, object]]:
+    header, *body = rows
+    return [
+        {str(name.value): cell.value for name, cell in zip(header, row, strict=True)}
+        for row in body
+    ]
+
+
+def test_the_xlsx_keeps_postcodes_names_and_formula_like_text_as_text(
+    organiser_client: Client, statement: Statement
+) -> None:
+    names = ["María José Quispe", "Ñuñoa 🌻 Ωmega 漢字", *FORMULA_CELLS, "#N/A"]
+    for n, name in enumerate(names):
+        make_signature(statement, n, name=name, postcode="01234", organisation_role=name)
+    response = organiser_client.get(XLSX)
+    assert response.status_code == 200
+    assert response["Content-Type"] == xlsxexport.CONTENT_TYPE
+    assert response["Content-Disposition"] == 'attachment; filename="free-them-signatures.xlsx"'
+    assert response["Cache-Control"] == "no-store"
+    rows = _sheet(response)
+    assert [cell.value for cell in rows[0]] == [header for _field, header in EXPORT_COLUMNS]
+    found = _values(rows)
+    assert [row["name"] for row in found] == names
+    assert [row["role"] for row in found] == names  # as they are: no leading quote
+    assert {row["postcode"] for row in found} == {"01234"}
+    for row in rows[1:]:
+        for cell in row:
+            if cell.value is not None:
+                assert cell.data_type == "s", cell.value
+                assert cell.number_format == "@"
+    assert AuditLog.objects.get(action="signatures.exported").data["format"] == "xlsx"
+
+
+def test_the_xlsx_has_the_csvs_columns_rows_and_times(
+    organiser_client: Client, statement: Statement
+) -> None:
+    at = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    make_signature(statement, 1, created_at=at, confirmed_at=at, consent_at=at, wants_updates=True)
+    make_signature(statement, 2, confirmed_at=None, state=Signature.State.HELD)
+    make_signature(statement, 3, state=Signature.State.PENDING)
+    from_csv = _csv(organiser_client.get(EXPORT))
+    from_xlsx = [
+        ["" if cell.value is None else str(cell.value) for cell in row]
+        for row in _sheet(organiser_client.get(XLSX))
+    ]
+    assert from_xlsx == from_csv
+    assert from_xlsx[1][0] == "2026-01-02T03:04:05.678901+00:00"
+
+
+def test_the_contacts_preset_splits_the_name_at_the_last_word(
+    organiser_client: Client, statement: Statement
+) -> None:
+    names = ["María José Quispe", "Cher", "  Ana   García   Márquez ", "=cmd Ana", "Ana -2+3"]
+    for n, name in enumerate(names):
+        make_signature(statement, n, name=name, postcode="01234", country="CL", wants_updates=True)
+    header, *rows = _csv(organiser_client.get(EXPORT + "?preset=contacts"))
+    assert header == ["first_name", "last_name", "email", "zip_code", "country", "wants_updates"]
+    assert [row[:2] for row in rows] == [
+        ["María José", "Quispe"],
+        ["Cher", ""],
+        ["Ana García", "Márquez"],
+        ["'=cmd", "Ana"],  # each part neutralised once split
+        ["Ana", "'-2+3"],
+    ]
+    assert rows[0][2:] == ["p0@example.org", "01234", "CL", "True"]
+    xlsx = _sheet(organiser_client.get(XLSX + "?preset=contacts"))
+    assert [cell.value for cell in xlsx[0]] == header
+    assert [[cell.value for cell in row[:2]] for row in xlsx[1:]][3:] == [
+        ["=cmd", "Ana"],
+        ["Ana", "-2+3"],
+    ]
+    assert all(cell.data_type == "s" for row in xlsx[1:] for cell in row[:2] if cell.value)
+
+
+def test_the_contacts_file_is_named_after_its_preset(
+    organiser_client: Client, statement: Statement
+) -> None:
+    response = organiser_client.get(EXPORT + "?preset=contacts")
+    assert "free-them-signatures-contacts.csv" in response["Content-Disposition"]
+    assert AuditLog.objects.get(action="signatures.exported").data["columns"] == "contacts"
+
+
+def test_only_those_who_opted_in_with_any_preset_filter_and_format(
+    organiser_client: Client, statement: Statement
+) -> None:
+    make_signature(statement, 1, wants_updates=True)
+    make_signature(statement, 2, wants_updates=False)
+    make_signature(statement, 3, wants_updates=True, kind="organisation")
+    make_signature(statement, 4, wants_updates=True, state=Signature.State.PENDING)
+    opted_in = EXPORT + "?updates=on"
+    assert [row[6] for row in _csv(organiser_client.get(opted_in))[1:]] == [
+        "p1@example.org",
+        "p3@example.org",
+    ]
+    assert [row[2] for row in _csv(organiser_client.get(opted_in + "&preset=contacts"))[1:]] == [
+        "p1@example.org",
+        "p3@example.org",
+    ]
+    combined = _values(_sheet(organiser_client.get(XLSX + "?updates=on&kind=organisation")))
+    assert [row["email"] for row in combined] == ["p3@example.org"]
+    everyone = _csv(organiser_client.get(EXPORT))
+    assert len(everyone) == 4
+    exports = AuditLog.objects.filter(action="signatures.exported").order_by("id")
+    filters = [row.data["filters"] for row in exports]
+    assert filters == [
+        {"updates": "yes"},
+        {"updates": "yes"},
+        {"updates": "yes", "kind": "organisation"},
+        {},
+    ]
+
+
+def test_the_list_offers_the_presets_and_both_formats_with_its_filters(
+    organiser_client: Client, statement: Statement
+) -> None:
+    page = organiser_client.get(LIST + "?state=confirmed&q=Ana", headers={"accept-language": "es"})
+    html = page.content.decode()
+    assert 'action="/dashboard/s/free-them/signatures/export.csv"' in html
+    assert 'formaction="/dashboard/s/free-them/signatures/export.xlsx"' in html
+    assert '<input type="hidden" name="state" value="confirmed">' in html
+    assert '<input type="hidden" name="q" value="Ana">' in html
+    assert 'name="preset"' in html
+    assert '<option value="contacts">Action Network / CiviCRM' in html
+    assert 'name="updates"' in html
+
+
+def test_an_empty_xlsx_still_has_its_header(organiser_client: Client, statement: Statement) -> None:
+    rows = _sheet(organiser_client.get(XLSX + "?preset=contacts"))
+    assert [[cell.value for cell in row] for row in rows] == [list(CONTACT_HEADER)]

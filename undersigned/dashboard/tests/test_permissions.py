@@ -36,6 +36,7 @@ VIEWS: dict[str, dict[str, str | None]] = {
     # Signatures
     "signatures": {"get": VIEWER},
     "signatures_export": {"get": EDITOR},
+    "signatures_export_xlsx": {"get": EDITOR},
     "moderation": {"get": EDITOR, "post": EDITOR},
     "paper": {"get": EDITOR, "post": EDITOR},
     "paper_restart": {"post": EDITOR},

@@ -224,6 +224,7 @@ def test_pausing_keeps_the_page_and_refuses_signatures(
     ("method", "path"),
     [
         ("get", "signatures/export.csv"),
+        ("get", "signatures/export.xlsx"),
         ("post", "privacy/signatories/"),
         ("post", "watch/invalidate/"),
         ("post", "watch/held/"),

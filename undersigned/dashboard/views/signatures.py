@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -14,8 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, VIEWER, statement_for
-from undersigned.dashboard.export import export_rows
+from undersigned.dashboard.export import FULL, export_rows, export_workbook
 from undersigned.dashboard.signatures import (
+    ExportForm,
     FilterForm,
     PaperForm,
     enter_paper,
@@ -23,7 +24,7 @@ from undersigned.dashboard.signatures import (
     page_of,
     set_logo,
 )
-from undersigned.lib import csvexport
+from undersigned.lib import csvexport, xlsxexport
 from undersigned.pictures.models import Picture
 from undersigned.statements import actions, privacy
 from undersigned.statements.forms import PAPER_CONSENT_TEXT
@@ -64,24 +65,39 @@ def signature_list(request: HttpRequest, slug: str) -> HttpResponse:
             "page": page,
             "may_edit": may_edit,
             "query": query.urlencode(),
+            # The export form sends the list's filters again, and its own choices.
+            "export_form": ExportForm(),
+            "filters": [
+                (name, value)
+                for name in FilterForm.base_fields
+                for value in request.GET.getlist(name)
+            ],
         },
     )
 
 
 @login_required
 @require_safe
-def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+def export(request: HttpRequest, slug: str, spreadsheet: bool = False) -> HttpResponseBase:
+    """The signatures matching the list's filters as CSV, or as .xlsx for `spreadsheet` (its
+    own address): the same columns, rows, rights and audit-log entry."""
     statement, _membership = statement_for(request, slug, EDITOR)
-    form = FilterForm(request.GET)
+    form = ExportForm(request.GET)
     rows = form.apply(Signature.objects.filter(statement=statement), search_email=True)
+    preset = form.preset_chosen()
     record(
         "signatures.exported",
         actor=request.user,
         statement=statement,
         filters=form.filters(),
         searched=bool(form.is_valid() and form.cleaned_data["q"]),
+        columns=preset,
+        format="xlsx" if spreadsheet else "csv",
     )
-    return csvexport.download(export_rows(statement, rows), f"{statement.slug}-signatures.csv")
+    name = f"{statement.slug}-signatures{'' if preset == FULL else '-' + preset}"
+    if spreadsheet:
+        return xlsxexport.download(export_workbook(statement, rows, preset), f"{name}.xlsx")
+    return csvexport.download(export_rows(statement, rows, preset), f"{name}.csv")
 
 
 @login_required

@@ -34,6 +34,7 @@ PERSONAL = {
     "follow_confirm",
     "dashboard:statement",
     "dashboard:signatures_export",
+    "dashboard:signatures_export_xlsx",
     "dashboard:watch",
     "dashboard:erasure",
     "dashboard:audit",

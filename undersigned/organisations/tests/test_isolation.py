@@ -26,6 +26,7 @@ ORGANISER_URLS = [
     ("get", "/dashboard/s/{statement}/"),
     ("get", "/dashboard/s/{statement}/signatures/"),
     ("get", "/dashboard/s/{statement}/signatures/export.csv"),
+    ("get", "/dashboard/s/{statement}/signatures/export.xlsx"),
     ("get", "/dashboard/s/{statement}/privacy/"),
     ("post", "/dashboard/s/{statement}/privacy/"),
     ("post", "/dashboard/s/{statement}/privacy/signatories/"),
