@@ -19,6 +19,8 @@ from django.http.response import HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
 
 PREFIXES = ("/dashboard/", "/accounts/", "/admin/")
+# What compresses: text. A spreadsheet (a zip) or a picture is compressed already.
+TEXT = ("text/", "application/json", "image/svg+xml")
 
 
 class OrganiserPagesGZipMiddleware(GZipMiddleware):
@@ -29,6 +31,7 @@ class OrganiserPagesGZipMiddleware(GZipMiddleware):
             request.method not in ("GET", "HEAD")
             or request.META.get("QUERY_STRING")
             or not request.path.startswith(PREFIXES)
+            or not response.get("Content-Type", "").startswith(TEXT)
         ):
             return response
         return super().process_response(request, response)

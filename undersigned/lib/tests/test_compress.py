@@ -31,3 +31,15 @@ def test_a_page_that_shows_what_was_asked_is_not(
 def test_a_public_page_is_not(client: Client, statement: Statement) -> None:
     response = client.get("/s/free-them/en/", HTTP_ACCEPT_ENCODING="gzip")
     assert response.status_code == 200 and not response.has_header("Content-Encoding")
+
+
+def test_a_spreadsheet_compressed_already_is_sent_as_it_is(
+    organiser_client: Client, statement: Statement
+) -> None:
+    response = organiser_client.get(
+        "/dashboard/s/free-them/signatures/export.xlsx", HTTP_ACCEPT_ENCODING="gzip"
+    )
+    assert response.status_code == 200
+    assert not response.has_header("Content-Encoding")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert body.startswith(b"PK")  # a zip, as every .xlsx is
