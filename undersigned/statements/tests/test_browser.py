@@ -694,7 +694,7 @@ def test_no_script_typed_by_anyone_runs_anywhere(
     organiser_page.goto("/dashboard/s/free-them/signatures/")
     # The export is a download, never a page a browser renders.
     with organiser_page.expect_download() as download:
-        organiser_page.get_by_role("link", name=re.compile("CSV")).click()
+        organiser_page.get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "free-them-signatures.csv"
     _assert_inert(organiser_page, dialogs, "after the export")
 
