@@ -90,6 +90,16 @@ urlpatterns = [
     path("s/<slug:slug>/partners/<int:pk>/remove/", partners.partner_remove, name="partner_remove"),
     path("s/<slug:slug>/partner/<slug:organisation>/", partners.partner_view, name="partner"),
     path(
+        "s/<slug:slug>/partner/<slug:organisation>/accept/",
+        partners.partner_accept,
+        name="partner_accept",
+    ),
+    path(
+        "s/<slug:slug>/partner/<slug:organisation>/decline/",
+        partners.partner_decline,
+        name="partner_decline",
+    ),
+    path(
         "s/<slug:slug>/partner/<slug:organisation>/export.csv",
         partners.partner_export,
         name="partner_export",

@@ -73,6 +73,8 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "partner_remove": {"post": EDITOR},
     "partner": {"get": VIEWER},
     "partner_export": {"get": EDITOR},
+    "partner_accept": {"post": OWNER},
+    "partner_decline": {"post": OWNER},
     # Organisations, members and invitations
     "new_organisation": {"get": ANYONE, "post": ANYONE},
     "organisation": {"get": VIEWER, "post": OWNER},
@@ -118,6 +120,8 @@ QUERIES: dict[str, dict[str, str | None]] = {
 # The statement of another organisation that the personas' organisation backs as a partner:
 # the partner views are about it.
 PARTNERED = "backed-by-them"
+# The views a partner's members use, about PARTNERED.
+PARTNER_SIDE = ("partner", "partner_export", "partner_accept", "partner_decline")
 # What a view's `pk` is, by the word before it in the address.
 PKS = {
     "signatures": "signature",
@@ -139,7 +143,7 @@ def _patterns() -> list[URLPattern]:
 def _kwargs(pattern: URLPattern, targets: dict[str, Any]) -> dict[str, Any]:
     """The URL's arguments, filled with the fixtures' objects."""
     route = str(pattern.pattern)
-    partner_side = pattern.name in ("partner", "partner_export")
+    partner_side = pattern.name in PARTNER_SIDE
     values: dict[str, Any] = {}
     for name in pattern.pattern.regex.groupindex:
         if name == "slug":
@@ -205,8 +209,7 @@ def test_every_dashboard_view_has_its_permissions_listed() -> None:
 
 @pytest.fixture
 def targets(statement: Statement) -> dict[str, Any]:
-    from undersigned.conftest import make_signature
-    from undersigned.statements.coalition import add_partner
+    from undersigned.conftest import make_partner, make_signature
     from undersigned.updates.models import Update
 
     partner = Organisation.objects.create(name="Partner Union", slug="partner-union")
@@ -215,7 +218,7 @@ def targets(statement: Statement) -> dict[str, Any]:
     backed = Statement.objects.create(
         organisation=third, slug=PARTNERED, status="open", default_language="en"
     )
-    add_partner(backed, statement.organisation, actor=None)
+    make_partner(backed, statement.organisation, actor=None)
     return {
         "statement": statement.slug,
         "organisation": statement.organisation.slug,
@@ -223,7 +226,7 @@ def targets(statement: Statement) -> dict[str, Any]:
         "signature": make_signature(
             statement, 1, kind=Signature.Kind.ORGANISATION, organisation_name="Miners' Union"
         ).pk,
-        "partner": add_partner(statement, partner, actor=None).pk,
+        "partner": make_partner(statement, partner, actor=None).pk,
         "update": Update.objects.create(statement=statement).pk,
         "source": Source.objects.create(statement=statement, code="posters").pk,
         "picture": Picture.objects.create(

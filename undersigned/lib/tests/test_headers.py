@@ -13,14 +13,13 @@ from django.utils import timezone
 
 from undersigned.accounts.security import enable_two_factor
 from undersigned.audit.models import record
-from undersigned.conftest import PASSWORD, make_signature
+from undersigned.conftest import PASSWORD, make_partner, make_signature
 from undersigned.jobs.models import Job
 from undersigned.lib import totp
 from undersigned.lib.tests.routes import TOKEN, Route, example_urls
 from undersigned.lib.tokens import hash_token
 from undersigned.organisations.models import Organisation
 from undersigned.pictures.models import Picture
-from undersigned.statements import coalition
 from undersigned.statements.models import Signature, SignatureToken, Source, Statement
 from undersigned.updates.models import Follower, FollowerToken, Notice, Update, UpdateVersion
 
@@ -66,9 +65,7 @@ def world(statement: Statement, settings: Any) -> User:
         height=320,
         alt="A crowd in a square",
     )
-    coalition.add_partner(
-        statement, Organisation.objects.create(name="Partner", slug="partner"), actor=None
-    )
+    make_partner(statement, Organisation.objects.create(name="Partner", slug="partner"), actor=None)
     admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
     record("test.row", actor=admin)
     secret = totp.new_secret()
