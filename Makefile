@@ -34,13 +34,17 @@ run: $(VENV)/.installed compile
 screenshots: $(VENV)/.installed-dev compile
 	$(BIN)/python docs/screenshots.py
 
-# axe-core, which the accessibility tests run in Chromium: pinned in package-lock.json.
-node_modules/axe-core/axe.min.js: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	touch $@
+# The test tools from npm, pinned in package-lock.json: axe-core, which the accessibility tests
+# run in Chromium, and the Nu HTML checker, which the markup test runs in Java. Without scripts:
+# vnu-jar's would download a Java from GitHub where none is installed; ours comes from apt.
+NPM_TOOLS := node_modules/axe-core/axe.min.js node_modules/vnu-jar/build/dist/vnu.jar
+$(NPM_TOOLS) &: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NPM_TOOLS)
 
 ## The whole test suite (set DATABASE_URL to run it on PostgreSQL)
-test: $(VENV)/.installed-dev compile node_modules/axe-core/axe.min.js
+test: $(VENV)/.installed-dev compile $(NPM_TOOLS)
+	@command -v java >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## kill -9 the server and the worker under load, restart, check nothing is lost (a few minutes)

@@ -166,10 +166,9 @@ def test_the_check_finds_what_axe_calls_serious(
     assert [found.split()[1] for found in _run_axe(page, "/s/free-them/en/")] == ["link-name"]
 
 
-@pytest.mark.parametrize("page", SCREENS, indirect=True, ids=str)
-def test_no_public_page_has_a_serious_accessibility_violation(
-    page: Page, site: str, statement: Statement
-) -> None:
+def public_pages(statement: Statement) -> list[str]:
+    """Every public page, on `statement` with what it needs to show everything (made here): the
+    list this test and the markup test (test_markup.py) visit."""
     pending = make_signature(statement, 1, state=Signature.State.PENDING, confirmed_at=None)
     confirmed = make_signature(statement, 2)
     # Long words must wrap rather than widen a phone's page.
@@ -185,7 +184,7 @@ def test_no_public_page_has_a_serious_accessibility_violation(
     )
     follow_token = new_token()
     FollowerToken.objects.create(follower=follower, token_hash=hash_token(follow_token))
-    pages = [
+    return [
         "/",
         "/s/free-them/en/",
         "/s/free-them/en/beside/es/",
@@ -204,6 +203,13 @@ def test_no_public_page_has_a_serious_accessibility_violation(
         "/s/free-them/en/follow/confirmed/",
         "/accounts/login/",
     ]
+
+
+@pytest.mark.parametrize("page", SCREENS, indirect=True, ids=str)
+def test_no_public_page_has_a_serious_accessibility_violation(
+    page: Page, site: str, statement: Statement
+) -> None:
+    pages = public_pages(statement)
     found = [violation for path in pages for violation in severe_violations(page, path)]
     # The forms as they come back with errors, the organisation's fields shown.
     page.goto("/s/free-them/en/")
@@ -231,10 +237,10 @@ def test_no_public_page_has_a_serious_accessibility_violation(
     assert found == [], "\n".join(found)
 
 
-@pytest.mark.parametrize("page", SCREENS, indirect=True, ids=str)
-def test_no_dashboard_page_has_a_serious_accessibility_violation(
-    page: Page, site: str, statement: Statement, organiser: User
-) -> None:
+def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
+    """Every dashboard page `organiser`, an owner of `statement`'s organisation, can open, with
+    what they need to show everything (made here): the list this test and test_markup.py visit.
+    """
     signature = make_signature(statement, 1)
     # Long unbroken addresses and names must wrap rather than widen a phone's page.
     make_signature(statement, 3, name=LONG_NAME, email=LONG_EMAIL, email_canonical=LONG_EMAIL)
@@ -251,12 +257,8 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(
         state=Signature.State.AWAITING_APPROVAL,
     )
     source = Source.objects.create(statement=statement, code="posters")
-    client = _client_for(organiser)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site}]
-    )
     organisation = statement.organisation.slug
-    pages = [
+    return [
         "/dashboard/",
         f"/dashboard/o/{organisation}/",
         f"/dashboard/o/{organisation}/statements/",
@@ -290,6 +292,18 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(
         "/dashboard/s/free-them/copy/",
         "/accounts/security/",
     ]
+
+
+@pytest.mark.parametrize("page", SCREENS, indirect=True, ids=str)
+def test_no_dashboard_page_has_a_serious_accessibility_violation(
+    page: Page, site: str, statement: Statement, organiser: User
+) -> None:
+    pages = dashboard_pages(statement, organiser)
+    client = _client_for(organiser)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site}]
+    )
+    organisation = statement.organisation.slug
     found = [violation for path in pages for violation in severe_violations(page, path)]
     # What an erasure request found, and its form with an error.
     page.goto(f"/dashboard/o/{organisation}/erasure/")
