@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import locale
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
@@ -99,7 +100,8 @@ def own_name(tag: str) -> str | None:
         return _MORE_NAMES[tag]
     info = LANG_INFO.get(tag.lower(), {})
     name = info.get("name_local")
-    return str(name) if name else None
+    # Composed (NFC), as HTML wants text: Django writes "Tiếng Việt" decomposed.
+    return unicodedata.normalize("NFC", str(name)) if name else None
 
 
 def language_name(tag: str) -> str:

@@ -18,10 +18,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, Route, expect
 
-from undersigned.conftest import _client_for, make_signature
+from undersigned.conftest import _client_for, make_partner, make_signature
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.organisations.models import Membership, Organisation
-from undersigned.statements import coalition
 from undersigned.statements.models import Signature, SignatureToken, Source, Statement
 from undersigned.statements.tests import test_browser
 from undersigned.statements.tests.test_browser import Chromium
@@ -174,7 +173,7 @@ def public_pages(statement: Statement) -> list[str]:
     # Long words must wrap rather than widen a phone's page.
     make_signature(statement, 3, name=LONG_NAME, organisation_name=LONG_NAME)
     # With a partner: its box on the sign form and on the signer's page.
-    coalition.add_partner(
+    make_partner(
         statement, Organisation.objects.create(name="Sindicato", slug="sindicato"), actor=None
     )
     update = _published_update(statement)
@@ -248,7 +247,7 @@ def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
     # The organiser also owns a partner organisation, to see a partner's page.
     partner = Organisation.objects.create(name="Sindicato", slug="sindicato")
     Membership.objects.create(organisation=partner, user=organiser, role=Membership.Role.OWNER)
-    coalition.add_partner(statement, partner, actor=None)
+    make_partner(statement, partner, actor=None)
     make_signature(
         statement,
         2,

@@ -83,3 +83,13 @@ def test_og_locale_takes_the_campaigns_country_where_the_tag_names_none() -> Non
     assert og_locale("en", "PE") == "en_US"
     # The tag's own region comes first.
     assert og_locale("es-MX", "PE") == "es_MX"
+
+
+def test_a_languages_own_name_is_composed_text() -> None:
+    import unicodedata
+
+    from undersigned.lib.languages import own_name
+
+    name = own_name("vi")
+    assert name == "Tiếng Việt"
+    assert unicodedata.is_normalized("NFC", name)
