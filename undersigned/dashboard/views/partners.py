@@ -227,32 +227,31 @@ def partner_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("dashboard:partners", statement.slug)
 
 
+def _answer(request: HttpRequest, slug: str, organisation: str, *, accept: bool) -> HttpResponse:
+    """An owner of the partner organisation agrees to back the statement, or declines (or
+    ends the partnership)."""
+    partner, _membership = partner_for(request, slug, organisation, OWNER)
+    if accept and coalition.accept_partnership(partner, actor=request.user):
+        said = _("%(name)s now backs this statement: its page names it.")
+    elif not accept and coalition.decline_partnership(partner, actor=request.user):
+        said = _("%(name)s does not back this statement: nothing public names it.")
+    else:
+        said = ""
+    if said:
+        messages.success(request, said % {"name": partner.organisation.name})
+    return redirect("dashboard:partner", slug, organisation)
+
+
 @login_required
 @require_POST
 def partner_accept(request: HttpRequest, slug: str, organisation: str) -> HttpResponse:
-    """An owner of the partner organisation agrees to back the statement."""
-    partner, _membership = partner_for(request, slug, organisation, OWNER)
-    if coalition.accept_partnership(partner, actor=request.user):
-        messages.success(
-            request,
-            _("%(name)s now backs this statement: its page names it.")
-            % {"name": partner.organisation.name},
-        )
-    return redirect("dashboard:partner", slug, organisation)
+    return _answer(request, slug, organisation, accept=True)
 
 
 @login_required
 @require_POST
 def partner_decline(request: HttpRequest, slug: str, organisation: str) -> HttpResponse:
-    """An owner of the partner organisation turns the partnership down, or ends it."""
-    partner, _membership = partner_for(request, slug, organisation, OWNER)
-    if coalition.decline_partnership(partner, actor=request.user):
-        messages.success(
-            request,
-            _("%(name)s does not back this statement: nothing public names it.")
-            % {"name": partner.organisation.name},
-        )
-    return redirect("dashboard:partner", slug, organisation)
+    return _answer(request, slug, organisation, accept=False)
 
 
 @login_required
