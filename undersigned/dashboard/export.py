@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.lib import csvexport, xlsxexport
+from undersigned.lib import csvexport, names, xlsxexport
 from undersigned.lib.csvexport import Fetch
 from undersigned.lib.csvsafe import FORMULA_START, SKIPPED_BEFORE_FORMULA, neutralise
 from undersigned.statements.models import Signature, Statement
@@ -167,20 +167,11 @@ def _iso_utc(column: str) -> str:
     return f"replace({column}, ' ', 'T') || '+00:00'"
 
 
-def split_name(name: str) -> tuple[str, str]:
-    """(first name, last name): the last word is the last name, the words before it the first
-    name. 'María José Quispe' -> ('María José', 'Quispe'); a single word is a first name."""
-    words = name.split()
-    if len(words) < 2:
-        return " ".join(words), ""
-    return " ".join(words[:-1]), words[-1]
-
-
 def _contact_cells(row: Sequence[Any], *, neutralised: bool) -> tuple[object, ...]:
     """A row of the contacts preset from (key, name, email, postcode, country, wants_updates);
     formula-like cells neutralised after the name is split, where a part may start one."""
     key, name, *rest = row
-    cells = (*split_name(str(name)), *rest)
+    cells = (*names.split(str(name)), *rest)
     if neutralised:
         return (key, *(neutralise(cell) for cell in cells))
     return (key, *cells)

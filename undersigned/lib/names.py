@@ -58,12 +58,18 @@ def _initial(word: str) -> str:
     return unicodedata.normalize("NFC", first.upper() if first.islower() else first)
 
 
-def initialled(name: str) -> str:
-    """'María José Quispe' -> 'María José Q.'; 'Ana García López' -> 'Ana G.'; a single name
-    stays as it is."""
+def split(name: str) -> tuple[str, str]:
+    """(given names, surnames) as guessed above: 'María José Quispe Mamani' is ('María José',
+    'Quispe Mamani'), 'Ana García López' ('Ana', 'García López'); one word is a given name."""
     words = name.split()
     if len(words) < 2:
-        return name
+        return " ".join(words), ""
+    given, rest = _given(words)
+    return " ".join(given), " ".join(rest)
+
+
+def _given(words: list[str]) -> tuple[list[str], list[str]]:
+    """The words of a name of two or more words: its given names, and the rest."""
     given, rest = [words[0]], words[1:]
     while len(rest) > 1:
         # A particle and the given name it leads to ("del Carmen", "de los Ángeles").
@@ -75,5 +81,15 @@ def initialled(name: str) -> str:
             rest = rest[lead + 1 :]
         else:
             break
+    return given, rest
+
+
+def initialled(name: str) -> str:
+    """'María José Quispe' -> 'María José Q.'; 'Ana García López' -> 'Ana G.'; a single name
+    stays as it is."""
+    words = name.split()
+    if len(words) < 2:
+        return name
+    given, rest = _given(words)
     surname = next((word for word in rest if _plain(word) not in PARTICLES), rest[-1])
     return f"{' '.join(given)} {_initial(surname)}."

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from undersigned.lib.names import initialled
+from undersigned.lib.names import initialled, split
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,20 @@ def test_it_never_shows_more_than_one_surname_initial_and_never_fails(words: lis
     kept = shown.rsplit(" ", 1)[0].split(" ")
     assert kept == words[: len(kept)]
     assert len(kept) < len(words)
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("María José Quispe Mamani", ("María José", "Quispe Mamani")),
+        ("Ana García López", ("Ana", "García López")),
+        ("María del Carmen Quispe", ("María del Carmen", "Quispe")),
+        ("Ana de la Cruz", ("Ana", "de la Cruz")),
+        ("Cher", ("Cher", "")),
+        ("  ", ("", "")),
+    ],
+)
+def test_a_name_splits_where_the_initial_rule_sees_the_surname_begin(
+    name: str, parts: tuple[str, str]
+) -> None:
+    assert split(name) == parts
