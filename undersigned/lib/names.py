@@ -14,24 +14,20 @@ from __future__ import annotations
 
 import unicodedata
 
-# Common second given names (Spanish, Portuguese, English, French, Italian, Quechua
-# communities' usual Spanish ones), without accents and in lower case. Words that are as
-# often a surname (Martín, Cruz, Díaz) are left out: taking a surname for a given name would
-# show it in full.
+# Common second given names (Spanish, Portuguese, English, French), without accents and in
+# lower case: only names that are hardly ever a surname. A surname taken for a given name would
+# be shown in full ("Jaime Paz Zamora" must stay "Jaime P."), so names that are also common
+# surnames somewhere (Paz, Rosa, Cruz, Martín, Vicente, Mateo, Manuel, Antonio, Miguel, Paul,
+# James, Rose, Grace...) are left out: for them the rule shows less, never more.
 SECOND_GIVEN_NAMES = frozenset(
     """
-    alberto alejandra alejandro alfonso alicia amparo ana andrea andres angel angeles angela
-    anne ann antonia antonio asuncion beatriz belen camila carla carlos carmen carolina
-    catalina cecilia claudia concepcion consuelo cristina daniel david diego dolores eduardo
-    elena elisa elizabeth emilio enrique esperanza esther eugenia eduarda fabiola felipe
-    fernanda fernando francisca francisco gabriel gabriela guadalupe ignacio ines inmaculada
-    isabel jaime javier jesus jimena joao jorge jose josefa juan julia julio laura lourdes
-    lucia luis luisa luz manuel manuela marcela marco margarita maria mariana marie mario
-    mateo mercedes miguel milagros montserrat natalia nicolas pablo patricia paula paz pedro
-    pilar rafael ramon raquel ricardo roberto rocio rosa rosario sebastian sergio socorro
-    sofia soledad teresa tomas valentina vanessa veronica vicente victoria virginia
-    mae may lynn lou jo jane james john paul peter michael rose grace kate louise beth
-    pierre jacques claude francois
+    alejandra alejandro alicia amparo ana andrea angeles beatriz belen camila carla carlos
+    carmen carolina catalina cecilia claudia consuelo cristina dolores eduarda eduardo elena
+    elisa elizabeth esperanza esther eugenia fabiola fernanda gabriela guadalupe ignacio ines
+    inmaculada isabel javier jimena jorge jose josefa juan julia laura lourdes lucia luis
+    luisa luz manuela marcela mariana maria mario mercedes milagros montserrat natalia pablo
+    patricia paula pilar raquel rocio sebastian sergio socorro sofia soledad teresa valentina
+    veronica virginia joao anne ann jane louise kate beth mae marie pierre jacques francois
     """.split()
 )
 

@@ -5,6 +5,7 @@ withdrawn per organisation. Each operation atomic, audited without personal data
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +25,10 @@ from undersigned.statements.models import (
     Source,
     Statement,
 )
+
+# An organisation added again as a partner within this many days of being asked is not asked
+# again (it answers on its dashboard meanwhile).
+ASK_AGAIN_DAYS = 7
 
 
 class PartnerError(Exception):
@@ -72,7 +77,11 @@ def add_partner(statement: Statement, organisation: Organisation, *, actor: Any)
             object_id=partner.pk,
             organisation=organisation.pk,
         )
-        partner_emails.ask_owners(partner)
+        now = timezone.now()
+        if partner.asked_at is None or partner.asked_at < now - dt.timedelta(days=ASK_AGAIN_DAYS):
+            partner.asked_at = now
+            partner.save(update_fields=("asked_at",))
+            partner_emails.ask_owners(partner)
     return partner
 
 

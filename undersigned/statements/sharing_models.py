@@ -76,6 +76,9 @@ class Partner(models.Model):
     # again after being added back once removed) nothing public names it and the sign form
     # does not offer its updates: nobody is shown backing a statement they never agreed to.
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # When its owners were last asked (coalition.ASK_AGAIN_DAYS): adding it again within those
+    # days asks nobody, so removing and adding cannot flood its owners' inboxes.
+    asked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("organisation__name", "pk")

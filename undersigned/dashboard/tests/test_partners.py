@@ -4,12 +4,14 @@ partner's members see their own link and only the signers who agreed to hear fro
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import PASSWORD, _client_for, make_partner, make_signature
@@ -315,7 +317,7 @@ def test_new_partner_organisations_count_against_the_daily_limit_of_invitations(
         assert response.status_code == 302
     response = member_client.post(PAGE, {"name": "Colectivo 3", "email": "owner3@example.org"})
     assert response.status_code == 400
-    assert "as many new organisations in the last 24 hours" in response.content.decode()
+    assert "as many organisations to be partners in the last 24" in response.content.decode()
     assert Invitation.objects.count() == 2
     assert not Organisation.objects.filter(name="Colectivo 3").exists()
 
@@ -422,3 +424,36 @@ def test_an_owner_ends_an_accepted_partnership(
     partner.refresh_from_db()
     assert not partner.active
     assert "Sindicato Unido" not in client.get("/s/free-them/en/").content.decode()
+
+
+def test_existing_organisations_asked_count_against_the_daily_limit_too(
+    member_client: Client, statement: Statement, settings: object
+) -> None:
+    settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 2  # type: ignore[attr-defined]
+    for n in range(3):
+        Organisation.objects.create(name=f"Union {n}", slug=f"union-{n}")
+    assert member_client.post(PAGE, {"organisation": "union-0"}).status_code == 302
+    assert member_client.post(PAGE, {"organisation": "union-1"}).status_code == 302
+    response = member_client.post(PAGE, {"organisation": "union-2"})
+    assert response.status_code == 400
+    assert Partner.objects.count() == 2
+
+
+def test_removing_and_adding_again_does_not_ask_the_owners_again_within_a_week(
+    member_client: Client, statement: Statement, union: Organisation
+) -> None:
+    _member_of(union, "union-owner", Membership.Role.OWNER)
+    assert member_client.post(PAGE, {"organisation": "sindicato"}).status_code == 302
+    for _ in range(2):
+        coalition.remove_partner(Partner.objects.get(), actor=None)
+        assert member_client.post(PAGE, {"organisation": "sindicato"}).status_code == 302
+    drain()
+    asked = [message for message in mail.outbox if "asks you to back" in message.subject]
+    assert len(asked) == 1
+    # A week later, it may be asked again.
+    Partner.objects.update(asked_at=timezone.now() - dt.timedelta(days=8))
+    coalition.remove_partner(Partner.objects.get(), actor=None)
+    assert member_client.post(PAGE, {"organisation": "sindicato"}).status_code == 302
+    drain()
+    asked = [message for message in mail.outbox if "asks you to back" in message.subject]
+    assert len(asked) == 2

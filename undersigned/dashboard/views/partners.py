@@ -95,11 +95,12 @@ class PartnerForm(forms.Form):
 
 
 def _added_today(statement: Statement) -> int:
-    """Partners the statement's organisation added in the last 24 hours, across its statements:
-    each new organisation's invitation counts against its own daily limit of invitations."""
+    """Partners the statement's organisation asked in the last 24 hours, across its statements:
+    each asks a new organisation's owner-to-be or an existing one's owners by email, and counts
+    against its daily limit of invitations."""
     return Partner.objects.filter(
         statement__organisation_id=statement.organisation_id,
-        added_at__gt=timezone.now() - dt.timedelta(days=1),
+        asked_at__gt=timezone.now() - dt.timedelta(days=1),
     ).count()
 
 
@@ -133,9 +134,7 @@ def partners_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         organisation = form.existing
         try:
-            if organisation is None and _added_today(statement) >= (
-                settings.INVITATIONS_PER_ORGANISATION_PER_DAY
-            ):
+            if _added_today(statement) >= settings.INVITATIONS_PER_ORGANISATION_PER_DAY:
                 raise organisation_actions.TooManyInvitations
             if organisation is None:
                 organisation, _invitation = organisation_actions.create_invited_organisation(
@@ -149,8 +148,8 @@ def partners_page(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(
                 None,
                 _(
-                    "%(name)s has brought in as many new organisations in the last 24 hours "
-                    "as this site allows. Nothing was sent: try again later."
+                    "%(name)s has asked as many organisations to be partners in the last 24 "
+                    "hours as this site allows. Nothing was sent: try again later."
                 )
                 % {"name": statement.organisation.name},
             )
@@ -163,7 +162,11 @@ def partners_page(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(name)s is a partner of this statement.") % {"name": organisation.name},
+                _(
+                    "%(name)s is asked to back this statement. Nothing public names it until "
+                    "one of its owners accepts."
+                )
+                % {"name": organisation.name},
             )
             return redirect("dashboard:partners", statement.slug)
     partners = list(

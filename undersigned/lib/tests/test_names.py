@@ -18,6 +18,10 @@ from undersigned.lib.names import initialled, split
         ("María del Carmen Quispe Huamán", "María del Carmen Q."),
         ("María de los Ángeles Mamani", "María de los Ángeles M."),
         ("Mary Ann Smith", "Mary Ann S."),
+        # A second word that is as often a surname is taken for one: less shown, never more.
+        ("Jaime Paz Zamora", "Jaime P."),
+        ("Rodrigo Rosa Pereira", "Rodrigo R."),
+        ("José Manuel Mateo", "José M."),
         # Two surnames: only the first one's initial, the second would narrow it down.
         ("Ana García López", "Ana G."),
         ("Ana García", "Ana G."),
@@ -25,8 +29,8 @@ from undersigned.lib.names import initialled, split
         ("Ana de la Cruz", "Ana C."),
         ("Ludwig van Beethoven", "Ludwig B."),
         # Accents kept, written either way (composed or decomposed), and a lower-case surname.
-        ("José Ángel Ñahui", "José Ángel Ñ."),
-        ("Jose A\u0301ngel N\u0303ahui", "Jose A\u0301ngel Ñ."),
+        ("María Inés Ñahui", "María Inés Ñ."),
+        ("Mari\u0301a Ine\u0301s N\u0303ahui", "Mari\u0301a Ine\u0301s Ñ."),
         ("ana garcía", "ana G."),
         # Two words are always a given name and a surname, even two given names.
         ("María José", "María J."),

@@ -6,7 +6,7 @@ def keep_existing_partners(apps, schema_editor):
     # Partnerships made before partners were asked stay as they were: public, offered on the
     # sign form. The CHANGELOG asks organisers to remove any their partners did not agree to.
     Partner = apps.get_model("statements", "Partner")
-    Partner.objects.update(accepted_at=F("added_at"))
+    Partner.objects.update(accepted_at=F("added_at"), asked_at=F("added_at"))
 
 
 class Migration(migrations.Migration):
@@ -16,6 +16,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="partner",
             name="accepted_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="partner",
+            name="asked_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(keep_existing_partners, migrations.RunPython.noop),
