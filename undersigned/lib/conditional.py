@@ -1,15 +1,14 @@
 """Conditional GET (RFC 9110 13) for documents polled by machines: feeds.
 
-A feed reader asks every few minutes; with the ETag or Last-Modified of what it has, it gets a
-304 with no body while nothing changed. A view marked `validated` gets an ETag from its body
-(beside the Last-Modified it sets); the public page cache, in front of every view, stores the
-200 with its validators and answers a request that matches them with a 304 (`answer`), whether
-the page came from its store or from the view.
+A feed reader asks every few minutes; with the ETag (or Last-Modified) of what it has, it gets
+a 304 with no body while nothing changed. A view marked `validated` gets an ETag from its body;
+the public page cache, in front of every view, stores the 200 with its validators and answers
+a request that matches them with a 304 (`answer`), whether the page came from its store or
+from the view.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable
 from functools import wraps
@@ -18,11 +17,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date, parse_http_date_safe
-
-
-def last_modified(response: HttpResponseBase, when: dt.datetime) -> None:
-    response["Last-Modified"] = http_date(when.timestamp())
+from django.utils.http import parse_http_date_safe
 
 
 def _etag(body: bytes) -> str:

@@ -135,7 +135,9 @@ def test_a_poll_with_the_feeds_etag_gets_a_304_until_it_changes(
     update = _update(statement, {"en": ("Strike", "Meet.")}, minutes_ago=5)
     first = client.get(url)
     assert first.status_code == 200
-    etag, modified = first["ETag"], first["Last-Modified"]
+    etag = first["ETag"]
+    # No date to go by: an edit keeps an update's date.
+    assert not first.has_header("Last-Modified")
     # From the page cache, then from the view once the cache is emptied.
     for _ in range(2):
         again = client.get(url, HTTP_IF_NONE_MATCH=etag)
@@ -143,16 +145,31 @@ def test_a_poll_with_the_feeds_etag_gets_a_304_until_it_changes(
         assert again.content == b""
         assert again["ETag"] == etag
         pagecache.clear()
-    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
     assert client.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
-    # A new update: a new ETag and a later date.
+    # An edit of the update, which keeps its date: a new ETag.
+    UpdateVersion.objects.filter(update=update).update(body="Meet at noon, not at one.")
+    pagecache.clear()
+    edited = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert edited.status_code == 200
+    assert b"not at one" in edited.content
+    # A new update: another new ETag.
     _update(statement, {"en": ("March", "Come.")})
     pagecache.clear()
-    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    changed = client.get(url, HTTP_IF_NONE_MATCH=edited["ETag"])
     assert changed.status_code == 200
-    assert changed["ETag"] != etag
+    assert changed["ETag"] not in (etag, edited["ETag"])
     assert b"March" in changed.content
-    assert update.published_at is not None
+
+
+def test_an_organisation_with_nothing_public_has_no_feed(
+    client: Client, statement: Statement
+) -> None:
+    from undersigned.organisations.models import Organisation
+
+    Organisation.objects.create(name="Colectivo Nuevo", slug="colectivo")
+    Statement.objects.create(organisation=Organisation.objects.get(slug="colectivo"), slug="x")
+    for url in ("/o/colectivo/updates.atom", "/o/colectivo/updates.json"):
+        assert client.get(url).status_code == 404
 
 
 def test_an_empty_feed_keeps_its_etag_from_one_poll_to_the_next(

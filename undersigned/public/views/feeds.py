@@ -2,8 +2,8 @@
 
 Every entry carries its own language (an organisation's feed mixes its statements' languages),
 every address in them is absolute (a feed reader has no site to resolve `/s/…` against), and
-each answer has an ETag and a Last-Modified, so a reader polling every few minutes gets a
-304 with no body while nothing changed (lib.conditional).
+each answer has an ETag, so a reader polling every few minutes gets a 304 with no body while
+nothing changed (lib.conditional).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -149,6 +150,19 @@ class StatementFeed(_UpdatesFeed):
         return in_language(list(published(statement)[:FEED_SIZE]), statement, version.language)
 
 
+def public_organisation(slug: str) -> Organisation:
+    """The organisation at `slug` if it has a public statement, else 404: one that has shown
+    nothing yet (a partner just invited, say) is named by no feed."""
+    found = get_object_or_404(Organisation, slug=slug)
+    if (
+        not Statement.objects.filter(organisation=found)
+        .exclude(status=Statement.Status.DRAFT)
+        .exists()
+    ):
+        raise Http404
+    return found
+
+
 def organisation_entries(organisation: Organisation) -> list[Entry]:
     """Every published update of an organisation's public statements, newest first, each in
     its statement's default language."""
@@ -197,7 +211,7 @@ class OrganisationFeed(_UpdatesFeed):
     """Atom: every published update of an organisation's public statements."""
 
     def get_object(self, request: HttpRequest, organisation: str) -> Organisation:
-        found = get_object_or_404(Organisation, slug=organisation)
+        found = public_organisation(organisation)
         # Read once: the entries give the feed its language.
         found.entries = organisation_entries(found)  # type: ignore[attr-defined]
         return found
@@ -227,8 +241,23 @@ class OrganisationFeed(_UpdatesFeed):
         return entries
 
 
+def _etag_only(view: Any) -> Any:
+    """No Last-Modified: editing an update keeps its date, renaming a statement or deleting an
+    update changes no date, so a date would tell a reader "not modified" about a feed that
+    was. The ETag, made from the feed itself, changes with any of them."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = view(request, *args, **kwargs)
+        if response.has_header("Last-Modified"):
+            del response["Last-Modified"]
+        return response
+
+    return wrapped
+
+
 def _cached(view: Any) -> Any:
-    return require_safe(public_cache(PAGE_SECONDS)(conditional.validated(view)))
+    return require_safe(public_cache(PAGE_SECONDS)(conditional.validated(_etag_only(view))))
 
 
 statement_atom = _cached(StatementFeed())
@@ -247,9 +276,8 @@ def _json_item(update: Update, version: UpdateVersion) -> dict[str, Any]:
     }
 
 
-def _json_feed(feed: dict[str, Any], entries: list[Entry], since: dt.datetime) -> HttpResponse:
-    """A JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) answer, with the newest
-    entry's date (or `since`) as its Last-Modified."""
+def _json_feed(feed: dict[str, Any], entries: list[Entry]) -> HttpResponse:
+    """A JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) answer."""
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
         **feed,
@@ -257,8 +285,6 @@ def _json_feed(feed: dict[str, Any], entries: list[Entry], since: dt.datetime) -
     }
     response = JsonResponse(feed, json_dumps_params={"ensure_ascii": False})
     response["Content-Type"] = "application/feed+json; charset=utf-8"
-    dates = [update.published_at for update, _version in entries if update.published_at]
-    conditional.last_modified(response, max(dates, default=since))
     return response
 
 
@@ -281,7 +307,6 @@ def statement_json(request: HttpRequest, slug: str, language: str) -> HttpRespon
             "authors": [{"name": statement.organisation.name}],
         },
         entries,
-        statement.created_at,
     )
 
 
@@ -289,7 +314,7 @@ def statement_json(request: HttpRequest, slug: str, language: str) -> HttpRespon
 @public_cache(PAGE_SECONDS)
 @conditional.validated
 def organisation_json(request: HttpRequest, organisation: str) -> HttpResponse:
-    found = get_object_or_404(Organisation, slug=organisation)
+    found = public_organisation(organisation)
     entries = organisation_entries(found)
     return _json_feed(
         {
@@ -300,5 +325,4 @@ def organisation_json(request: HttpRequest, organisation: str) -> HttpResponse:
             "authors": [{"name": found.name}],
         },
         entries,
-        organisation_since(found) if not entries else timezone.now(),
     )
