@@ -183,6 +183,13 @@ def _fetch(
     """(header, fetch, whether fetch gives CSV lines) of the export of the statement's
     confirmed-by-email signatures among `rows` (a filter on signatures alone) if given. For a
     `spreadsheet` the cells come as they are; for a CSV file formula-like ones neutralised."""
+    if preset == CONTACTS:
+        # Contacts for another tool, which subscribes whoever it is given: counted signers
+        # only (not held, rejected or waiting for approval), with an address (not erased).
+        contactable = (rows if rows is not None else Signature.objects.all()).filter(
+            state=Signature.State.CONFIRMED, erased_at__isnull=True
+        )
+        rows = contactable.exclude(email="")
     where = where_of(rows) if rows is not None else ("", [])
     if preset == CONTACTS:
         sql, params = _export_sql(

@@ -10,6 +10,7 @@ import io
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 from openpyxl.cell import Cell
 
@@ -386,3 +387,24 @@ def test_the_list_offers_the_presets_and_both_formats_with_its_filters(
 def test_an_empty_xlsx_still_has_its_header(organiser_client: Client, statement: Statement) -> None:
     rows = _sheet(organiser_client.get(XLSX + "?preset=contacts"))
     assert [[cell.value for cell in row] for row in rows] == [list(CONTACT_HEADER)]
+
+
+def test_the_contacts_preset_gives_counted_signers_with_an_address_only(
+    organiser_client: Client, statement: Statement
+) -> None:
+    states = {
+        "counted": Signature.State.CONFIRMED,
+        "held": Signature.State.HELD,
+        "rejected": Signature.State.REJECTED,
+        "approval": Signature.State.AWAITING_APPROVAL,
+    }
+    for n, (name, state) in enumerate(states.items()):
+        make_signature(statement, n, name=f"Ana {name}", state=state)
+    make_signature(statement, 9, name="Erased Person", email="", erased_at=timezone.now())
+    _header, *rows = _csv(organiser_client.get(EXPORT + "?preset=contacts"))
+    assert [row[:2] for row in rows] == [["Ana", "counted"]]
+    xlsx = _sheet(organiser_client.get(XLSX + "?preset=contacts"))
+    assert [[cell.value for cell in row[:2]] for row in xlsx[1:]] == [["Ana", "counted"]]
+    # The full export still has them all, with their state.
+    _header, *everything = _csv(organiser_client.get(EXPORT))
+    assert len(everything) == 5
