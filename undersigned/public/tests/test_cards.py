@@ -51,7 +51,7 @@ def test_the_card_is_a_1200_by_630_png_cached_for_minutes(
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert "public" in response["Cache-Control"]
-    assert f"max-age={card_views.CARD_SECONDS}" in response["Cache-Control"]
+    assert f"max-age={card_views.SERVED_SECONDS}" in response["Cache-Control"]
     image = _image(response.content)
     assert (image.format, image.size) == ("PNG", (1200, 630))
 

@@ -27,8 +27,11 @@ from undersigned.public.views.statements import public_version
 from undersigned.statements.models import Statement, StatementVersion
 from undersigned.statements.queries import signature_count
 
-# How old the count on a card may be: readers and crawlers keep the picture this long too.
+# How long a card drawn keeps its count: at most this old when it is served from here...
 CARD_SECONDS = 300
+# ...and how long a served card is kept by this process's page cache and by readers and
+# crawlers: a card is never shown with a count older than the sum of the two.
+SERVED_SECONDS = 60
 # The site's own accent (static/css/site.css's --accent), for organisations without one.
 DEFAULT_ACCENT = "#a3122b"
 # Cards kept per process: a few statements' language versions, about 40 KB each.
@@ -153,7 +156,7 @@ def forget_cards() -> None:
 
 
 @require_safe
-@public_cache(CARD_SECONDS)
+@public_cache(SERVED_SECONDS)
 def card(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     """The card of a statement's language version, as a PNG; 404 wherever its page is."""
     statement, version = public_version(request, slug, language)
