@@ -14,7 +14,7 @@ from django.urls import reverse
 from undersigned.lib.languages import ui_language
 from undersigned.mailings import outbox
 from undersigned.organisations.models import Membership
-from undersigned.statements.models import Partner
+from undersigned.statements.models import Partner, Statement
 
 PARTNERSHIP = "partnership"
 
@@ -62,7 +62,10 @@ def _email(payload: dict[str, Any]) -> outbox.Email | None:
             "host": statement.organisation,
             "organisation": partner.organisation,
             "title": version.title if version else statement.slug,
-            "statement_url": settings.SITE_URL
+            # A draft has no public page yet: the dashboard's link shows it to the owners.
+            "statement_url": ""
+            if statement.status == Statement.Status.DRAFT
+            else settings.SITE_URL
             + reverse("statement", args=(statement.slug, statement.default_language)),
             "answer_url": settings.SITE_URL
             + reverse("dashboard:partner", args=(statement.slug, partner.organisation.slug)),

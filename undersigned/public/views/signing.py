@@ -301,7 +301,7 @@ def withdrawn(request: HttpRequest, slug: str, language: str) -> HttpResponse:
 _OUTCOMES: dict[str, str] = {
     Signature.State.AWAITING_APPROVAL: "approval",
     Signature.State.HELD: "review",
-    Signature.State.REJECTED: "review",
+    Signature.State.REJECTED: "rejected",
 }
 
 

@@ -382,3 +382,27 @@ def test_the_thank_you_page_of_a_held_signature_does_not_say_confirmed(
     assert "your signature is confirmed" not in page
     assert "Your signature is counted once the statement's organisers have checked it" in page
     assert signature_count(statement) == 0
+
+
+def test_the_thank_you_page_of_a_rejected_signature_says_it_is_not_counted(
+    client: Client, statement: Statement
+) -> None:
+    confirm, _ = _signed_links(client)
+    client.post(confirm)
+    Signature.objects.update(state=Signature.State.REJECTED)
+    response = client.post(confirm, follow=True)
+    assert response.redirect_chain[-1][0] == "/s/free-them/es/thanks/?rejected"
+    page = client.get("/s/free-them/en/thanks/?rejected").content.decode()
+    assert "did not accept this signature: it is not counted" in page
+    assert "checked it" not in page and "your signature is confirmed" not in page
+
+
+def test_with_the_list_hidden_the_form_promises_no_listing(
+    client: Client, statement: Statement
+) -> None:
+    assert "You will appear as:" in client.get("/s/free-them/en/").content.decode()
+    statement.signatories_hidden = True
+    statement.save()
+    page = client.get("/s/free-them/en/").content.decode()
+    assert "You will appear as:" not in page
+    assert "only the count is public" in page
