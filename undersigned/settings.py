@@ -199,8 +199,8 @@ LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-# How dates are written in each interface language (undersigned/formats/).
-FORMAT_MODULE_PATH = ["undersigned.formats"]
+# How dates are written in each interface language (undersigned/lib/formats/).
+FORMAT_MODULE_PATH = ["undersigned.lib.formats"]
 # Time zone for dates shown to people and for the signatures-per-day table.
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_TZ = True

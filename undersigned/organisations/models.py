@@ -26,7 +26,9 @@ class Organisation(models.Model):
     accent_colour = models.CharField(_("accent colour"), max_length=7, blank=True, default="")
     # Where it campaigns (ISO 3166-1 alpha-2, "PE"), blank if nowhere in particular: the region
     # of its statements' language in link previews (og:locale es_PE for a version tagged es).
-    country = models.CharField(_("country"), max_length=2, blank=True, default="")
+    # A default in the database too: code from before the column (an older process during
+    # an upgrade, a migration's historical model) inserts rows without it.
+    country = models.CharField(_("country"), max_length=2, blank=True, default="", db_default="")
     members: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
     )

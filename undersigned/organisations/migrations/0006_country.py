@@ -8,6 +8,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="organisation",
             name="country",
-            field=models.CharField(blank=True, default="", max_length=2, verbose_name="country"),
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=2, verbose_name="country"
+            ),
         ),
     ]
