@@ -112,6 +112,20 @@ def _transitions(zone: ZoneInfo, first: int, last: int) -> list[dt.datetime]:
     return found
 
 
+def _part(start: str, before: dt.datetime, after: dt.datetime, name: str) -> list[str]:
+    """A VTIMEZONE's STANDARD or DAYLIGHT part: from local time `start`, the offset goes from
+    that of `before` to that of `after`."""
+    kind = "DAYLIGHT" if after.dst() else "STANDARD"
+    return [
+        f"BEGIN:{kind}",
+        f"DTSTART:{start}",
+        f"TZOFFSETFROM:{_offset(before.utcoffset())}",
+        f"TZOFFSETTO:{_offset(after.utcoffset())}",
+        f"TZNAME:{escape(after.tzname() or name)}",
+        f"END:{kind}",
+    ]
+
+
 def vtimezone(name: str, years: Iterable[int]) -> list[str]:
     """The VTIMEZONE of the IANA zone `name` over `years` (and the year before, for an
     event just after New Year): the offset at the start of that span, then every change."""
@@ -121,28 +135,11 @@ def vtimezone(name: str, years: Iterable[int]) -> list[str]:
     lines = ["BEGIN:VTIMEZONE", f"TZID:{name}"]
     # What held at the start of the span, so that no time in it comes before every part.
     moment = dt.datetime(first, 1, 1, tzinfo=dt.UTC).astimezone(zone)
-    kind = "DAYLIGHT" if moment.dst() else "STANDARD"
-    lines += [
-        f"BEGIN:{kind}",
-        f"DTSTART:{first}0101T000000",
-        f"TZOFFSETFROM:{_offset(moment.utcoffset())}",
-        f"TZOFFSETTO:{_offset(moment.utcoffset())}",
-        f"TZNAME:{escape(moment.tzname() or name)}",
-        f"END:{kind}",
-    ]
+    lines += _part(f"{first}0101T000000", moment, moment, name)
     for change in _transitions(zone, first, last):
         before = (change - dt.timedelta(minutes=1)).astimezone(zone)
-        after = change.astimezone(zone)
-        kind = "DAYLIGHT" if after.dst() else "STANDARD"
-        lines += [
-            f"BEGIN:{kind}",
-            # The local time at which it happens, in the offset it had until then.
-            f"DTSTART:{_wall(change, before.utcoffset())}",
-            f"TZOFFSETFROM:{_offset(before.utcoffset())}",
-            f"TZOFFSETTO:{_offset(after.utcoffset())}",
-            f"TZNAME:{escape(after.tzname() or name)}",
-            f"END:{kind}",
-        ]
+        # It happens at a local time in the offset it had until then.
+        lines += _part(_wall(change, before.utcoffset()), before, change.astimezone(zone), name)
     lines.append("END:VTIMEZONE")
     return lines
 
