@@ -20,8 +20,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
+# WeasyPrint, which lays out the PDFs, needs Pango from the system: installed when missing
+# (Debian's packages, as root), or named if it cannot be.
+$(VENV)/.pango: | $(BIN)/python
+	@ldconfig -p | grep -q libpangoft2-1.0 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; } || echo "The PDFs need Pango: install libpango-1.0-0 and libpangoft2-1.0-0"
+	touch $@
+
 # Compiled translations are build output, made from locale/*/LC_MESSAGES/django.po.
-compile: $(VENV)/.installed
+compile: $(VENV)/.installed $(VENV)/.pango
 	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
 
 ## Install, migrate, load the demo and serve it with its worker on http://$(HOST):$(PORT)

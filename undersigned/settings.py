@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "undersigned.mailings",
     "undersigned.dashboard",
     "undersigned.updates",
+    "undersigned.events",
+    "undersigned.paper",
     "undersigned.public",
 ]
 

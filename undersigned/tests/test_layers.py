@@ -17,7 +17,9 @@ LAYERS: list[set[str]] = [
     {"accounts", "organisations"},
     {"pictures"},
     {"statements"},
-    {"updates"},
+    {"updates", "events"},
+    # Leaflets, posters and the delivery pack, of statements and of events.
+    {"paper"},
     {"public", "dashboard"},
 ]
 LAYER = {app: level for level, apps in enumerate(LAYERS) for app in apps}
