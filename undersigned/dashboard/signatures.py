@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from undersigned.audit.models import record
 from undersigned.dashboard.export import FULL, PRESETS
 from undersigned.lib.emails import canonical_email
-from undersigned.statements.forms import PAPER_CONSENT_VERSION, SignForm
+from undersigned.statements.forms import PAPER_CONSENT_VERSION
 from undersigned.statements.models import Signature, Statement
 from undersigned.statements.queries import forget_cached
 
@@ -179,54 +179,6 @@ def set_logo(
             picture=picture_id,
         )
     forget_cached(statement)
-
-
-class PaperForm(SignForm):
-    """A paper signature as the organiser types it in: the sign form's fields and cleaning,
-    with the email optional and the consent given on the sheet."""
-
-    email = forms.EmailField(
-        label=_("Email address (optional, for updates)"),
-        max_length=254,
-        required=False,
-        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
-    )
-    consent = None  # type: ignore[assignment]  # agreed on paper (PAPER_CONSENT_TEXT)
-
-    def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
-        # Not SignForm's shared fields: this form is rare, and changes its own.
-        forms.Form.__init__(self, *args, **kwargs)
-        self.statement = statement
-        self.fields["name"].widget.attrs.update(autofocus=True, autocomplete="off")
-        self.fields["name"].label = _("Name")
-        self.fields["wants_updates"].label = _("Wants updates from %(organisation)s by email") % {
-            "organisation": statement.organisation.name
-        }
-        self.fields["display"].label = _("List the name as")
-        self.fields["kind"].label = _("Signed")
-        self.fields["organisation_role"].label = _("Role or title (optional)")
-        if not statement.ask_country:
-            del self.fields["country"]
-        if not statement.ask_postcode:
-            del self.fields["postcode"]
-        if not statement.allow_organisations:
-            for name in ("kind", "organisation_name", "organisation_role"):
-                del self.fields[name]
-
-    def clean_email(self) -> str:
-        if not self.cleaned_data.get("email"):
-            return ""
-        return super().clean_email()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("wants_updates") and not data.get("email"):
-            self.add_error("email", _("Updates need an email address."))
-        if data.get("email") and Signature.objects.filter(
-            statement=self.statement, email_canonical=canonical_email(data["email"])
-        ):
-            self.add_error("email", _("This address has signed already."))
-        return data
 
 
 def enter_paper(statement: Statement, data: dict[str, Any], *, actor: Any) -> Signature:

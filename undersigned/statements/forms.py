@@ -187,6 +187,57 @@ class SignForm(forms.Form):
         return data
 
 
+class PaperForm(SignForm):
+    """A paper signature as the organiser types it in (dashboard paper entry): the sign form's
+    fields and cleaning, with the email optional and the consent given on the sheet. The
+    printed sheet (undersigned.paper) has one column per field, in this order."""
+
+    email = forms.EmailField(
+        label=_("Email address (optional, for updates)"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    consent = None  # type: ignore[assignment]  # agreed on paper (PAPER_CONSENT_TEXT)
+    # Partners' updates are offered online only: the sheet has no box for them.
+    partners = None  # type: ignore[assignment]
+
+    def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
+        # Not SignForm's shared fields: this form is rare, and changes its own.
+        forms.Form.__init__(self, *args, **kwargs)
+        self.statement = statement
+        self.fields["name"].widget.attrs.update(autofocus=True, autocomplete="off")
+        self.fields["name"].label = _("Name")
+        self.fields["wants_updates"].label = _("Wants updates from %(organisation)s by email") % {
+            "organisation": statement.organisation.name
+        }
+        self.fields["display"].label = _("List the name as")
+        self.fields["kind"].label = _("Signed")
+        self.fields["organisation_role"].label = _("Role or title (optional)")
+        if not statement.ask_country:
+            del self.fields["country"]
+        if not statement.ask_postcode:
+            del self.fields["postcode"]
+        if not statement.allow_organisations:
+            for name in ("kind", "organisation_name", "organisation_role"):
+                del self.fields[name]
+
+    def clean_email(self) -> str:
+        if not self.cleaned_data.get("email"):
+            return ""
+        return super().clean_email()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("wants_updates") and not data.get("email"):
+            self.add_error("email", _("Updates need an email address."))
+        if data.get("email") and Signature.objects.filter(
+            statement=self.statement, email_canonical=canonical_email(data["email"])
+        ):
+            self.add_error("email", _("This address has signed already."))
+        return data
+
+
 class DisplayForm(forms.Form):
     """How a signer's name appears publicly, changed from their signature page."""
 

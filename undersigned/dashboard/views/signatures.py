@@ -18,7 +18,6 @@ from undersigned.dashboard.export import FULL, export_rows, export_workbook
 from undersigned.dashboard.signatures import (
     ExportForm,
     FilterForm,
-    PaperForm,
     enter_paper,
     hide,
     page_of,
@@ -27,7 +26,7 @@ from undersigned.dashboard.signatures import (
 from undersigned.lib import csvexport, xlsxexport
 from undersigned.pictures.models import Picture
 from undersigned.statements import actions, privacy
-from undersigned.statements.forms import PAPER_CONSENT_TEXT
+from undersigned.statements.forms import PAPER_CONSENT_TEXT, PaperForm
 from undersigned.statements.models import Signature, Statement
 
 
