@@ -213,6 +213,13 @@ STATICFILES_DIRS = [BASE_DIR / "undersigned" / "static"]
 # Uploaded files (organisation logos, pictures) live here and are served under MEDIA_URL.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
+# Generated PDFs (leaflets, posters, sheets, delivery packs) live here, outside MEDIA_ROOT so
+# that nothing serves them but the dashboard's access-checked download. With several app
+# servers, a directory they and the worker share.
+PAPER_DIR = Path(env_str("PAPER_DIR", str(DATA_DIR / "paper")))
+# Days a generated PDF is kept before the worker deletes its file (a pack's public check
+# record, its count and hash, stays).
+PAPER_KEEP_DAYS = env_int("PAPER_KEEP_DAYS", 7)
 # Where pictures are stored: a Django storage class (the default keeps them under MEDIA_ROOT;
 # with several app servers, e.g. storages.backends.s3.S3Storage from django-storages). The
 # site always serves them itself, so readers never contact the storage's host.
@@ -309,6 +316,10 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
 # Days after which a signature or a follower nobody confirmed is deleted, with its email
 # address; a follower's confirmation link works this long.
 UNCONFIRMED_DAYS = env_int("UNCONFIRMED_DAYS", 7)
+
+# Days after an event ends before its attendees' names and addresses are deleted; the
+# organiser's attendance figure stays.
+EVENT_ATTENDEES_DAYS = env_int("EVENT_ATTENDEES_DAYS", 30)
 
 # Reverse proxies whose X-Forwarded-For is believed, comma-separated IPs or networks
 # (e.g. 127.0.0.1,10.0.0.0/8). From anyone else the header is ignored. Behind a proxy, name it:

@@ -13,7 +13,7 @@ from undersigned.lib.headers import csp_report
 from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import accent_css, logo
 from undersigned.pictures.views import picture
-from undersigned.public.views import feeds, follow, notices, signer, signing, updates
+from undersigned.public.views import events, feeds, follow, notices, signer, signing, updates
 from undersigned.public.views import statements as public
 from undersigned.public.views.cards import card
 from undersigned.updates import bounces
@@ -21,6 +21,7 @@ from undersigned.updates import bounces
 # A language tag in a URL: en, es, qu, es-419, zh-Hant-TW.
 LANG = r"(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)"
 SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
+EVENT = r"(?P<pk>[0-9]{1,18})"
 TOKEN = r"(?P<token>[-a-zA-Z0-9_]{16,64})"  # noqa: S105 - a URL pattern, not a secret
 
 
@@ -73,6 +74,33 @@ urlpatterns = [
         feeds.organisation_json,
         name="organisation_json",
     ),
+    re_path(
+        r"^o/(?P<organisation>[-a-zA-Z0-9_]+)/events/$",
+        events.organisation_events,
+        name="organisation_events",
+    ),
+    re_path(
+        r"^o/(?P<organisation>[-a-zA-Z0-9_]+)/events\.ics$",
+        events.organisation_ics,
+        name="organisation_ics",
+    ),
+    re_path(
+        r"^o/(?P<organisation>[-a-zA-Z0-9_]+)/events\.atom$",
+        events.organisation_events_atom,
+        name="organisation_events_atom",
+    ),
+    re_path(rf"^e/{EVENT}/$", events.event_default, name="event_default"),
+    re_path(rf"^e/{EVENT}/event\.ics$", events.event_ics, name="event_ics"),
+    re_path(rf"^e/{EVENT}/confirm/{TOKEN}/$", events.confirm, name="event_confirm"),
+    re_path(
+        rf"^e/{EVENT}/cancel/(?P<token>[-a-zA-Z0-9_:]{{2,120}})/$",
+        events.cancel,
+        name="event_cancel",
+    ),
+    re_path(rf"^e/{EVENT}/{LANG}/$", events.event_page, name="event"),
+    re_path(rf"^e/{EVENT}/{LANG}/rsvp/$", events.rsvp, name="event_rsvp"),
+    re_path(rf"^e/{EVENT}/{LANG}/check-email/$", events.check_email, name="event_check_email"),
+    re_path(rf"^e/{EVENT}/{LANG}/confirmed/$", events.confirmed, name="event_confirmed"),
     re_path(rf"^s/{SLUG}/{LANG}/sign/$", signing.sign, name="sign"),
     re_path(rf"^s/{SLUG}/{LANG}/follow/$", follow.follow, name="follow"),
     re_path(

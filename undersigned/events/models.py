@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from undersigned.events.display import span
 from undersigned.lib.languages import version_in
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import EMAIL_MAX_LENGTH, MARKDOWN_HELP, Statement
@@ -97,8 +98,7 @@ class Event(models.Model):
         _("place for confirmed attendees only"),
         default=False,
         help_text=_(
-            "The public page says the place is sent to confirmed attendees; their emails "
-            "carry it."
+            "The public page says the place is sent to confirmed attendees; their emails carry it."
         ),
     )
     online_private = models.BooleanField(
@@ -165,6 +165,11 @@ class Event(models.Model):
     @property
     def local_end(self) -> dt.datetime:
         return self.end.astimezone(self.tz)
+
+    @property
+    def when(self) -> str:
+        """The day and hours in the event's zone, in the active language."""
+        return span(self.local_start, self.local_end, self.zone)
 
     @property
     def is_published(self) -> bool:
@@ -317,6 +322,26 @@ class AttendeeToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of attendee {self.attendee_id}"
+
+
+class Reminder(models.Model):
+    """A reminder queued for an event's attendees: one per time before the start and per
+    SEQUENCE, however often its job runs."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    hours = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("event", "hours", "sequence"), name="one_reminder_per_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.hours} h of {self.event_id}"
 
 
 class Message(models.Model):

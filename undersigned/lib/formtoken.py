@@ -28,8 +28,9 @@ class TokenState(enum.Enum):
     INVALID = "invalid"
 
 
-def issue(statement_id: int, at: float | None = None) -> str:
-    """A token for the statement's form, made now or (for tests and tools) at `at`."""
+def issue(statement_id: int | str, at: float | None = None) -> str:
+    """A token for the statement's form, made now or (for tests and tools) at `at`. Another
+    form's subject is a string of its own ("event-12"), never a bare number."""
     signer = signing.TimestampSigner(salt=_SALT)
     if at is None:
         return signer.sign(str(statement_id))
@@ -37,7 +38,7 @@ def issue(statement_id: int, at: float | None = None) -> str:
     return signing.Signer.sign(signer, stamped)
 
 
-def check(value: str, statement_id: int) -> TokenState:
+def check(value: str, statement_id: int | str) -> TokenState:
     signer = signing.TimestampSigner(salt=_SALT)
     try:
         signed = signer.unsign(value, max_age=MAX_AGE_SECONDS)

@@ -8,10 +8,11 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_safe
 
+from undersigned.events.models import STATEMENT_EVENTS
 from undersigned.lib import formtoken
 from undersigned.lib.languages import language_name, ui_language
 from undersigned.lib.pagecache import public_cache
@@ -145,6 +146,7 @@ def statement_context(statement: Statement, version: StatementVersion) -> dict[s
         "days_remaining": statement.days_remaining(),
         "partners": coalition.active_partners(statement),
         "updates": _updates_in(statement, version.language),
+        "events": _events_in(statement, version.language),
         "organisations": listed_organisations(statement)[:200],
         "individuals": latest_individuals(statement)[:LATEST_SIGNERS],
     }
@@ -169,6 +171,18 @@ def _updates_in(statement: Statement, language: str) -> list[tuple[Any, Any]]:
         if version is not None:
             shown.append((update, version))
     return shown
+
+
+def _events_in(statement: Statement, language: str) -> list[tuple[Any, Any]]:
+    """The next events not over yet, each in `language` or its default one (from the cached
+    statement)."""
+    now = timezone.now()
+    shown = []
+    for event in getattr(statement, "upcoming_events", None) or []:
+        version = event.version_for(language)
+        if version is not None and not event.is_over(now):
+            shown.append((event, version))
+    return shown[:STATEMENT_EVENTS]
 
 
 def render_statement(
