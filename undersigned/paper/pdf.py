@@ -52,6 +52,15 @@ def accent(organisation: Organisation) -> str:
     return normalise(organisation.accent_colour or "") or SITE_ACCENT
 
 
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string (for `content:` in a page's margin boxes), every character
+    that could end it or the style element escaped by its code point."""
+    escaped = "".join(
+        f"\\{ord(char):06x}" if char in "\"\\<>&'" or ord(char) < 32 else char for char in text
+    )
+    return f'"{escaped}"'
+
+
 def data_uri(content: bytes, media_type: str) -> str:
     return f"data:{media_type};base64,{base64.b64encode(content).decode('ascii')}"
 
@@ -83,6 +92,7 @@ def page_context(organisation: Organisation) -> dict[str, Any]:
     """What `paper/base.html` needs of the organisation: its name, accent and logo."""
     return {
         "organisation": organisation,
+        "organisation_css": css_string(organisation.name),
         "accent": accent(organisation),
         "logo": logo_uri(organisation),
         "font_stack": FONT_STACK,
