@@ -24,8 +24,10 @@ def make_event(
     organisation: Organisation, statement: Statement | None = None, **fields: Any
 ) -> Event:
     """A published bilingual demonstration two days from now, 18:00-20:00 in Madrid."""
-    start = (timezone.now() + dt.timedelta(days=2)).astimezone(dt.UTC).replace(
-        hour=17, minute=0, second=0, microsecond=0
+    start = (
+        (timezone.now() + dt.timedelta(days=2))
+        .astimezone(dt.UTC)
+        .replace(hour=17, minute=0, second=0, microsecond=0)
     )
     values: dict[str, Any] = {
         "organisation": organisation,

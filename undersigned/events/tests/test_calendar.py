@@ -34,7 +34,9 @@ def test_an_events_ics_parses_with_its_zone(client: Client, event: Event) -> Non
     assert str(vevent["SUMMARY"]) == "Concentración urgente"
     start = vevent.decoded("DTSTART")
     assert start == event.start
-    assert str(start.tzinfo) == "Europe/Madrid" or start.utcoffset() == event.local_start.utcoffset()
+    assert (
+        str(start.tzinfo) == "Europe/Madrid" or start.utcoffset() == event.local_start.utcoffset()
+    )
     assert str(vevent["LOCATION"]) == "Puerta del Sol, Madrid"
     assert str(vevent["STATUS"]) == "CONFIRMED"
     assert int(vevent["SEQUENCE"]) == 0

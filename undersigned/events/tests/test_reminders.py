@@ -73,9 +73,7 @@ def test_moving_the_event_tells_everyone_and_sets_the_reminders_again(event: Eve
     told = emails[0]
     assert "Nueva hora" in told.subject or "New time" in told.subject
     assert "18:00" in told.body and "19:00" in told.body  # what it was, and what it is
-    runs = sorted(
-        Job.objects.filter(kind=actions.REMIND).values_list("run_after", flat=True)
-    )
+    runs = sorted(Job.objects.filter(kind=actions.REMIND).values_list("run_after", flat=True))
     assert runs == [event.start - dt.timedelta(hours=24), event.start - dt.timedelta(hours=1)]
 
 

@@ -186,6 +186,30 @@
   } else {
     source = null;
   }
+  // An event's time in the reader's own zone, where it is not the event's: the page says it
+  // in the event's zone, the same for everyone (it is cached).
+  document.querySelectorAll("[data-local-time]").forEach(function (span) {
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return;
+    }
+    var start = new Date(span.getAttribute("data-start"));
+    var end = new Date(span.getAttribute("data-end"));
+    if (!zone || isNaN(start) || isNaN(end)) return;
+    var options = { hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+    var day = { weekday: "long", day: "numeric", month: "long" };
+    var lang = document.documentElement.lang || undefined;
+    var here = new Intl.DateTimeFormat(lang, options).format(start);
+    var there = new Intl.DateTimeFormat(lang, Object.assign({ timeZone: span.getAttribute("data-zone") }, options)).format(start);
+    if (here === there) return;
+    span.textContent = span.getAttribute("data-label") + " " +
+      new Intl.DateTimeFormat(lang, day).format(start) + ", " +
+      new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" }).format(start) + "–" +
+      new Intl.DateTimeFormat(lang, options).format(end);
+    span.hidden = false;
+  });
   // The browser's own share sheet (a phone's apps), where it has one: it sends nothing
   // anywhere until the reader picks an app.
   if (navigator.share) {
