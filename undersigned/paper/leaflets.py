@@ -73,7 +73,7 @@ def sign_url(
 
 def event_url(event: Event, language: str) -> str:
     """The absolute address of the event's public page in `language`."""
-    path = reverse("event", args=(event.organisation.slug, event.pk, language))
+    path = reverse("event", args=(event.pk, language))
     return f"{settings.SITE_URL}{path}"
 
 

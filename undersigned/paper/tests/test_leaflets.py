@@ -4,6 +4,7 @@ and decoded with zxing-cpp."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from io import BytesIO
@@ -20,6 +21,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from undersigned.conftest import sign_data
+from undersigned.events.models import Event, EventVersion
 from undersigned.jobs.queue import drain
 from undersigned.paper import leaflets
 from undersigned.statements.demo import load_demo
@@ -261,3 +263,67 @@ def test_the_sheet_leaves_out_what_the_statement_does_not_ask(
         labels = [str(field.label) for field in PaperForm(statement=demo).fields.values()]
     assert "Country" not in labels and "Signed" not in labels
     assert _header_cells(pdf, tmp_path, 1) == ["No.", *labels]
+
+
+def _event(statement: Statement | None, **fields: Any) -> Event:
+    """A vigil in Lima on Saturday 12 December 2026, 18:00 to 20:00 there (UTC-5)."""
+    organisation = statement.organisation if statement else fields.pop("organisation")
+    event = Event.objects.create(
+        organisation=organisation,
+        statement=statement,
+        default_language="en",
+        start=dt.datetime(2026, 12, 12, 23, 0, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 12, 13, 1, 0, tzinfo=dt.UTC),
+        zone="America/Lima",
+        place="Plaza San Martín, Lima",
+        published_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+        **fields,
+    )
+    EventVersion.objects.create(
+        event=event, language="en", title="Vigil for the 41", description="Bring a **candle**."
+    )
+    EventVersion.objects.create(
+        event=event, language="es", title="Vigilia por los 41", description="Trae una vela."
+    )
+    return event
+
+
+def test_an_event_leaflet_gives_the_time_in_the_events_zone_and_asks_to_sign(
+    demo: Statement, tmp_path: Path
+) -> None:
+    event = _event(demo)
+    pdf = leaflets.leaflet(demo, ["en", "es"], size="A5", event=event)
+    text = text_of(pdf)
+    assert "Vigil for the 41" in text and "Vigilia por los 41" in text
+    assert "Saturday 12 December 2026" in text and "18:00–20:00, Lima time" in text
+    assert "sábado 12 de diciembre de 2026" in text
+    assert "Plaza San Martín, Lima" in text
+    assert "Free the Valmora students" in text  # the statement it asks people to sign
+    assert "Forty-one students were arrested" in text
+    front = {text for page, text in qr_codes(pdf, tmp_path) if page == 1}
+    assert front == {
+        f"{SITE}/s/free-the-valmora-students/en/?src=leaflet-{event.pk}-en",
+        f"{SITE}/s/free-the-valmora-students/es/?src=leaflet-{event.pk}-es",
+    }
+    assert Source.objects.filter(statement=demo, code=f"leaflet-{event.pk}-es").exists()
+
+
+def test_an_event_leaflet_hides_a_private_place(demo: Statement, tmp_path: Path) -> None:
+    event = _event(demo, place_private=True)
+    for size in ("A5", "A4"):
+        text = text_of(leaflets.leaflet(None, ["en"], size=size, event=event))
+        assert "San Martín" not in text
+        assert "The place is sent to those who sign up." in text
+    assert Source.objects.filter(statement=demo, code=f"poster-{event.pk}-en").exists()
+
+
+def test_an_event_without_a_statement_links_to_its_own_page(
+    demo: Statement, tmp_path: Path, client: Client
+) -> None:
+    event = _event(None, organisation=demo.organisation)
+    sources = Source.objects.count()
+    pdf = leaflets.leaflet(None, ["es"], size="A4", event=event)
+    assert "Vigilia por los 41" in text_of(pdf)
+    assert qr_codes(pdf, tmp_path) == [(1, f"{SITE}/e/{event.pk}/es/")]
+    assert Source.objects.count() == sources
+    assert client.get(f"/e/{event.pk}/es/").status_code == 200
