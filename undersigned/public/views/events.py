@@ -263,9 +263,11 @@ def _ics(body: bytes, filename: str) -> HttpResponse:
 @public_cache(PAGE_SECONDS)
 @conditional.validated
 def event_ics(request: HttpRequest, pk: str) -> HttpResponse:
-    """One event, to add to a calendar: in the reader's language where it has a version."""
+    """One event, to add to a calendar: in the language asked for (`?language=`) where it has a
+    version, else in its default one."""
     event = public_event(request, pk)
-    language = request.GET.get("language") or translation.get_language_from_request(request)
+    # Not the reader's browser's: the answer is stored for every reader of the address.
+    language = request.GET.get("language", "")
     return _ics(calendar.calendar([event], language), f"event-{event.pk}.ics")
 
 
@@ -292,7 +294,6 @@ def _organisation(slug: str) -> Organisation:
 
 
 @require_safe
-@public_cache(PAGE_SECONDS)
 def organisation_events(request: HttpRequest, organisation: str) -> HttpResponse:
     found = _organisation(organisation)
     upcoming, past = public_events(found)
@@ -316,7 +317,7 @@ def organisation_ics(request: HttpRequest, organisation: str) -> HttpResponse:
     included (as CANCELLED), so that a subscribed calendar follows every change."""
     found = _organisation(organisation)
     upcoming, past = public_events(found)
-    language = request.GET.get("language") or translation.get_language_from_request(request)
+    language = request.GET.get("language", "")
     return _ics(calendar.calendar([*upcoming, *past], language, name=found.name), "events.ics")
 
 
