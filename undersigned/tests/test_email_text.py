@@ -6,6 +6,7 @@ way to make it here fails the test."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from email import message_from_bytes, policy
@@ -19,6 +20,10 @@ from django.test import Client
 from django.utils import timezone
 
 from undersigned.conftest import SmtpSink, follow_data, make_signature, sign_data, text_body
+from undersigned.events import actions as event_actions
+from undersigned.events.actions import Client as RsvpClient
+from undersigned.events.models import Attendee, Event, Message
+from undersigned.events.tests.conftest import make_event, rsvp_data
 from undersigned.jobs.queue import drain
 from undersigned.mailings import outbox
 from undersigned.organisations import actions as organisation_actions
@@ -75,6 +80,67 @@ def _partnership(statement: Statement) -> None:
     coalition.add_partner(statement, union, actor=None)
 
 
+def _event(statement: Statement) -> Event:
+    event = make_event(statement.organisation, statement)
+    event.versions.filter(language="en").update(title=TRICKY)
+    return event
+
+
+def _attendee(event: Event) -> Attendee:
+    return Attendee.objects.create(
+        event=event,
+        name=TRICKY,
+        email="ana@example.net",
+        email_canonical="ana@example.net",
+        language="en",
+        consent_version="x",
+        state=Attendee.State.GOING,
+        confirmed_at=timezone.now(),
+    )
+
+
+def _event_confirm(statement: Statement) -> None:
+    event = _event(statement)
+    response = Client().post(f"/e/{event.pk}/en/rsvp/", rsvp_data(event, name="Tom & Jerry"))
+    assert response.status_code == 302
+
+
+def _event_place(statement: Statement) -> None:
+    event = _event(statement)
+    event_actions.rsvp(event, "en", "Tom & Jerry", "ana@example.net", 1, client=RsvpClient())
+    attendee = Attendee.objects.get()
+    event_actions.confirm(attendee, attendee.tokens.get())
+
+
+def _event_reminder(statement: Statement) -> None:
+    event = _event(statement)
+    _attendee(event)
+    event_actions.remind(event.pk, 24, event.sequence)
+
+
+def _event_changed(statement: Statement) -> None:
+    event = _event(statement)
+    _attendee(event)
+    before = event_actions.snapshot(event)
+    event.start += dt.timedelta(hours=1)
+    event.end += dt.timedelta(hours=1)
+    event.save()
+    event_actions.changed(event, before, actor=None)
+
+
+def _event_message(statement: Statement) -> None:
+    event = _event(statement)
+    _attendee(event)
+    message = Message.objects.create(event=event, subject=TRICKY, body=f"{TRICKY}\n\nSee you.")
+    event_actions.send_message(message, actor=None)
+
+
+def _event_message_test(statement: Statement) -> None:
+    event = _event(statement)
+    message = Message.objects.create(event=event, subject=TRICKY, body=f"{TRICKY}\n\nSee you.")
+    event_actions.send_test(message, "en", "o@example.org")
+
+
 # Each kind of email, and how a person makes the site send one.
 MAKERS: dict[str, Callable[[Statement], None]] = {
     "confirm_signature": _sign,
@@ -84,6 +150,12 @@ MAKERS: dict[str, Callable[[Statement], None]] = {
     "partnership": _partnership,
     "update": _update,
     "update_test": _update_test,
+    "event_confirm": _event_confirm,
+    "event_place": _event_place,
+    "event_reminder": _event_reminder,
+    "event_changed": _event_changed,
+    "event_message": _event_message,
+    "event_message_test": _event_message_test,
 }
 
 
