@@ -193,7 +193,9 @@ def _list_html(
     *,
     heading: bool,
 ) -> str:
-    items = "".join(f"<li>{html.escape(entry)}</li>" for entry in entries)
+    items = "".join(
+        f'<li data-n="{n}">{html.escape(entry)}</li>' for n, entry in enumerate(entries)
+    )
     return render_to_string(
         "paper/pack_list.html",
         _context(
@@ -257,12 +259,12 @@ def _lay_out_section(
 
 
 def _first_entry(page: Any) -> int | None:
-    """The index in its list of the first entry laid out on `page` (no id on each entry:
-    thousands of anchors cost more to lay out than this walk)."""
+    """The index in its chunk of the first entry laid out on `page` (a data attribute, not an
+    id: thousands of anchors cost more to lay out than this walk)."""
     for box in page._page_box.descendants():
         element = getattr(box, "element", None)
         if getattr(box, "element_tag", None) == "li" and element is not None:
-            return int(element.getparent().index(element))
+            return int(element.get("data-n"))
     return None
 
 
@@ -287,7 +289,7 @@ def make_pack(
     exists), `letter` the organisers' text of the cover letter (empty: a short standard one),
     `check_url` the public check page its QR code leads to. `progress(done, total)` is told
     of the entries laid out."""
-    as_of = (now or timezone.now()).replace(microsecond=0)
+    as_of = now or timezone.now()
     with translation.override(ui_language(language, statement.default_language)):
         return _make(statement, language, letter, check_url, progress, as_of)
 

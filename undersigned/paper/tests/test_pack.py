@@ -22,6 +22,7 @@ from undersigned.jobs.models import Job
 from undersigned.jobs.queue import run_job
 from undersigned.lib.names import initialled
 from undersigned.paper import jobs
+from undersigned.paper import pack as pack_module
 from undersigned.paper.actions import packs_with_files, request_document
 from undersigned.paper.models import Document
 from undersigned.statements import privacy
@@ -158,6 +159,45 @@ def test_the_pack_reads_in_order_with_letter_versions_list_and_counts(
     # Counts by country: Peru's is every counted signer who gave Peru, listed or not.
     peru = Signature.objects.counted().filter(statement=demo, country="PE").count()
     assert re.search(rf"Peru\s*{peru}\b", text)
+
+
+def test_a_list_laid_out_in_many_chunks_keeps_every_entry_in_order_on_full_pages(
+    demo: Statement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = timezone.now()
+    Signature.objects.bulk_create(
+        Signature(
+            statement=demo,
+            language="en",
+            name=f"Crowd Member{n}",
+            email=f"crowd{n}@example.org",
+            email_canonical=f"crowd{n}@example.org",
+            consent_version="v",
+            consent_at=now,
+            state=Signature.State.CONFIRMED,
+            confirmed_at=now - timezone.timedelta(seconds=n),
+        )
+        for n in range(1200)
+    )
+    # Several pages a chunk, so that each chunk's last page is laid out again with the next.
+    monkeypatch.setattr(pack_module, "CHUNK", 700)
+    document = make(demo)
+    lines = expected_lines(demo)
+    assert document.sha256 == sha256_of(lines)
+    assert document.path is not None
+    reader = PdfReader(document.path)
+    pages = [page.extract_text() or "" for page in reader.pages]
+    text = " ".join(" ".join(page.split()) for page in pages)
+    position = 0
+    for line in lines:
+        found = text.find(line, position)
+        assert found >= 0, line
+        position = found + len(line)
+    # Every page of individuals is as full as the first, but the section's last.
+    listing = [len(page.splitlines()) for page in pages if "Crowd Member" in page]
+    assert len(listing) >= 4
+    assert all(count >= listing[0] - 4 for count in listing[:-1]), listing
+    test_every_page_is_numbered_and_the_contents_point_to_them(document)
 
 
 def test_every_page_is_numbered_and_the_contents_point_to_them(pack: Document) -> None:
