@@ -58,6 +58,12 @@ def table(database: str, results: dict[str, Any]) -> str:
             f"update emails: {updates['per_s']} per second into the SMTP sink "
             f"({updates['sent']} sent)"
         )
+    if "pack" in results:
+        pack = results["pack"]
+        lines.append(
+            f"delivery pack: {pack['count']} signers ({pack['listed']} listed, {pack['pages']} "
+            f"pages) in {pack['seconds']} s, peak RSS {pack['peak_rss_mb']} MB"
+        )
     return "\n".join(lines)
 
 
@@ -73,6 +79,7 @@ TARGETS = {
     "export": "≤ 15 s, ≤ 200 MB for 1,000,000 rows",
     "emails": "≥ 500",
     "update_emails": "≥ 500",
+    "pack": "< 120 s, < 500 MB",
 }
 README = ROOT / "bench" / "README.md"
 BEGIN = "<!-- results: written by bench/report.py from bench/results/latest.json -->"
@@ -158,6 +165,13 @@ def markdown(report: dict[str, Any]) -> str:
         "update emails a second",
         lambda r: f"{r['update_emails']['per_s']:,.0f}",
         TARGETS["update_emails"],
+    )
+    row(
+        "delivery pack of 100,000 signers: time, peak RSS",
+        lambda r: (
+            f"{r['pack']['seconds']} s, {r['pack']['peak_rss_mb']} MB" if "pack" in r else "not run"
+        ),
+        TARGETS["pack"],
     )
     return "\n".join(lines)
 
