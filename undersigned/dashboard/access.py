@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from undersigned.audit.models import record
+from undersigned.events.models import Event, Message
 from undersigned.organisations.models import Membership, Organisation
 from undersigned.statements.models import Partner, Statement
 
@@ -55,6 +56,31 @@ def statement_for(
     if membership is None or not membership.can(role):
         _refuse(request, membership, statement=statement)
     return statement, membership
+
+
+def event_for(request: HttpRequest, pk: int, role: str = VIEWER) -> tuple[Event, Membership]:
+    event = Event.objects.select_related("organisation", "statement").filter(pk=pk).first()
+    if event is None:
+        raise Http404
+    membership = membership_in(request, event.organisation)
+    if membership is None or not membership.can(role):
+        _refuse(request, membership, organisation=event.organisation_id, event=event.pk)
+    return event, membership
+
+
+def message_for(request: HttpRequest, pk: int, role: str = EDITOR) -> tuple[Message, Membership]:
+    """An organiser's email to an event's attendees, with its event."""
+    message = (
+        Message.objects.select_related("event__organisation", "event__statement")
+        .filter(pk=pk)
+        .first()
+    )
+    if message is None:
+        raise Http404
+    membership = membership_in(request, message.event.organisation)
+    if membership is None or not membership.can(role):
+        _refuse(request, membership, organisation=message.event.organisation_id, message=pk)
+    return message, membership
 
 
 def partner_for(

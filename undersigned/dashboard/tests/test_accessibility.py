@@ -19,6 +19,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, Route, expect
 
 from undersigned.conftest import _client_for, make_partner, make_signature
+from undersigned.events.models import Attendee, Event, Message
+from undersigned.events.tests.conftest import make_event
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.organisations.models import Membership, Organisation
 from undersigned.statements.models import Signature, SignatureToken, Source, Statement
@@ -28,6 +30,7 @@ from undersigned.updates.delivery import unsubscribe_token
 from undersigned.updates.models import Follower, FollowerToken, Update, UpdateVersion
 
 pytestmark = pytest.mark.browser
+State = Attendee.State
 
 # The signing tests' browser fixtures, shared.
 site = test_browser.site
@@ -236,6 +239,38 @@ def test_no_public_page_has_a_serious_accessibility_violation(
     assert found == [], "\n".join(found)
 
 
+def _events(statement: Statement) -> tuple[Event, Event, Message]:
+    """A published event with someone in each state (one with a long name and address), a
+    draft, and an email to the attendees."""
+    event = make_event(statement.organisation, statement, capacity=3)
+    states = [
+        State.GOING,
+        State.GOING,
+        State.WAITING,
+        State.PENDING,
+        State.PENDING,
+        State.CANCELLED,
+    ]
+    for n, state in enumerate(states):
+        Attendee.objects.create(
+            event=event,
+            name=LONG_NAME if n == 0 else f"Attendee {n}",
+            email=LONG_EMAIL if n == 0 else f"a{n}@example.org",
+            email_canonical=LONG_EMAIL if n == 0 else f"a{n}@example.org",
+            guests=1 if n == 0 else 0,
+            language="es",
+            consent_version="test",
+            state=state,
+            hold_reason=Attendee.HoldReason.TOO_FAST if n == 4 else "",
+            confirmed_at=None if state == State.PENDING else timezone.now(),
+        )
+    draft = make_event(statement.organisation, None, published_at=None)
+    message = Message.objects.create(
+        event=event, subject="Meet at six", body="At the **fountain**."
+    )
+    return event, draft, message
+
+
 def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
     """Every dashboard page `organiser`, an owner of `statement`'s organisation, can open, with
     what they need to show everything (made here): the list this test and test_markup.py visit.
@@ -257,6 +292,7 @@ def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
     )
     source = Source.objects.create(statement=statement, code="posters")
     organisation = statement.organisation.slug
+    event, draft, message = _events(statement)
     return [
         "/dashboard/",
         f"/dashboard/o/{organisation}/",
@@ -289,6 +325,20 @@ def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
         "/dashboard/organisations/new/",
         "/dashboard/s/free-them/versions/new/",
         "/dashboard/s/free-them/copy/",
+        f"/dashboard/o/{organisation}/events/",
+        f"/dashboard/o/{organisation}/events/new/",
+        f"/dashboard/events/{event.pk}/",
+        f"/dashboard/events/{event.pk}/edit/",
+        f"/dashboard/events/{event.pk}/status/",
+        f"/dashboard/events/{event.pk}/after/",
+        f"/dashboard/events/{event.pk}/versions/en/",
+        f"/dashboard/events/{event.pk}/versions/new/",
+        f"/dashboard/events/{event.pk}/attendees/",
+        f"/dashboard/events/{event.pk}/attendees/check-in-list/",
+        f"/dashboard/events/{event.pk}/emails/",
+        f"/dashboard/events/emails/{message.pk}/",
+        f"/dashboard/events/{draft.pk}/",
+        f"/dashboard/events/{draft.pk}/delete/",
         "/accounts/security/",
     ]
 

@@ -96,6 +96,11 @@ def _dashboard_documents(statement: Statement, organiser: User) -> list[Document
         documents.append(Document(f"POST {erasure} ({lang}), found", found.content.decode()))
         documents.append(_post(client, erasure, {"email": "not an address"}, lang, 400))
         documents.append(_post(client, "/dashboard/s/free-them/signatures/paper/", {}, lang, 200))
+        # A new event at a time the clocks show twice: the question of which one.
+        twice = {"zone": "Europe/Madrid", "start": "2027-10-31T02:30", "end": "2027-10-31T04:00"}
+        documents.append(
+            _post(client, f"/dashboard/o/{organisation.slug}/events/new/", twice, lang, 400)
+        )
         # The page an invitation's email links to.
         token = new_token()
         Invitation.objects.create(

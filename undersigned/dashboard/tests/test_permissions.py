@@ -98,6 +98,27 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "statement_reopen": {"post": EDITOR},
     "version_new": {"get": EDITOR, "post": EDITOR},
     "version": {"get": VIEWER, "post": EDITOR},
+    # Events: viewers see them and how many come, never who
+    "events": {"get": VIEWER},
+    "event_new": {"get": EDITOR, "post": EDITOR},
+    "event": {"get": VIEWER},
+    "event_edit": {"get": VIEWER, "post": EDITOR},
+    "event_status": {"get": VIEWER, "post": EDITOR},
+    "event_publish": {"post": EDITOR},
+    "event_delete": {"get": EDITOR, "post": EDITOR},
+    "event_after": {"get": VIEWER, "post": EDITOR},
+    "event_version_new": {"get": EDITOR, "post": EDITOR},
+    "event_version": {"get": VIEWER, "post": EDITOR},
+    "event_version_delete": {"get": EDITOR, "post": EDITOR},
+    "event_attendees": {"get": VIEWER},
+    "event_held": {"post": EDITOR},
+    "event_check_in": {"post": EDITOR},
+    "event_check_in_list": {"get": EDITOR},
+    "event_attendees_export": {"get": EDITOR},
+    "event_messages": {"get": VIEWER, "post": EDITOR},
+    "event_message": {"get": EDITOR, "post": EDITOR},
+    "event_message_test": {"post": EDITOR},
+    "event_message_send": {"post": EDITOR},
 }
 
 # Views whose permission is not a role in an organisation, and where they are tested.
@@ -129,6 +150,8 @@ PKS = {
     "partners": "partner",
     "sources": "source",
     "pictures": "picture",
+    "events": "event",
+    "emails": "message",
 }
 
 
@@ -210,6 +233,8 @@ def test_every_dashboard_view_has_its_permissions_listed() -> None:
 @pytest.fixture
 def targets(statement: Statement) -> dict[str, Any]:
     from undersigned.conftest import make_partner, make_signature
+    from undersigned.events.models import Message
+    from undersigned.events.tests.conftest import make_event
     from undersigned.updates.models import Update
 
     partner = Organisation.objects.create(name="Partner Union", slug="partner-union")
@@ -219,9 +244,12 @@ def targets(statement: Statement) -> dict[str, Any]:
         organisation=third, slug=PARTNERED, status="open", default_language="en"
     )
     make_partner(backed, statement.organisation, actor=None)
+    event = make_event(statement.organisation, statement)
     return {
         "statement": statement.slug,
         "organisation": statement.organisation.slug,
+        "event": event.pk,
+        "message": Message.objects.create(event=event, subject="Meet", body="At six.").pk,
         # An organisation's: every signature view applies to it (the logo only to those).
         "signature": make_signature(
             statement, 1, kind=Signature.Kind.ORGANISATION, organisation_name="Miners' Union"

@@ -14,6 +14,8 @@ from django.utils import timezone
 from undersigned.accounts.security import enable_two_factor
 from undersigned.audit.models import record
 from undersigned.conftest import PASSWORD, make_partner, make_signature
+from undersigned.events.models import Message
+from undersigned.events.tests.conftest import make_event
 from undersigned.jobs.models import Job
 from undersigned.lib import totp
 from undersigned.lib.tests.routes import TOKEN, Route, example_urls
@@ -37,6 +39,9 @@ PERSONAL = {
     "dashboard:watch",
     "dashboard:erasure",
     "dashboard:audit",
+    "dashboard:event_attendees",
+    "dashboard:event_attendees_export",
+    "dashboard:event_check_in_list",
     "mailbox",
     "login",
 }
@@ -66,6 +71,8 @@ def world(statement: Statement, settings: Any) -> User:
         alt="A crowd in a square",
     )
     make_partner(statement, Organisation.objects.create(name="Partner", slug="partner"), actor=None)
+    event = make_event(statement.organisation, statement)
+    Message.objects.create(event=event, subject="Meet", body="At six.")
     admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
     record("test.row", actor=admin)
     secret = totp.new_secret()
