@@ -137,7 +137,7 @@ def test_the_waiting_list_moves_up_when_someone_cancels(client: Client, event: E
     assert pedro.state == Attendee.State.GOING
     (moved,) = send_emails()
     assert moved.to == ["pedro@example.net"]
-    assert "A place opened up" in moved.subject
+    assert moved.subject == "A place opened up for you: Emergency demonstration"
 
 
 def test_a_big_party_does_not_hold_back_a_smaller_one(event: Event) -> None:

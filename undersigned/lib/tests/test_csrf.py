@@ -67,8 +67,8 @@ def test_a_post_without_a_csrf_token_is_refused_everywhere(world: User) -> None:
         data.pop("form_token", None)
         response = _client(world).post(url, data)
         assert response.status_code == 403, (name, url, response.status_code)
-        # The sign and follow forms show themselves again, filled in, with their error.
-        if name not in ("sign", "follow"):
+        # The sign, follow and RSVP forms show themselves again, filled in, with their error.
+        if name not in ("sign", "follow", "event_rsvp"):
             assert "could not be accepted" in response.content.decode(), (name, url)
     assert _snapshot() == before
 
@@ -143,7 +143,7 @@ def test_a_get_on_a_state_changing_route_changes_nothing(world: User) -> None:  
 
 
 def test_only_the_routes_that_must_go_without_a_csrf_token_are_exempt() -> None:
-    """The sign and follow forms check a signed form token and the Origin themselves (their
+    """The sign, follow and RSVP forms check a signed form token and the Origin themselves (their
     pages are the same for everyone, so they carry no CSRF cookie; tested above); browsers
     POST CSP reports with no token; one-click unsubscribe (RFC 8058: mail programs POST with
     no cookie); the mail server's bounce hook, which proves itself with its own token; hiding a
@@ -155,7 +155,15 @@ def test_only_the_routes_that_must_go_without_a_csrf_token_are_exempt() -> None:
     for pattern_name, callback in _callbacks(get_resolver().url_patterns):
         if getattr(callback, "csrf_exempt", False):
             exempt.add(pattern_name)
-    assert exempt == {"sign", "follow", "csp_report", "unsubscribe", "bounce_hook", "hide_notice"}
+    assert exempt == {
+        "sign",
+        "follow",
+        "event_rsvp",
+        "csp_report",
+        "unsubscribe",
+        "bounce_hook",
+        "hide_notice",
+    }
 
 
 def _callbacks(patterns: list[Any], ns: str = "") -> list[tuple[str, Any]]:

@@ -133,7 +133,9 @@ def rsvp(request: HttpRequest, pk: str, language: str) -> HttpResponse:
     event = public_event(request, pk)
     version = _version(event, language)
     if not formtoken.same_origin(request):
-        return render(request, "statements/form_refused.html", {"version": version}, status=403)
+        return render(
+            request, "events/form_refused.html", {"event": event, "version": version}, status=403
+        )
     if not event.takes_rsvps():
         return render_event(request, event, version, status=409)
     post = request.POST
