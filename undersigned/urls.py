@@ -13,7 +13,16 @@ from undersigned.lib.headers import csp_report
 from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import accent_css, logo
 from undersigned.pictures.views import picture
-from undersigned.public.views import events, feeds, follow, notices, signer, signing, updates
+from undersigned.public.views import (
+    events,
+    feeds,
+    follow,
+    notices,
+    paper,
+    signer,
+    signing,
+    updates,
+)
 from undersigned.public.views import statements as public
 from undersigned.public.views.cards import card
 from undersigned.updates import bounces
@@ -41,6 +50,8 @@ urlpatterns = [
     re_path(rf"^s/{SLUG}/signature/{TOKEN}/$", signer.my_signature, name="my_signature"),
     re_path(rf"^s/{SLUG}/signature/{TOKEN}/data\.json$", signer.my_data, name="my_data"),
     re_path(rf"^s/{SLUG}/count\.json$", public.count_json, name="count_json"),
+    # A delivery pack's count and hash, for whoever received it (its QR code leads here).
+    re_path(rf"^s/{SLUG}/pack/(?P<pk>[0-9]{{1,18}})/$", paper.pack_check, name="pack_check"),
     # The organiser pages' old addresses: everything an organiser does is under /dashboard/.
     re_path(rf"^s/{SLUG}/manage/$", _moved("dashboard:statement"), name="manage_moved"),
     re_path(

@@ -15,6 +15,7 @@ from undersigned.dashboard.views import (
     markdown,
     members,
     notices,
+    paper,
     partners,
     pictures,
     privacy,
@@ -87,6 +88,9 @@ urlpatterns = [
         updates.update_mail_test,
         name="update_mail_test",
     ),
+    # Printing: leaflets, posters, sign-up sheets and delivery packs (views/paper.py).
+    path("s/<slug:slug>/print/", paper.print_page, name="print"),
+    path("s/<slug:slug>/print/<int:pk>/", paper.download, name="document_download"),
     # Coalitions: the running organisation's page of partners, and each partner's own page.
     path("s/<slug:slug>/partners/", partners.partners_page, name="partners"),
     path("s/<slug:slug>/partners/<int:pk>/remove/", partners.partner_remove, name="partner_remove"),

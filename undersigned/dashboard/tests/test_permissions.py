@@ -67,6 +67,9 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "update_mail": {"get": EDITOR, "post": EDITOR},
     "update_mail_test": {"post": EDITOR},
     "notice": {"get": VIEWER, "post": EDITOR},
+    # Printing: leaflets, posters, sheets, delivery packs and their downloads
+    "print": {"get": EDITOR, "post": EDITOR},
+    "document_download": {"get": EDITOR},
     # Coalitions: the running organisation's side, and a partner's own (the personas'
     # organisation is a partner of another organisation's statement: PARTNERED)
     "partners": {"get": VIEWER, "post": EDITOR},
@@ -152,6 +155,7 @@ PKS = {
     "pictures": "picture",
     "events": "event",
     "emails": "message",
+    "print": "document",
 }
 
 
@@ -231,10 +235,12 @@ def test_every_dashboard_view_has_its_permissions_listed() -> None:
 
 
 @pytest.fixture
-def targets(statement: Statement) -> dict[str, Any]:
+def targets(statement: Statement, settings: Any, tmp_path: Any) -> dict[str, Any]:
     from undersigned.conftest import make_partner, make_signature
     from undersigned.events.models import Message
     from undersigned.events.tests.conftest import make_event
+    from undersigned.paper.actions import store
+    from undersigned.paper.models import Document
     from undersigned.updates.models import Update
 
     partner = Organisation.objects.create(name="Partner Union", slug="partner-union")
@@ -244,8 +250,15 @@ def targets(statement: Statement) -> dict[str, Any]:
         organisation=third, slug=PARTNERED, status="open", default_language="en"
     )
     make_partner(backed, statement.organisation, actor=None)
+    settings.PAPER_DIR = tmp_path
+    document = Document.objects.create(
+        statement=statement, kind=Document.Kind.SHEET, state=Document.State.READY
+    )
+    document.file_name = store(b"%PDF-1.7 a sheet")
+    document.save(update_fields=("file_name",))
     event = make_event(statement.organisation, statement)
     return {
+        "document": document.pk,
         "statement": statement.slug,
         "organisation": statement.organisation.slug,
         "event": event.pk,

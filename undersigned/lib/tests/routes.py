@@ -69,6 +69,10 @@ STATE_CHANGING = {
     # Following a statement's updates without signing
     "follow",
     "follow_confirm",
+    # Saying one is coming to an event, confirming it, cancelling it.
+    "event_rsvp",
+    "event_confirm",
+    "event_cancel",
     # Coalitions
     "dashboard:partners",
     "dashboard:partner_remove",
@@ -76,6 +80,8 @@ STATE_CHANGING = {
     "dashboard:partner_decline",
     "dashboard:source_rename",
     "dashboard:source_delete",
+    # Printing: asking for a leaflet, a poster, a sheet or a delivery pack.
+    "dashboard:print",
     # Organisations, members and invitations in the dashboard.
     "dashboard:new_organisation",
     "dashboard:organisation",
@@ -161,6 +167,7 @@ OBJECT_OF = {
     "dashboard:event_message": "events.message",
     "dashboard:event_message_test": "events.message",
     "dashboard:event_message_send": "events.message",
+    "dashboard:document_download": "paper.document",
 }
 
 

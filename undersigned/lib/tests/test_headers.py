@@ -21,6 +21,7 @@ from undersigned.lib import totp
 from undersigned.lib.tests.routes import TOKEN, Route, example_urls
 from undersigned.lib.tokens import hash_token
 from undersigned.organisations.models import Organisation
+from undersigned.paper.models import Document
 from undersigned.pictures.models import Picture
 from undersigned.statements.models import Signature, SignatureToken, Source, Statement
 from undersigned.updates.models import Follower, FollowerToken, Notice, Update, UpdateVersion
@@ -42,6 +43,7 @@ PERSONAL = {
     "dashboard:event_attendees",
     "dashboard:event_attendees_export",
     "dashboard:event_check_in_list",
+    "dashboard:document_download",
     "mailbox",
     "login",
 }
@@ -69,6 +71,17 @@ def world(statement: Statement, settings: Any) -> User:
         width=480,
         height=320,
         alt="A crowd in a square",
+    )
+    # A delivery pack whose file is gone, its check record kept.
+    Document.objects.create(
+        statement=statement,
+        kind=Document.Kind.PACK,
+        state=Document.State.DELETED,
+        as_of=timezone.now(),
+        finished_at=timezone.now(),
+        count=1,
+        listed=1,
+        sha256="0" * 64,
     )
     make_partner(statement, Organisation.objects.create(name="Partner", slug="partner"), actor=None)
     event = make_event(statement.organisation, statement)
