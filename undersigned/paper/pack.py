@@ -28,18 +28,14 @@ import io
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pypdf
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django_countries import countries
-from weasyprint import HTML, Attachment
-from weasyprint.document import Document as Layout
-from weasyprint.urls import URLFetcher
 
 from undersigned.lib import markdown
 from undersigned.lib.languages import direction, language_name, ui_language
@@ -47,6 +43,12 @@ from undersigned.lib.names import initialled
 from undersigned.paper.pdf import PDF_VARIANT, page_context, qr_uri
 from undersigned.statements.models import Signature, Statement, StatementVersion
 from undersigned.statements.queries import listed_signatures
+
+if TYPE_CHECKING:
+    # WeasyPrint and pypdf are imported where a pack is made: only the worker makes them, and
+    # they weigh on every process that imports them (the web server's too).
+    from weasyprint.document import Document as Layout
+    from weasyprint.urls import URLFetcher
 
 # Entries laid out at once: a few pages of the list's four columns.
 CHUNK = 3500
@@ -105,11 +107,15 @@ class _Made:
 
 
 def _fetcher() -> URLFetcher:
+    from weasyprint.urls import URLFetcher
+
     # As paper.pdf.render: data: URLs only, nothing from any host.
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
 
 
 def _layout(document_html: str) -> Layout:
+    from weasyprint import HTML
+
     return HTML(string=document_html, url_fetcher=_fetcher()).render(pdf_variant=PDF_VARIANT)
 
 
@@ -381,6 +387,8 @@ def _make(
     if len(front_layout.pages) != front_pages:
         # The contents' numbers moved a page break: the list's numbers would be wrong.
         raise RuntimeError("front matter changed length")
+    from weasyprint import Attachment
+
     attachment = Attachment(
         string=text.getvalue(),
         base_url=None,
@@ -418,6 +426,8 @@ def _front_html(
 def _merge(first: bytes, made: _Made, end_page: int) -> bytes:
     """The front's PDF (its catalog: PDF/A metadata, output intent, attachment, bookmarks)
     with the list's and the last pages after it."""
+    import pypdf
+
     writer = pypdf.PdfWriter(clone_from=io.BytesIO(first))
     for part in made.parts:
         for page in pypdf.PdfReader(io.BytesIO(part)).pages:

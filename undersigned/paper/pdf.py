@@ -23,8 +23,6 @@ import mimetypes
 from typing import Any
 
 import segno
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from undersigned.lib.colours import normalise
 from undersigned.organisations.models import Organisation
@@ -104,6 +102,11 @@ def render(html: str, *, attachments: list[Any] | None = None) -> bytes:
     """The PDF/A of a whole HTML document (a template extending `paper/base.html`).
     `attachments` are WeasyPrint `Attachment`s to embed in the file."""
     # data: URLs only: no other host, not this one, no local file.
+    # Imported here: only the worker lays out PDFs, and WeasyPrint weighs on every process
+    # that imports it (the web server's too).
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
     fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
     document = HTML(string=html, url_fetcher=fetcher)
     pdf = document.write_pdf(
