@@ -57,8 +57,12 @@ def test_rows_past_a_sheets_limit_go_on_the_next_sheet(monkeypatch: pytest.Monke
     assert sheets == [["n", "0", "1"], ["n", "2", "3"], ["n", "4"]]
 
 
+# Any text a request or the database can hold: never a lone surrogate, which UTF-8 cannot carry.
+_TEXT = st.characters(min_codepoint=32, blacklist_categories=("Cs",))
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(min_codepoint=32), max_size=12), max_size=6))
+@given(st.lists(st.text(alphabet=_TEXT, max_size=12), max_size=6))
 def test_any_text_comes_back_as_written(values: list[str]) -> None:
     header, *rows = _read(["n", "cell"], [(str(n), value) for n, value in enumerate(values)])
     assert [row[1].value or "" for row in rows] == values
