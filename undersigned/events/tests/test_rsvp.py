@@ -270,3 +270,14 @@ def test_an_event_without_a_statement_works(client: Client, statement: Statement
     event = make_event(statement.organisation)
     assert client.get(f"/e/{event.pk}/en/").status_code == 200
     assert _rsvp(client, event).status_code == 302
+
+
+def test_even_the_confirmation_email_can_cancel_the_request(client: Client, event: Event) -> None:
+    _rsvp(client, event)
+    (confirmation,) = send_emails()
+    cancel = link(confirmation, rf"/e/{event.pk}/cancel/[-\w:]+/")
+    confirm = link(confirmation, r"/e/\d+/confirm/[-\w]+/")
+    assert client.post(cancel).status_code == 200
+    assert Attendee.objects.get().state == Attendee.State.CANCELLED
+    # The confirmation link no longer does anything.
+    assert client.post(confirm).status_code == 404
