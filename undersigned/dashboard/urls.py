@@ -156,6 +156,12 @@ urlpatterns = [
     path("events/<int:pk>/publish/", events.event_publish, name="event_publish"),
     path("events/<int:pk>/delete/", events.event_delete, name="event_delete"),
     path("events/<int:pk>/after/", events.event_after, name="event_after"),
+    path("events/<int:pk>/print/", paper.event_print, name="event_print"),
+    path(
+        "events/<int:pk>/print/<int:document>/",
+        paper.event_download,
+        name="event_document_download",
+    ),
     path("events/<int:pk>/versions/new/", events.version_new, name="event_version_new"),
     path("events/<int:pk>/versions/<str:language>/", events.version_edit, name="event_version"),
     path(

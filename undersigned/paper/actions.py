@@ -17,27 +17,46 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from undersigned.audit.models import record
+from undersigned.events.models import Event
 from undersigned.jobs.queue import enqueue
 from undersigned.paper.models import Document
 from undersigned.statements.models import Signature, Statement
 
 JOB = "paper.make"
+# What an event may have printed without a statement.
+EVENT_KINDS = (Document.Kind.LEAFLET, Document.Kind.POSTER)
 
 
 def request_document(
-    statement: Statement, kind: str, options: dict[str, Any], actor: Any
+    statement: Statement | None,
+    kind: str,
+    options: dict[str, Any],
+    actor: Any,
+    *,
+    event: Event | None = None,
 ) -> Document:
-    """A document to make, and the worker's job that makes it, in one transaction."""
+    """A document to make, and the worker's job that makes it, in one transaction. A leaflet
+    or a poster may be of an event (which asks to sign `statement`, if given); a sheet and a
+    pack are a statement's."""
+    if statement is None and (event is None or kind not in EVENT_KINDS):
+        raise ValueError(f"a {kind} needs a statement")
     with transaction.atomic():
         document = Document.objects.create(
             statement=statement,
+            event=event,
             kind=kind,
             options=options,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         enqueue(JOB, {"document": document.pk})
+        about = {"event": event.pk} if event is not None else {}
         record(
-            "paper.requested", actor=actor, statement=statement, object_id=document.pk, kind=kind
+            "paper.requested",
+            actor=actor,
+            statement=statement,
+            object_id=document.pk,
+            kind=kind,
+            **about,
         )
     return document
 

@@ -19,30 +19,32 @@ from django.urls import reverse
 from django.utils import timezone
 
 from undersigned.jobs.queue import every, handler, next_try
-from undersigned.paper.actions import JOB, delete_expired, remove_file, store
+from undersigned.paper.actions import EVENT_KINDS, JOB, delete_expired, remove_file, store
 from undersigned.paper.models import Document
 from undersigned.statements.models import Statement
 
 Progress = Callable[[int, int], None]
 
 
-def check_url(document: Document) -> str:
+def check_url(statement: Statement, document: Document) -> str:
     """The public page where anyone checks a pack's count and hash."""
-    return settings.SITE_URL + reverse("pack_check", args=(document.statement.slug, document.pk))
-
-
-def _event(statement: Statement, pk: Any) -> Any:
-    if not pk:
-        return None
-    from undersigned.events.models import Event
-
-    return Event.objects.filter(statement=statement, pk=pk).first()
+    return settings.SITE_URL + reverse("pack_check", args=(statement.slug, document.pk))
 
 
 def render(document: Document, progress: Progress) -> tuple[bytes, dict[str, Any]]:
     """The document's PDF, and the fields to record with it (a pack's figures)."""
-    statement = document.statement
-    options = document.options
+    # Written beside this module; imported by the worker when first needed.
+    from undersigned.paper import leaflets
+
+    statement, options = document.statement, document.options
+    if document.kind in EVENT_KINDS:
+        progress(0, 1)
+        pdf = leaflets.leaflet(
+            statement, options["languages"], size=options.get("size", "A5"), event=document.event
+        )
+        return pdf, {}
+    if statement is None:
+        raise ValueError(f"a {document.kind} needs a statement")
     if document.kind == Document.Kind.PACK:
         from undersigned.paper.pack import make_pack
 
@@ -50,7 +52,7 @@ def render(document: Document, progress: Progress) -> tuple[bytes, dict[str, Any
             statement,
             language=options.get("addressee_language") or statement.default_language,
             letter=options.get("letter", ""),
-            check_url=check_url(document),
+            check_url=check_url(statement, document),
             progress=progress,
         )
         return pack.pdf, {
@@ -59,20 +61,8 @@ def render(document: Document, progress: Progress) -> tuple[bytes, dict[str, Any
             "listed": pack.listed,
             "sha256": pack.sha256,
         }
-    # Written beside this module; imported when first needed.
-    from undersigned.paper import leaflets
-
     progress(0, 1)
-    if document.kind == Document.Kind.SHEET:
-        content = leaflets.sign_up_sheet(statement, options["language"])
-    else:
-        content = leaflets.leaflet(
-            statement,
-            options["languages"],
-            size=options.get("size", "A5"),
-            event=_event(statement, options.get("event")),
-        )
-    return content, {}
+    return leaflets.sign_up_sheet(statement, options["language"]), {}
 
 
 def _progress(pk: int, run: str) -> Progress:
@@ -91,7 +81,9 @@ def make(payload: dict[str, Any]) -> None:
     ).update(state=Document.State.MAKING, run=run, progress_done=0)
     if not started:
         return  # made already, failed for good, deleted, or gone
-    document = Document.objects.select_related("statement__organisation").get(pk=pk)
+    document = Document.objects.select_related(
+        "statement__organisation", "event__organisation", "event__statement"
+    ).get(pk=pk)
     try:
         content, fields = render(document, _progress(pk, run))
     except Exception as exc:

@@ -241,7 +241,9 @@ def leaflet(
             elif statement is not None:
                 side = _statement_side(_version(statement, language), kind, None)
         if statement is not None:
-            ensure_source(statement, language, event, kind)
+            # The side's language: an event's side in a language its statement lacks asks to
+            # sign the statement's default version, and its QR code carries that code.
+            ensure_source(statement, side.language, event, kind)
         sides.append(side)
     first = sides[0]
     context = {

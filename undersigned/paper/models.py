@@ -4,17 +4,20 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from undersigned.events.models import Event
 from undersigned.statements.models import Statement
 
 
 class Document(models.Model):
     """A PDF made by the worker: asked for in the dashboard, kept PAPER_KEEP_DAYS in
-    PAPER_DIR, downloaded by the statement's editors. A delivery pack also keeps what its
-    public check page shows (as_of, count, listed, sha256) after its file is gone."""
+    PAPER_DIR, downloaded by the editors of its statement or its event. A delivery pack also
+    keeps what its public check page shows (as_of, count, listed, sha256) after its file is
+    gone."""
 
     class Kind(models.TextChoices):
         LEAFLET = "leaflet", _("leaflet")
@@ -30,10 +33,17 @@ class Document(models.Model):
         # Its file was deleted: kept long enough, or a signer it named withdrew or was erased.
         DELETED = "deleted", pgettext_lazy("document state", "deleted")
 
-    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="documents")
+    # A statement's, an event's, or both (an event's leaflet asking to sign its statement):
+    # each one's Print page lists it. Only a leaflet or a poster is an event's alone.
+    statement = models.ForeignKey(
+        Statement, null=True, blank=True, on_delete=models.CASCADE, related_name="documents"
+    )
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.CASCADE, related_name="documents"
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    # What the dashboard's form asked for: languages, size, event, addressee's language,
-    # cover letter (paper.jobs reads them).
+    # What the dashboard's form asked for: languages, size, event (its pk, for the record: the
+    # job prints `event`), addressee's language, cover letter (paper.jobs reads them).
     options = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     progress_done = models.PositiveIntegerField(default=0)
@@ -61,11 +71,19 @@ class Document(models.Model):
     class Meta:
         ordering = ("-created_at", "-id")
         indexes = [models.Index(fields=("statement", "kind"), name="document_statement")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(statement__isnull=False)
+                | Q(event__isnull=False, kind__in=("leaflet", "poster")),
+                name="document_of_a_statement_or_an_event",
+            )
+        ]
         verbose_name = _("PDF document")
         verbose_name_plural = _("PDF documents")
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.pk} of {self.statement_id}"
+        of = f"event {self.event_id}" if self.statement_id is None else self.statement_id
+        return f"{self.kind} {self.pk} of {of}"
 
     @property
     def path(self) -> Path | None:
@@ -84,4 +102,5 @@ class Document(models.Model):
 
     def download_name(self) -> str:
         stamp = (self.finished_at or self.created_at).strftime("%Y%m%d-%H%M")
-        return f"{self.statement.slug}-{self.kind}-{stamp}.pdf"
+        of = self.statement.slug if self.statement is not None else f"event-{self.event_id}"
+        return f"{of}-{self.kind}-{stamp}.pdf"

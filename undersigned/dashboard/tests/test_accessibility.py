@@ -331,6 +331,7 @@ def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
         f"/dashboard/events/{event.pk}/edit/",
         f"/dashboard/events/{event.pk}/status/",
         f"/dashboard/events/{event.pk}/after/",
+        f"/dashboard/events/{event.pk}/print/",
         f"/dashboard/events/{event.pk}/versions/en/",
         f"/dashboard/events/{event.pk}/versions/new/",
         f"/dashboard/events/{event.pk}/attendees/",

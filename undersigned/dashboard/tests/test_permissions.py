@@ -110,6 +110,8 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "event_publish": {"post": EDITOR},
     "event_delete": {"get": EDITOR, "post": EDITOR},
     "event_after": {"get": VIEWER, "post": EDITOR},
+    "event_print": {"get": EDITOR, "post": EDITOR},
+    "event_document_download": {"get": EDITOR},
     "event_version_new": {"get": EDITOR, "post": EDITOR},
     "event_version": {"get": VIEWER, "post": EDITOR},
     "event_version_delete": {"get": EDITOR, "post": EDITOR},
@@ -181,6 +183,8 @@ def _kwargs(pattern: URLPattern, targets: dict[str, Any]) -> dict[str, Any]:
             values[name] = targets["organisation"]
         elif name == "language":
             values[name] = "es"
+        elif name == "document":
+            values[name] = targets["event_document"]
         elif name == "pk":
             word = route.split("/<int:pk>")[0].rsplit("/", 1)[-1]
             assert word in PKS, f"{pattern.name}: say in PKS what its pk is"
@@ -257,8 +261,15 @@ def targets(statement: Statement, settings: Any, tmp_path: Any) -> dict[str, Any
     document.file_name = store(b"%PDF-1.7 a sheet")
     document.save(update_fields=("file_name",))
     event = make_event(statement.organisation, statement)
+    # An event's leaflet: only its event's Print page lists it.
+    leaflet = Document.objects.create(
+        event=event, kind=Document.Kind.LEAFLET, state=Document.State.READY
+    )
+    leaflet.file_name = store(b"%PDF-1.7 a leaflet")
+    leaflet.save(update_fields=("file_name",))
     return {
         "document": document.pk,
+        "event_document": leaflet.pk,
         "statement": statement.slug,
         "organisation": statement.organisation.slug,
         "event": event.pk,

@@ -1,5 +1,6 @@
-"""A statement's Print page (editors and owners): ask for a leaflet, a poster, the paper
-sign-up sheet or a delivery pack, see the worker make it, and download it."""
+"""The Print pages (editors and owners): a statement's asks for a leaflet, a poster, the paper
+sign-up sheet or a delivery pack; an event's for a leaflet or a poster of it (asking to sign its
+statement, if it has one). Each lists its documents as the worker makes them, to download."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersigned.dashboard.access import EDITOR, statement_for
+from undersigned.dashboard.access import EDITOR, event_for, statement_for
+from undersigned.dashboard.views.events import title_of, versions_of
 from undersigned.events.models import Event
 from undersigned.lib.languages import language_name
 from undersigned.paper.actions import request_document
@@ -57,23 +60,11 @@ class LeafletForm(forms.Form):
         required=False,
         help_text=gettext_lazy("A second language printed side by side with the first."),
     )
-    event = forms.TypedChoiceField(
-        label=gettext_lazy("For the event"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        help_text=gettext_lazy("Print the event's time and place with the statement."),
-    )
 
-    def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, languages: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        languages = _languages(statement)
         _choices(self, "language").choices = languages
         _choices(self, "beside").choices = [("", _("None: one language")), *languages]
-        events = Event.objects.filter(statement=statement).upcoming().prefetch_related("versions")
-        _choices(self, "event").choices = [("", _("None"))] + [
-            (event.pk, _event_label(event, statement)) for event in events
-        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -84,7 +75,37 @@ class LeafletForm(forms.Form):
     def options(self) -> dict[str, Any]:
         data = self.cleaned_data
         languages = [data["language"], *([data["beside"]] if data.get("beside") else [])]
-        return {"languages": languages, "size": data["size"], "event": data.get("event")}
+        return {"languages": languages, "size": data["size"]}
+
+
+class StatementLeafletForm(LeafletForm):
+    """A statement's leaflet or poster, with the time and place of one of its events if asked."""
+
+    event = forms.TypedChoiceField(
+        label=gettext_lazy("For the event"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=gettext_lazy("Print the event's time and place with the statement."),
+    )
+
+    def __init__(self, *args: Any, statement: Statement, **kwargs: Any) -> None:
+        super().__init__(*args, languages=_languages(statement), **kwargs)
+        self.events = {
+            event.pk: event
+            for event in Event.objects.filter(statement=statement)
+            .upcoming()
+            .prefetch_related("versions")
+        }
+        _choices(self, "event").choices = [("", _("None"))] + [
+            (event.pk, _event_label(event, statement)) for event in self.events.values()
+        ]
+
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "event": self.cleaned_data.get("event")}
+
+    def chosen_event(self) -> Event | None:
+        return self.events.get(self.cleaned_data.get("event") or 0)
 
 
 def _event_label(event: Event, statement: Statement) -> str:
@@ -132,8 +153,8 @@ class PackForm(forms.Form):
 
 
 # What each form asks for: the POSTed `kind` -> its form and the document's kind.
-FORMS: dict[str, type[LeafletForm] | type[SheetForm] | type[PackForm]] = {
-    "leaflet": LeafletForm,
+FORMS: dict[str, type[StatementLeafletForm] | type[SheetForm] | type[PackForm]] = {
+    "leaflet": StatementLeafletForm,
     "sheet": SheetForm,
     "pack": PackForm,
 }
@@ -144,6 +165,31 @@ def _kind(name: str, form: forms.Form) -> str:
         size = form.cleaned_data["size"]
         return Document.Kind.LEAFLET if size == "A5" else Document.Kind.POSTER
     return Document.Kind.SHEET if name == "sheet" else Document.Kind.PACK
+
+
+def _asked(request: HttpRequest) -> None:
+    messages.success(request, _("Asked for. The worker makes it in the background: see it below."))
+
+
+def _print_page(
+    request: HttpRequest, template: str, documents: QuerySet[Document], context: dict[str, Any]
+) -> HttpResponse:
+    """A Print page: its forms (in `context`) and the documents it lists, newest first."""
+    shown = list(documents[:SHOWN])
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "documents": shown,
+            "keep_days": settings.PAPER_KEEP_DAYS,
+            "busy": any(
+                document.state in (Document.State.QUEUED, Document.State.MAKING)
+                for document in shown
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -160,34 +206,47 @@ def print_page(request: HttpRequest, slug: str) -> HttpResponse:
         if form is None:
             return HttpResponse(status=400)
         if form.is_valid():
-            request_document(statement, _kind(str(posted), form), form.options(), request.user)  # type: ignore[attr-defined]
-            messages.success(
-                request, _("Asked for. The worker makes it in the background: see it below.")
-            )
+            event = form.chosen_event() if isinstance(form, StatementLeafletForm) else None
+            kind = _kind(str(posted), form)
+            request_document(statement, kind, form.options(), request.user, event=event)  # type: ignore[attr-defined]
+            _asked(request)
             return redirect("dashboard:print", statement.slug)
-    documents = list(Document.objects.filter(statement=statement)[:SHOWN])
-    return render(
+    return _print_page(
         request,
         "dashboard/paper/print.html",
-        {
-            "statement": statement,
-            "forms": bound,
-            "documents": documents,
-            "keep_days": settings.PAPER_KEEP_DAYS,
-            "busy": any(
-                document.state in (Document.State.QUEUED, Document.State.MAKING)
-                for document in documents
-            ),
-        },
-        status=400 if request.method == "POST" else 200,
+        Document.objects.filter(statement=statement),
+        {"statement": statement, "forms": bound},
     )
 
 
 @login_required
-@require_safe
-def download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
-    statement, _membership = statement_for(request, slug, EDITOR)
-    document = get_object_or_404(Document, statement=statement, pk=pk)
+@require_http_methods(["GET", "HEAD", "POST"])
+def event_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """An event's leaflet or poster, in its languages: with a QR code to sign its statement,
+    if it has one, else to the event's own page."""
+    event, _membership = event_for(request, pk, EDITOR)
+    languages = [
+        (version.language, language_name(version.language)) for version in versions_of(event)
+    ]
+    form = LeafletForm(
+        request.POST if request.method == "POST" else None, languages=languages, prefix="leaflet"
+    )
+    if request.method == "POST" and form.is_valid():
+        options = {**form.options(), "event": event.pk}
+        kind = _kind("leaflet", form)
+        request_document(event.statement, kind, options, request.user, event=event)
+        _asked(request)
+        return redirect("dashboard:event_print", event.pk)
+    return _print_page(
+        request,
+        "dashboard/paper/event_print.html",
+        Document.objects.filter(event=event),
+        {"event": event, "title": title_of(event), "forms": {"leaflet": form}},
+    )
+
+
+def _send(document: Document) -> FileResponse:
+    """The document's file, to the editor who may have it."""
     path = document.path
     if document.state != Document.State.READY or path is None:
         raise Http404
@@ -200,3 +259,19 @@ def download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_safe
+def download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
+    statement, _membership = statement_for(request, slug, EDITOR)
+    return _send(get_object_or_404(Document, statement=statement, pk=pk))
+
+
+@login_required
+@require_safe
+def event_download(request: HttpRequest, pk: int, document: int) -> FileResponse:
+    event, _membership = event_for(request, pk, EDITOR)
+    return _send(
+        get_object_or_404(Document.objects.select_related("statement"), event=event, pk=document)
+    )

@@ -35,6 +35,7 @@ SAMPLES = {
     "pk": "1",
     "colour": "1a5fb4",
     "name": "abcdefghij0123456789-480x320.jpg",
+    "document": "1",
 }
 
 # Routes that change something when POSTed to, with what a valid POST would send.
@@ -82,6 +83,7 @@ STATE_CHANGING = {
     "dashboard:source_delete",
     # Printing: asking for a leaflet, a poster, a sheet or a delivery pack.
     "dashboard:print",
+    "dashboard:event_print",
     # Organisations, members and invitations in the dashboard.
     "dashboard:new_organisation",
     "dashboard:organisation",
@@ -155,6 +157,8 @@ OBJECT_OF = {
     "dashboard:event_publish": "events.event",
     "dashboard:event_delete": "events.event",
     "dashboard:event_after": "events.event",
+    "dashboard:event_print": "events.event",
+    "dashboard:event_document_download": "events.event",
     "dashboard:event_version_new": "events.event",
     "dashboard:event_version": "events.event",
     "dashboard:event_version_delete": "events.event",

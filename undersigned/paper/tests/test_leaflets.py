@@ -327,3 +327,17 @@ def test_an_event_without_a_statement_links_to_its_own_page(
     assert qr_codes(pdf, tmp_path) == [(1, f"{SITE}/e/{event.pk}/es/")]
     assert Source.objects.count() == sources
     assert client.get(f"/e/{event.pk}/es/").status_code == 200
+
+
+def test_an_event_s_language_its_statement_lacks_asks_to_sign_the_default_version(
+    demo: Statement, tmp_path: Path
+) -> None:
+    event = _event(demo)
+    EventVersion.objects.create(event=event, language="fr", title="Veillée pour les 41")
+    pdf = leaflets.leaflet(None, ["fr"], size="A4", event=event)
+    assert "Veillée pour les 41" in text_of(pdf)
+    code = f"poster-{event.pk}-en"
+    url = f"{SITE}/s/free-the-valmora-students/en/?src={code}"
+    assert qr_codes(pdf, tmp_path) == [(1, url)]
+    assert Source.objects.filter(statement=demo, code=code).exists()
+    assert not Source.objects.filter(code=f"poster-{event.pk}-fr").exists()
