@@ -224,10 +224,15 @@ def move_up(event: Event) -> int:
 
 
 def cancel(attendee: Attendee) -> bool:
-    """The attendee is not coming: their place goes to the waiting list. True if this call
-    cancelled it; cancelling twice cancels once."""
+    """The attendee is not coming: their place goes to the waiting list. A request nobody
+    confirmed is deleted with its address (someone who did not ask says so this way). True if
+    this call cancelled it; cancelling twice cancels once."""
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=attendee.event_id)
+        unconfirmed = Attendee.objects.filter(pk=attendee.pk, confirmed_at__isnull=True)
+        if erase(unconfirmed):
+            record("attendee.withdrawn", object_id=None, event=event.pk)
+            return True
         changed = (
             Attendee.objects.filter(pk=attendee.pk)
             .exclude(state=Attendee.State.CANCELLED)

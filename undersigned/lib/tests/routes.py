@@ -172,6 +172,15 @@ OBJECT_OF = {
     "dashboard:event_message_test": "events.message",
     "dashboard:event_message_send": "events.message",
     "dashboard:document_download": "paper.document",
+    # The public pages of an event (regular-expression routes: their pk is filled the same way).
+    "event_default": "events.event",
+    "event": "events.event",
+    "event_ics": "events.event",
+    "event_rsvp": "events.event",
+    "event_check_email": "events.event",
+    "event_confirmed": "events.event",
+    "event_confirm": "events.event",
+    "event_cancel": "events.event",
 }
 
 
@@ -186,8 +195,9 @@ def _walk(patterns: list[object], prefix: str = "", ns: str = "") -> Iterator[tu
             yield name, prefix + str(pattern.pattern)
 
 
-def _fill_regex_groups(route: str) -> str:
-    """Replace each (?P<name>...) group, nested parentheses and all, by SAMPLES[name]."""
+def _fill_regex_groups(route: str, name_of_route: str = "") -> str:
+    """Replace each (?P<name>...) group, nested parentheses and all, by SAMPLES[name] (a pk
+    by the first row of the route's OBJECT_OF model, as databases do not restart their ids)."""
     out = []
     i = 0
     while i < len(route):
@@ -203,7 +213,10 @@ def _fill_regex_groups(route: str) -> str:
                     if depth == 0:
                         break
                 j += 1
-            out.append(SAMPLES[name])
+            if name == "pk" and name_of_route in OBJECT_OF:
+                out.append(_object_id(name_of_route))
+            else:
+                out.append(SAMPLES[name])
             i = j + 1
         else:
             out.append(route[i])
@@ -248,6 +261,6 @@ def example_urls() -> list[Route]:
                 route = re.sub(r"<(?:\w+:)?\w+>", _object_id(name), route)
             url = route
         else:
-            url = _fill_regex_groups(route)
+            url = _fill_regex_groups(route, name)
         routes.append(Route(name=name, url="/" + url))
     return routes
