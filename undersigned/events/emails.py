@@ -141,6 +141,8 @@ def _load_confirm(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
             emails.append(None)
             continue
         attendee = asked.attendee
+        # In the language of the form this link confirms (the row keeps the confirmed one's).
+        attendee.language = asked.language
         emails.append(
             _email(
                 CONFIRM,
