@@ -284,3 +284,16 @@ def test_even_the_confirmation_email_can_cancel_the_request(client: Client, even
     assert not Attendee.objects.exists()
     assert client.post(confirm).status_code == 404
     assert client.get(cancel).status_code == 404
+
+
+def test_each_confirmation_email_is_in_the_language_of_its_form(
+    client: Client, event: Event
+) -> None:
+    _rsvp(client, event, "en")
+    (english,) = send_emails()
+    _rsvp(client, event, "es")
+    (spanish,) = send_emails()
+    assert "Emergency demonstration" in english.subject
+    assert "Concentración urgente" in spanish.subject
+    _confirm_from(spanish, client)
+    assert Attendee.objects.get().language == "es"
