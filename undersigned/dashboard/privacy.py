@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from undersigned.audit.models import record
 from undersigned.dashboard.statement_actions import User
+from undersigned.events import actions as events
+from undersigned.events.models import Attendee
 from undersigned.lib.emails import canonical_email
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import Signature, Statement
@@ -60,11 +62,13 @@ def signatures_of(organisation: Organisation, email_canonical: str) -> list[Sign
 class Erased:
     signatures: int
     followers: int
+    attendees: int
 
 
 def erase_on_request(organisation: Organisation, email_canonical: str, actor: User) -> Erased:
     """Erase the address's signatures on the organisation's statements, each as its statement
-    keeps the count after erasure, and delete its followings of them; audited with counts."""
+    keeps the count after erasure, and delete its followings of them and its places at the
+    organisation's events; audited with counts."""
     erased = 0
     found = Signature.objects.filter(
         statement__organisation=organisation, email_canonical=email_canonical
@@ -85,5 +89,10 @@ def erase_on_request(organisation: Organisation, email_canonical: str, actor: Us
                 statement__organisation=organisation, email_canonical=email_canonical
             )
         )
+        attendees = events.erase(
+            Attendee.objects.filter(
+                event__organisation=organisation, email_canonical=email_canonical
+            )
+        )
         record("erasure.requested", actor=actor, organisation=organisation.pk, signatures=erased)
-    return Erased(signatures=erased, followers=followers)
+    return Erased(signatures=erased, followers=followers, attendees=attendees)

@@ -12,6 +12,8 @@ from django.test import Client
 
 from undersigned.audit.models import AuditLog
 from undersigned.conftest import _client_for, make_signature
+from undersigned.events.models import Attendee
+from undersigned.events.tests.conftest import make_event
 from undersigned.jobs.models import Job
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import Signature, Statement
@@ -161,6 +163,16 @@ def test_an_erasure_request_shows_what_it_found_then_erases_on_confirmation(
     _follower(statement, "ana.garcia@example.org")
     _follower(elsewhere, "ana.garcia@example.org")
     Job.objects.create(kind="mail.confirm_signature", payload={"signature": theirs.pk})
+    event = make_event(statement.organisation, statement)
+    Attendee.objects.create(
+        event=event,
+        name="Ana García",
+        email="ana.garcia@example.org",
+        email_canonical="ana.garcia@example.org",
+        language="en",
+        consent_version="x",
+        state=Attendee.State.GOING,
+    )
 
     assert member_client.get(ERASURE).status_code == 200
     found = member_client.post(ERASURE, {"step": "find", "email": " ANA.GARCIA@example.org "})
@@ -186,6 +198,8 @@ def test_an_erasure_request_shows_what_it_found_then_erases_on_confirmation(
     # Another organisation's signer and follower with the same address are left alone.
     assert Signature.objects.filter(pk=theirs.pk).exists()
     assert list(Follower.objects.values_list("statement__slug", flat=True)) == ["elsewhere"]
+    # Her place at the organisation's event goes too.
+    assert not Attendee.objects.exists()
     assert Job.objects.filter(payload__signature=theirs.pk).exists()
 
     rows = AuditLog.objects.filter(actor=member)

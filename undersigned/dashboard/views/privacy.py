@@ -109,9 +109,9 @@ def erasure(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             ngettext(
                 "Erasure done: %(count)d signature erased. Any following of your statements' "
-                "updates by this address is deleted too.",
+                "updates, and any place at your events, by this address is deleted too.",
                 "Erasure done: %(count)d signatures erased. Any following of your statements' "
-                "updates by this address is deleted too.",
+                "updates, and any place at your events, by this address is deleted too.",
                 erased.signatures,
             )
             % {"count": erased.signatures},
