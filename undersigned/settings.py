@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "undersigned.dashboard",
     "undersigned.updates",
     "undersigned.events",
+    "undersigned.funds",
     "undersigned.paper",
     "undersigned.public",
 ]
@@ -320,6 +321,17 @@ UNCONFIRMED_DAYS = env_int("UNCONFIRMED_DAYS", 7)
 # Days after an event ends before its attendees' names and addresses are deleted; the
 # organiser's attendance figure stays.
 EVENT_ATTENDEES_DAYS = env_int("EVENT_ATTENDEES_DAYS", 30)
+
+# Days a bank transfer's reference waits for its money before the ledger marks it lapsed (an
+# organiser can still match it afterwards).
+FUND_TRANSFER_DAYS = env_int("FUND_TRANSFER_DAYS", 60)
+# Card payments for funds through Stripe Checkout: on when the secret key is set. Keys come
+# from the environment only (or NAME_FILE), never from the database or a page.
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", "") or ""
+# The signing secret of the Stripe webhook endpoint (/funds/webhook/stripe/), whsec_…
+STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET", "") or ""
+# Where Stripe's API is: only tests point it elsewhere (a local fake of the API).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 
 # Reverse proxies whose X-Forwarded-For is believed, comma-separated IPs or networks
 # (e.g. 127.0.0.1,10.0.0.0/8). From anyone else the header is ignored. Behind a proxy, name it:

@@ -18,6 +18,8 @@ LAYERS: list[set[str]] = [
     {"pictures"},
     {"statements"},
     {"updates", "events"},
+    # Fighting funds: for a statement or an event.
+    {"funds"},
     # Leaflets, posters and the delivery pack, of statements and of events.
     {"paper"},
     {"public", "dashboard"},

@@ -1,0 +1,143 @@
+"""The ledger's verbs and the totals the thermometer reads, in integer minor units."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from undersigned.audit.models import AuditLog
+from undersigned.funds import actions, totals
+from undersigned.funds.models import Contribution, Fund
+from undersigned.funds.tests.conftest import make_fund
+from undersigned.jobs.queue import drain
+from undersigned.organisations.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 12, 1)
+
+
+def _cash(fund: Fund, amount: int, **fields: object) -> Contribution:
+    return actions.add_entry(
+        fund, method=Contribution.Method.CASH, amount=amount, received_on=TODAY, **fields
+    )
+
+
+def test_cash_moves_the_total_and_voiding_takes_it_back(fund: Fund) -> None:
+    entry = _cash(fund, 12_345, note="Bucket at the march")
+    assert totals.totals(fund).received == 12_345
+    assert dict(totals.totals(fund).by_channel)["cash"] == 12_345
+    assert actions.void(entry, "Counted twice")
+    found = totals.totals(fund)
+    assert (found.received, found.gifts) == (0, 0)
+    entry.refresh_from_db()
+    assert (entry.state, entry.void_reason) == (Contribution.State.VOID, "Counted twice")
+    assert not actions.void(entry, "again")
+    assert list(AuditLog.objects.values_list("action", flat=True).order_by("pk")) == [
+        "contribution.added",
+        "contribution.voided",
+    ]
+
+
+def test_totals_are_cached_until_forgotten(fund: Fund) -> None:
+    _cash(fund, 100)
+    assert totals.totals(fund).received == 100
+    # Written behind the ledger's back: the cached figure stands until forgotten.
+    Contribution.objects.filter(fund=fund).update(amount=999)
+    assert totals.totals(fund).received == 100
+    totals.forget(fund)
+    assert totals.totals(fund).received == 999
+
+
+def test_a_gift_in_another_currency_is_converted_at_the_organisers_rate(fund: Fund) -> None:
+    conversion = actions.Conversion("EUR", 10_000, Decimal("0.8571"), dt.date(2026, 11, 30))
+    entry = _cash(fund, 0, conversion=conversion)
+    assert entry.amount == 8_571
+    assert (entry.original_currency, entry.original_amount) == ("EUR", 10_000)
+    assert totals.totals(fund).received == 8_571
+
+
+def test_a_yen_fund_counts_whole_yen(organisation: Organisation) -> None:
+    fund = make_fund(organisation, currency="JPY", target=1_000_000)
+    conversion = actions.Conversion("GBP", 1_050, Decimal("190.123"), TODAY)
+    assert _cash(fund, 0, conversion=conversion).amount == 1_996
+
+
+def test_a_confirmed_pledge_shows_apart_until_received(fund: Fund) -> None:
+    actions.pledge(
+        fund, "es", "Ana", "ana@example.org", 5_000, show_name=True, client=actions.Client()
+    )
+    entry = Contribution.objects.get()
+    assert totals.totals(fund).pledged == 0
+    assert entry.state == Contribution.State.PENDING
+    drain()
+    assert len(mail.outbox) == 1
+    assert actions.confirm_pledge(entry)
+    found = totals.totals(fund)
+    assert (found.received, found.pledged, found.pledges) == (0, 5_000, 1)
+    assert found.bar(fund.target) == (0.0, 1.0)
+    assert actions.receive(entry, method=Contribution.Method.BANK, received_on=TODAY)
+    found = totals.totals(fund)
+    assert (found.received, found.pledged, found.gifts) == (5_000, 0, 1)
+    assert dict(found.by_channel)["bank"] == 5_000
+
+
+def test_a_lapsed_pledge_leaves_the_bar(fund: Fund) -> None:
+    actions.pledge(
+        fund, "en", "Bo", "bo@example.org", 700, show_name=False, client=actions.Client()
+    )
+    entry = Contribution.objects.get()
+    actions.confirm_pledge(entry)
+    assert actions.lapse(entry)
+    assert totals.totals(fund).pledged == 0
+    assert not actions.lapse(entry)
+
+
+def test_a_transfer_is_matched_by_its_reference_however_it_is_typed(fund: Fund) -> None:
+    entry = actions.expect_transfer(fund, "en", 2_500, client=actions.Client())
+    code = entry.transfer_code or ""
+    assert len(code) == 8 and code.startswith("U")
+    assert totals.totals(fund).received == 0
+    typed = f" {code[:4].lower()}-{code[4:]} "
+    found = actions.expected_transfer(typed)
+    assert found is not None and found.pk == entry.pk
+    assert actions.receive(found, method=Contribution.Method.BANK, received_on=TODAY, amount=3_000)
+    assert totals.totals(fund).received == 3_000
+
+
+def test_the_bar_is_capped_and_pledges_fill_what_is_left() -> None:
+    assert totals.Totals(received=400, pledged=400).bar(500) == (80.0, 20.0)
+    assert totals.Totals(received=900, pledged=400).bar(500) == (100.0, 0.0)
+    assert totals.Totals(received=900).percent(500) == 180
+
+
+def test_erasure_keeps_the_amount_and_drops_the_donor(fund: Fund) -> None:
+    _cash(fund, 1_000, donor_name="Ana", donor_email="Ana@Example.org", show_name=True)
+    actions.pledge(
+        fund, "en", "Ana", "ana@example.org", 500, show_name=True, client=actions.Client()
+    )
+    assert actions.erase("ana@example.org") == 2
+    left = Contribution.objects.get()
+    assert (left.amount, left.donor_name, left.donor_email, left.show_name) == (
+        1_000,
+        "",
+        "",
+        False,
+    )
+
+
+def test_purge_lapses_old_transfers_and_deletes_unconfirmed_pledges(fund: Fund) -> None:
+    old = timezone.now() - dt.timedelta(days=90)
+    transfer = actions.expect_transfer(fund, "en", 100, client=actions.Client())
+    actions.pledge(
+        fund, "en", "Bo", "bo@example.org", 700, show_name=False, client=actions.Client()
+    )
+    Contribution.objects.update(created_at=old)
+    actions.purge()
+    assert list(Contribution.objects.values_list("pk", "state")) == [
+        (transfer.pk, Contribution.State.LAPSED)
+    ]
