@@ -15,6 +15,8 @@ from undersigned.audit.models import record
 from undersigned.dashboard.statement_actions import User
 from undersigned.events import actions as events
 from undersigned.events.models import Attendee
+from undersigned.funds import actions as funds
+from undersigned.funds.models import Contribution
 from undersigned.lib.emails import canonical_email
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import Signature, Statement
@@ -63,12 +65,13 @@ class Erased:
     signatures: int
     followers: int
     attendees: int
+    donors: int = 0
 
 
 def erase_on_request(organisation: Organisation, email_canonical: str, actor: User) -> Erased:
     """Erase the address's signatures on the organisation's statements, each as its statement
-    keeps the count after erasure, and delete its followings of them and its places at the
-    organisation's events; audited with counts."""
+    keeps the count after erasure, and delete its followings of them, its places at the
+    organisation's events and its name on the funds' ledgers; audited with counts."""
     erased = 0
     found = Signature.objects.filter(
         statement__organisation=organisation, email_canonical=email_canonical
@@ -94,5 +97,11 @@ def erase_on_request(organisation: Organisation, email_canonical: str, actor: Us
                 event__organisation=organisation, email_canonical=email_canonical
             )
         )
+        # The amounts given stay in the funds' ledgers, without a name or an address.
+        donors = funds.erase(
+            Contribution.objects.filter(
+                fund__organisation=organisation, email_canonical=email_canonical
+            )
+        )
         record("erasure.requested", actor=actor, organisation=organisation.pk, signatures=erased)
-    return Erased(signatures=erased, followers=followers, attendees=attendees)
+    return Erased(signatures=erased, followers=followers, attendees=attendees, donors=donors)

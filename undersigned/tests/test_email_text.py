@@ -24,6 +24,9 @@ from undersigned.events import actions as event_actions
 from undersigned.events.actions import Client as RsvpClient
 from undersigned.events.models import Attendee, Event, Message
 from undersigned.events.tests.conftest import make_event, rsvp_data
+from undersigned.funds import actions as fund_actions
+from undersigned.funds.models import Contribution, Fund
+from undersigned.funds.tests.conftest import make_fund
 from undersigned.jobs.queue import drain
 from undersigned.mailings import outbox
 from undersigned.organisations import actions as organisation_actions
@@ -141,6 +144,43 @@ def _event_message_test(statement: Statement) -> None:
     event_actions.send_test(message, "en", "o@example.org")
 
 
+def _fund(statement: Statement) -> Fund:
+    fund = make_fund(statement.organisation, statement)
+    fund.versions.filter(language="en").update(title=TRICKY)
+    return fund
+
+
+def _fund_pledge_confirm(statement: Statement) -> None:
+    fund_actions.pledge(
+        _fund(statement),
+        "en",
+        TRICKY,
+        "ana@example.net",
+        2_000,
+        show_name=False,
+        client=RsvpClient(),
+    )
+
+
+def _fund_transfer(statement: Statement) -> None:
+    fund_actions.expect_transfer(
+        _fund(statement), "en", 2_000, name=TRICKY, email="ana@example.net", client=RsvpClient()
+    )
+
+
+def _fund_receipt(statement: Statement) -> None:
+    fund_actions.add_entry(
+        _fund(statement),
+        method=Contribution.Method.CHEQUE,
+        amount=2_000,
+        received_on=dt.date(2026, 12, 1),
+        donor_name=TRICKY,
+        donor_email="ana@example.net",
+        language="en",
+        send_receipt=True,
+    )
+
+
 # Each kind of email, and how a person makes the site send one.
 MAKERS: dict[str, Callable[[Statement], None]] = {
     "confirm_signature": _sign,
@@ -156,6 +196,9 @@ MAKERS: dict[str, Callable[[Statement], None]] = {
     "event_changed": _event_changed,
     "event_message": _event_message,
     "event_message_test": _event_message_test,
+    "fund_pledge_confirm": _fund_pledge_confirm,
+    "fund_transfer": _fund_transfer,
+    "fund_receipt": _fund_receipt,
 }
 
 

@@ -14,6 +14,9 @@ from undersigned.audit.models import AuditLog
 from undersigned.conftest import _client_for, make_signature
 from undersigned.events.models import Attendee
 from undersigned.events.tests.conftest import make_event
+from undersigned.funds import actions as fund_actions
+from undersigned.funds.models import Contribution
+from undersigned.funds.tests.conftest import make_fund
 from undersigned.jobs.models import Job
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import Signature, Statement
@@ -173,6 +176,16 @@ def test_an_erasure_request_shows_what_it_found_then_erases_on_confirmation(
         consent_version="x",
         state=Attendee.State.GOING,
     )
+    fund = make_fund(statement.organisation, statement)
+    gift = fund_actions.add_entry(
+        fund,
+        method=Contribution.Method.CASH,
+        amount=2_000,
+        received_on=event.start.date(),
+        donor_name="Ana García",
+        donor_email="ana.garcia@example.org",
+        show_name=True,
+    )
 
     assert member_client.get(ERASURE).status_code == 200
     found = member_client.post(ERASURE, {"step": "find", "email": " ANA.GARCIA@example.org "})
@@ -200,6 +213,14 @@ def test_an_erasure_request_shows_what_it_found_then_erases_on_confirmation(
     assert list(Follower.objects.values_list("statement__slug", flat=True)) == ["elsewhere"]
     # Her place at the organisation's event goes too.
     assert not Attendee.objects.exists()
+    # Her gift stays in the fund's ledger, without her name or address.
+    gift.refresh_from_db()
+    assert (gift.amount, gift.donor_name, gift.donor_email, gift.show_name) == (
+        2_000,
+        "",
+        "",
+        False,
+    )
     assert Job.objects.filter(payload__signature=theirs.pk).exists()
 
     rows = AuditLog.objects.filter(actor=member)

@@ -109,9 +109,11 @@ def erasure(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             ngettext(
                 "Erasure done: %(count)d signature erased. Any following of your statements' "
-                "updates, and any place at your events, by this address is deleted too.",
+                "updates by this address, any place of it at your events and its name in your "
+                "funds' ledgers are deleted too.",
                 "Erasure done: %(count)d signatures erased. Any following of your statements' "
-                "updates, and any place at your events, by this address is deleted too.",
+                "updates by this address, any place of it at your events and its name in your "
+                "funds' ledgers are deleted too.",
                 erased.signatures,
             )
             % {"count": erased.signatures},
