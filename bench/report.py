@@ -27,7 +27,9 @@ def table(database: str, results: dict[str, Any]) -> str:
         f"{'scenario':<14}{'req/s':>10}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
         f"{'CPU ms':>8}",
     ]
-    for name in ("ceiling", "page", "count", "list_shallow", "list_deep", "sign"):
+    for name in ("ceiling", *SCENARIOS[1:]):
+        if name not in results:
+            continue
         row = results[name]
         lines.append(
             f"{name:<14}{row['rps']:>10.0f}{row.get('ratio', 1):>8.2f}{row['p50_ms']:>9.1f}"
@@ -67,12 +69,23 @@ def table(database: str, results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-SCENARIOS = ("ceiling", "page", "count", "list_shallow", "list_deep", "sign")
+SCENARIOS = (
+    "ceiling",
+    "page",
+    "count",
+    "list_shallow",
+    "list_deep",
+    "fund_page",
+    "thermometer",
+    "sign",
+)
 DATABASES = (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"))
 # The targets, by the row they apply to.
 TARGETS = {
     "page": "≥ 0.8 of the ceiling",
     "count": "≥ 0.8 of the ceiling",
+    "fund_page": "≥ 0.8 of the ceiling",
+    "thermometer": "≥ 0.8 of the ceiling",
     "list_deep": "≤ 2× list_shallow's time",
     "sign": "≥ 0.5 of the ceiling, p99 < 100 ms",
     "sign_checks": "0, 0, 0",
@@ -86,7 +99,9 @@ BEGIN = "<!-- results: written by bench/report.py from bench/results/latest.json
 END = "<!-- /results -->"
 
 
-def _scenario(name: str, row: dict[str, Any], results: dict[str, Any]) -> str:
+def _scenario(name: str, row: dict[str, Any] | None, results: dict[str, Any]) -> str:
+    if row is None:
+        return "not measured"
     ratio = f" ({row['ratio']:.2f})" if "ratio" in row else ""
     cell = (
         f"{row['rps']:,.0f}/s{ratio} · {row['p50_ms']:.1f} / {row['p99_ms']:.1f} ms · "
@@ -152,7 +167,11 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {label} | {cells} | {target} |")
 
     for name in SCENARIOS:
-        row(name, lambda results, n=name: _scenario(n, results[n], results), TARGETS.get(name, ""))
+        row(
+            name,
+            lambda results, n=name: _scenario(n, results.get(n), results),
+            TARGETS.get(name, ""),
+        )
     row("sign: lost, duplicated, held", lambda r: _sign_checks(r["sign"]), TARGETS["sign_checks"])
     row("sign: emails queued as the load stopped, queue empty after", lambda r: _backlog(r["sign"]))
     row(

@@ -98,6 +98,8 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
             "count": f"{base}/s/{big}/count.json",
             "list_shallow": f"{base}/s/{big}/en/signatories/",
             "list_deep": deep_url,
+            "fund_page": f"{base}/f/{seeded['fund']}/en/",
+            "thermometer": f"{base}/f/{seeded['fund']}/thermometer.svg",
         }
         if only is not None and "update_emails" in only:
             results["update_emails"] = scenarios.update_emails(env, args.emails)
@@ -137,7 +139,15 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         ceiling = results["ceiling"]["rps"]
-        for name in ("page", "count", "list_shallow", "list_deep", "sign"):
+        for name in (
+            "page",
+            "count",
+            "list_shallow",
+            "list_deep",
+            "fund_page",
+            "thermometer",
+            "sign",
+        ):
             results[name]["ratio"] = round(results[name]["rps"] / ceiling, 3)
         results["export"] = scenarios.export(base, big, seeded["session"], server)
         print(f"[{database}] export: {results['export']}", flush=True)
