@@ -49,7 +49,12 @@ def parse_amount(text: str, currency: str) -> int:
         raise ValueError("not a number")
     if not marks:
         number = value
-    elif len(marks) == 1 and len(tail) == 3 and (len(groups) > 1 or money.exponent(currency) != 3):
+    elif (
+        len(marks) == 1
+        and len(tail) == 3
+        and groups[0].strip("0")
+        and (len(groups) > 1 or money.exponent(currency) != 3)
+    ):
         number = value.replace(".", "").replace(",", "")
     else:
         number = f"{head.replace('.', '').replace(',', '')}.{tail}"
