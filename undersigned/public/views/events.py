@@ -18,18 +18,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.abuse.keys import keyed_hash
 from undersigned.events import actions, calendar
 from undersigned.events.emails import attendee_of_cancel_token
 from undersigned.events.forms import RsvpForm
 from undersigned.events.models import Attendee, Event, EventVersion
-from undersigned.lib import conditional, formtoken, proof
-from undersigned.lib.clientip import client_ip, key_of
+from undersigned.lib import conditional, formtoken
 from undersigned.lib.languages import direction, ui_language
 from undersigned.lib.markdown import render_for_email
 from undersigned.lib.pagecache import public_cache
 from undersigned.organisations.models import Organisation
-from undersigned.public.views import signing
+from undersigned.public.views import formguard
 from undersigned.public.views.feeds import _Atom, absolute, xml_text
 from undersigned.public.views.statements import PAGE_SECONDS
 
@@ -164,24 +162,9 @@ def rsvp(request: HttpRequest, pk: str, language: str) -> HttpResponse:
 
 
 def _client(request: HttpRequest, event: Event, email: str) -> actions.Client:
-    """As for a sign form: a robot's form (the hidden field, too fast, no proof of work) is
-    held for the organisers, and the answer is the same either way."""
-    post = request.POST
-    token = post.get("form_token", "")
-    hold = ""
-    if post.get("website", ""):
-        hold = Attendee.HoldReason.HONEYPOT
-    elif formtoken.age_seconds(token) < settings.SIGN_MIN_SECONDS:
-        hold = Attendee.HoldReason.TOO_FAST
-    elif not proof.is_valid(token, email, post.get("proof", ""), settings.SIGN_PROOF_BITS):
-        hold = Attendee.HoldReason.NO_PROOF
-    client = key_of(client_ip(request))
-    return actions.Client(
-        # Per event; the emails it makes the site send count with its sign and follow forms'.
-        rate_key=keyed_hash("rsvp", f"{event.pk}:{client}"),
-        email_key=signing.email_key(client),
-        hold_reason=hold,
-    )
+    """As for a sign form: a robot's form is held for the organisers, and the answer is the
+    same either way (public.views.formguard)."""
+    return formguard.client(request, "rsvp", event.pk, email)
 
 
 @require_safe
