@@ -17,10 +17,12 @@ from undersigned.public.views import (
     events,
     feeds,
     follow,
+    funds,
     notices,
     paper,
     signer,
     signing,
+    thermometer,
     updates,
 )
 from undersigned.public.views import statements as public
@@ -31,6 +33,7 @@ from undersigned.updates import bounces
 LANG = r"(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)"
 SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
 EVENT = r"(?P<pk>[0-9]{1,18})"
+FUND = r"(?P<pk>[0-9]{1,18})"
 TOKEN = r"(?P<token>[-a-zA-Z0-9_]{16,64})"  # noqa: S105 - a URL pattern, not a secret
 
 
@@ -112,6 +115,26 @@ urlpatterns = [
     re_path(rf"^e/{EVENT}/{LANG}/rsvp/$", events.rsvp, name="event_rsvp"),
     re_path(rf"^e/{EVENT}/{LANG}/check-email/$", events.check_email, name="event_check_email"),
     re_path(rf"^e/{EVENT}/{LANG}/confirmed/$", events.confirmed, name="event_confirmed"),
+    # A fighting fund: its page in each language with the thermometer, the thermometer as an
+    # image for other sites' pages, a pledge and its confirmation, a bank transfer's reference.
+    re_path(rf"^f/{FUND}/$", funds.fund_default, name="fund_default"),
+    re_path(
+        rf"^f/{FUND}/thermometer\.svg$", thermometer.thermometer_svg, name="fund_thermometer_svg"
+    ),
+    re_path(
+        rf"^f/{FUND}/thermometer\.png$", thermometer.thermometer_png, name="fund_thermometer_png"
+    ),
+    re_path(rf"^f/{FUND}/pledge/{TOKEN}/$", funds.pledge_confirm, name="fund_pledge_confirm"),
+    re_path(rf"^f/{FUND}/{LANG}/$", funds.fund_page, name="fund"),
+    re_path(rf"^f/{FUND}/{LANG}/pledge/$", funds.pledge, name="fund_pledge"),
+    re_path(rf"^f/{FUND}/{LANG}/check-email/$", funds.check_email, name="fund_check_email"),
+    re_path(rf"^f/{FUND}/{LANG}/pledged/$", funds.pledged, name="fund_pledged"),
+    re_path(rf"^f/{FUND}/{LANG}/transfer/$", funds.transfer, name="fund_transfer"),
+    re_path(
+        rf"^f/{FUND}/{LANG}/transfer/(?P<code>[A-Za-z0-9]{{4,20}})/$",
+        funds.transfer_details,
+        name="fund_transfer_details",
+    ),
     re_path(rf"^s/{SLUG}/{LANG}/sign/$", signing.sign, name="sign"),
     re_path(rf"^s/{SLUG}/{LANG}/follow/$", follow.follow, name="follow"),
     re_path(
