@@ -168,6 +168,54 @@ def test_the_check_finds_what_axe_calls_serious(
     assert [found.split()[1] for found in _run_axe(page, "/s/free-them/en/")] == ["link-name"]
 
 
+def _public_fund(statement: Statement) -> list[str]:
+    """A fund of the statement's, in euros, with money in and pledged, its donors listed (one
+    with a long name), a pledge waiting for its link and a transfer's details with their EPC QR
+    code: the fund's public pages."""
+    from undersigned.funds import actions
+    from undersigned.funds.models import Contribution
+    from undersigned.funds.tests.conftest import make_fund
+
+    fund = make_fund(
+        statement.organisation,
+        statement,
+        currency="EUR",
+        bank_iban="ES9121000418450200051332",
+        bank_bic="CAIXESBBXXX",
+        show_donors=True,
+    )
+    actions.add_entry(
+        fund,
+        method="cash",
+        amount=124_050,
+        received_on=timezone.localdate(),
+        donor_name=LONG_NAME,
+        show_name=True,
+    )
+    Contribution.objects.create(
+        fund=fund, state="pledged", method="other", amount=30_000, language="en"
+    )
+    token = new_token()
+    Contribution.objects.create(
+        fund=fund,
+        state="pending",
+        method="other",
+        amount=500,
+        donor_name="Rosa",
+        donor_email="rosa@example.org",
+        language="en",
+        token_hash=hash_token(token),
+    )
+    transfer = actions.expect_transfer(fund, "en", 2_550, client=actions.Client())
+    return [
+        f"/f/{fund.pk}/en/",
+        f"/f/{fund.pk}/en/check-email/",
+        f"/f/{fund.pk}/pledge/{token}/",
+        f"/f/{fund.pk}/en/pledged/",
+        f"/f/{fund.pk}/en/transfer/{transfer.transfer_code}/",
+    ]
+
+
 def public_pages(statement: Statement) -> list[str]:
     """Every public page, on `statement` with what it needs to show everything (made here): the
     list this test and the markup test (test_markup.py) visit."""
@@ -186,6 +234,7 @@ def public_pages(statement: Statement) -> list[str]:
     )
     follow_token = new_token()
     FollowerToken.objects.create(follower=follower, token_hash=hash_token(follow_token))
+    fund_pages = _public_fund(statement)
     return [
         "/",
         "/s/free-them/en/",
@@ -203,6 +252,7 @@ def public_pages(statement: Statement) -> list[str]:
         "/s/free-them/en/follow/check-email/",
         f"/s/free-them/follow/confirm/{follow_token}/",
         "/s/free-them/en/follow/confirmed/",
+        *fund_pages,
         "/accounts/login/",
     ]
 

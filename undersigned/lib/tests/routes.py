@@ -36,6 +36,7 @@ SAMPLES = {
     "colour": "1a5fb4",
     "name": "abcdefghij0123456789-480x320.jpg",
     "document": "1",
+    "code": "U2345678",
 }
 
 # Routes that change something when POSTed to, with what a valid POST would send.
@@ -74,6 +75,10 @@ STATE_CHANGING = {
     "event_rsvp",
     "event_confirm",
     "event_cancel",
+    # Pledging to a fund and confirming it; asking for a bank transfer's reference.
+    "fund_pledge",
+    "fund_pledge_confirm",
+    "fund_transfer",
     # Coalitions
     "dashboard:partners",
     "dashboard:partner_remove",
@@ -181,6 +186,17 @@ OBJECT_OF = {
     "event_confirmed": "events.event",
     "event_confirm": "events.event",
     "event_cancel": "events.event",
+    # The public pages of a fund.
+    "fund_default": "funds.fund",
+    "fund": "funds.fund",
+    "fund_thermometer_svg": "funds.fund",
+    "fund_thermometer_png": "funds.fund",
+    "fund_pledge": "funds.fund",
+    "fund_check_email": "funds.fund",
+    "fund_pledge_confirm": "funds.fund",
+    "fund_pledged": "funds.fund",
+    "fund_transfer": "funds.fund",
+    "fund_transfer_details": "funds.fund",
 }
 
 

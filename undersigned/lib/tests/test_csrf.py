@@ -68,7 +68,7 @@ def test_a_post_without_a_csrf_token_is_refused_everywhere(world: User) -> None:
         response = _client(world).post(url, data)
         assert response.status_code == 403, (name, url, response.status_code)
         # The sign, follow and RSVP forms show themselves again, filled in, with their error.
-        if name not in ("sign", "follow", "event_rsvp"):
+        if name not in ("sign", "follow", "event_rsvp", "fund_pledge", "fund_transfer"):
             assert "could not be accepted" in response.content.decode(), (name, url)
     assert _snapshot() == before
 
@@ -159,6 +159,8 @@ def test_only_the_routes_that_must_go_without_a_csrf_token_are_exempt() -> None:
         "sign",
         "follow",
         "event_rsvp",
+        "fund_pledge",
+        "fund_transfer",
         "csp_report",
         "unsubscribe",
         "bounce_hook",

@@ -16,6 +16,8 @@ from undersigned.audit.models import record
 from undersigned.conftest import PASSWORD, make_partner, make_signature
 from undersigned.events.models import Message
 from undersigned.events.tests.conftest import make_event
+from undersigned.funds.models import Contribution
+from undersigned.funds.tests.conftest import make_fund
 from undersigned.jobs.models import Job
 from undersigned.lib import totp
 from undersigned.lib.tests.routes import TOKEN, Route, example_urls
@@ -34,6 +36,8 @@ PERSONAL = {
     "confirm",
     "withdraw",
     "follow_confirm",
+    "fund_pledge_confirm",
+    "fund_transfer_details",
     "dashboard:statement",
     "dashboard:signatures_export",
     "dashboard:signatures_export_xlsx",
@@ -86,6 +90,9 @@ def world(statement: Statement, settings: Any) -> User:
     make_partner(statement, Organisation.objects.create(name="Partner", slug="partner"), actor=None)
     event = make_event(statement.organisation, statement)
     Message.objects.create(event=event, subject="Meet", body="At six.")
+    # A fund with a line in its ledger: a pledge, which every change to a line applies to.
+    fund = make_fund(statement.organisation, statement)
+    Contribution.objects.create(fund=fund, state="pledged", method="other", amount=5_000)
     admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
     record("test.row", actor=admin)
     secret = totp.new_secret()

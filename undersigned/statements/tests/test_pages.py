@@ -283,8 +283,9 @@ def test_hot_pages_use_a_fixed_number_of_queries(
         client.get(url)
     assert len(many) == len(few)
     # Reading the statement into the cache is most of them: the statement, its versions, its
-    # partners, its latest updates and its next events (each app registers what it shows).
-    assert len(many) <= 9
+    # partners, its latest updates, its next events and its funds (each app registers what it
+    # shows).
+    assert len(many) <= 10
 
 
 def test_anonymous_readers_get_the_stored_page_for_two_seconds(
