@@ -124,6 +124,28 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "event_message": {"get": EDITOR, "post": EDITOR},
     "event_message_test": {"post": EDITOR},
     "event_message_send": {"post": EDITOR},
+    # Funds: viewers see the list and the overview's totals, never the ledger or its donors
+    "funds": {"get": VIEWER},
+    "fund_new": {"get": EDITOR, "post": EDITOR},
+    "fund": {"get": VIEWER},
+    "fund_edit": {"get": EDITOR, "post": EDITOR},
+    "fund_publish": {"post": EDITOR},
+    "fund_close": {"post": EDITOR},
+    "fund_reopen": {"post": EDITOR},
+    "fund_delete": {"get": EDITOR, "post": EDITOR},
+    "fund_version_new": {"get": EDITOR, "post": EDITOR},
+    "fund_version": {"get": EDITOR, "post": EDITOR},
+    "fund_version_delete": {"get": EDITOR, "post": EDITOR},
+    "fund_ledger": {"get": EDITOR},
+    "fund_entry_new": {"get": EDITOR, "post": EDITOR},
+    "fund_ledger_export": {"get": EDITOR},
+    "fund_ledger_export_xlsx": {"get": EDITOR},
+    "fund_pledges": {"get": EDITOR},
+    "fund_transfers": {"get": EDITOR, "post": EDITOR},
+    "fund_entry_void": {"get": EDITOR, "post": EDITOR},
+    "fund_entry_receive": {"get": EDITOR, "post": EDITOR},
+    "fund_entry_lapse": {"get": EDITOR, "post": EDITOR},
+    "fund_entry_release": {"get": EDITOR, "post": EDITOR},
 }
 
 # Views whose permission is not a role in an organisation, and where they are tested.
@@ -158,6 +180,8 @@ PKS = {
     "events": "event",
     "emails": "message",
     "print": "document",
+    "funds": "fund",
+    "entries": "entry",
 }
 
 
@@ -243,6 +267,8 @@ def targets(statement: Statement, settings: Any, tmp_path: Any) -> dict[str, Any
     from undersigned.conftest import make_partner, make_signature
     from undersigned.events.models import Message
     from undersigned.events.tests.conftest import make_event
+    from undersigned.funds.models import Contribution
+    from undersigned.funds.tests.conftest import make_fund
     from undersigned.paper.actions import store
     from undersigned.paper.models import Document
     from undersigned.updates.models import Update
@@ -267,7 +293,14 @@ def targets(statement: Statement, settings: Any, tmp_path: Any) -> dict[str, Any
     )
     leaflet.file_name = store(b"%PDF-1.7 a leaflet")
     leaflet.save(update_fields=("file_name",))
+    fund = make_fund(statement.organisation, statement)
+    # A confirmed pledge: every change to a ledger line applies to it.
+    pledge = Contribution.objects.create(
+        fund=fund, state=Contribution.State.PLEDGED, method="other", amount=5_000
+    )
     return {
+        "fund": fund.pk,
+        "entry": pledge.pk,
         "document": document.pk,
         "event_document": leaflet.pk,
         "statement": statement.slug,
