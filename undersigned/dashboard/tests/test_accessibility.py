@@ -21,6 +21,7 @@ from playwright.sync_api import Page, Route, expect
 from undersigned.conftest import _client_for, make_partner, make_signature
 from undersigned.events.models import Attendee, Event, Message
 from undersigned.events.tests.conftest import make_event
+from undersigned.funds.models import Contribution, Fund
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.organisations.models import Membership, Organisation
 from undersigned.statements.models import Signature, SignatureToken, Source, Statement
@@ -321,6 +322,53 @@ def _events(statement: Statement) -> tuple[Event, Event, Message]:
     return event, draft, message
 
 
+def _funds(statement: Statement) -> tuple[Fund, Fund, dict[str, Contribution]]:
+    """A published fund with a line in each state (one donor with a long name and address,
+    cash at an event, a cheque in another currency), and a draft."""
+    from decimal import Decimal
+
+    from undersigned.funds import actions
+    from undersigned.funds.tests.conftest import make_fund
+
+    fund = make_fund(statement.organisation, statement, bank_iban="GB82WEST12345698765432")
+    today = timezone.localdate()
+    cash = actions.add_entry(
+        fund,
+        method="cash",
+        amount=124_050,
+        received_on=today,
+        donor_name=LONG_NAME,
+        donor_email=LONG_EMAIL,
+        note="Bucket at the march",
+        event=make_event(statement.organisation, statement),
+    )
+    actions.add_entry(
+        fund,
+        method="cheque",
+        amount=0,
+        received_on=today,
+        reference="Cheque 000123",
+        conversion=actions.Conversion("EUR", 10_000, Decimal("0.8571"), today),
+    )
+    actions.void(actions.add_entry(fund, method="cash", amount=99, received_on=today), "Twice")
+    people: dict[str, Any] = {"fund": fund, "donor_name": "Ana", "donor_email": "ana@example.org"}
+    pledged = Contribution.objects.create(
+        **people, state="pledged", method="other", amount=5_000, pledged_at=timezone.now()
+    )
+    held = Contribution.objects.create(
+        **people, state="pending", method="other", amount=700, hold_reason="too_fast"
+    )
+    Contribution.objects.create(**people, state="pending", method="other", amount=800)
+    actions.lapse(
+        Contribution.objects.create(
+            **people, state="pledged", method="other", amount=900, pledged_at=timezone.now()
+        )
+    )
+    transfer = actions.expect_transfer(fund, "en", 2_500, name="Bo", client=actions.Client())
+    draft = make_fund(statement.organisation, None, published_at=None)
+    return fund, draft, {"cash": cash, "pledged": pledged, "held": held, "transfer": transfer}
+
+
 def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
     """Every dashboard page `organiser`, an owner of `statement`'s organisation, can open, with
     what they need to show everything (made here): the list this test and test_markup.py visit.
@@ -343,6 +391,7 @@ def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
     source = Source.objects.create(statement=statement, code="posters")
     organisation = statement.organisation.slug
     event, draft, message = _events(statement)
+    fund, draft_fund, lines = _funds(statement)
     return [
         "/dashboard/",
         f"/dashboard/o/{organisation}/",
@@ -390,6 +439,23 @@ def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
         f"/dashboard/events/emails/{message.pk}/",
         f"/dashboard/events/{draft.pk}/",
         f"/dashboard/events/{draft.pk}/delete/",
+        f"/dashboard/o/{organisation}/funds/",
+        f"/dashboard/o/{organisation}/funds/new/",
+        f"/dashboard/funds/{fund.pk}/",
+        f"/dashboard/funds/{fund.pk}/settings/",
+        f"/dashboard/funds/{fund.pk}/versions/en/",
+        f"/dashboard/funds/{fund.pk}/versions/new/",
+        f"/dashboard/funds/{fund.pk}/ledger/",
+        f"/dashboard/funds/{fund.pk}/ledger/new/",
+        f"/dashboard/funds/{fund.pk}/pledges/",
+        f"/dashboard/funds/{fund.pk}/transfers/",
+        f"/dashboard/funds/entries/{lines['cash'].pk}/void/",
+        f"/dashboard/funds/entries/{lines['pledged'].pk}/receive/",
+        f"/dashboard/funds/entries/{lines['pledged'].pk}/lapse/",
+        f"/dashboard/funds/entries/{lines['held'].pk}/release/",
+        f"/dashboard/funds/entries/{lines['transfer'].pk}/receive/",
+        f"/dashboard/funds/{draft_fund.pk}/",
+        f"/dashboard/funds/{draft_fund.pk}/delete/",
         "/accounts/security/",
     ]
 
