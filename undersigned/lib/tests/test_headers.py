@@ -48,6 +48,11 @@ PERSONAL = {
     "dashboard:event_attendees_export",
     "dashboard:event_check_in_list",
     "dashboard:document_download",
+    "dashboard:fund_ledger",
+    "dashboard:fund_ledger_export",
+    "dashboard:fund_ledger_export_xlsx",
+    "dashboard:fund_pledges",
+    "dashboard:fund_transfers",
     "mailbox",
     "login",
 }
