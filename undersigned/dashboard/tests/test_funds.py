@@ -101,6 +101,11 @@ def test_an_editor_opens_a_bilingual_fund_through_the_forms(
     # Spaces and case as typed are taken out of the account's details.
     assert (fund.bank_iban, fund.bank_bic) == ("GB82WEST12345698765432", "WESTGB2L")
     assert not fund.is_published and not fund.takes_gifts()
+    # Its page as it will look, for the organisation's members only while a draft.
+    overview = member_client.get(f"/dashboard/funds/{fund.pk}/").content.decode()
+    assert f'href="/f/{fund.pk}/en/"' in overview
+    assert member_client.get(f"/f/{fund.pk}/en/").status_code == 200
+    assert Client().get(f"/f/{fund.pk}/en/").status_code == 404
     spanish = {"language": "es", "title": "Fondo de defensa", "text": "Para los **abogados**."}
     response = member_client.post(f"/dashboard/funds/{fund.pk}/versions/new/", spanish)
     assert response["Location"] == f"/dashboard/funds/{fund.pk}/versions/es/"
