@@ -99,6 +99,7 @@ def test_cash_collected_at_an_event_moves_the_overview_total(
     assert "£1,240.50" in overview.content.decode()
     ledger = member_client.get(f"/dashboard/funds/{fund.pk}/ledger/").content.decode()
     assert "Bucket 3" in ledger and "Counted by Rosa and Luis" in ledger
+    assert "At Emergency demonstration (" in ledger
     added = AuditLog.objects.get(action="contribution.added")
     assert (added.object_id, added.data["amount"], added.data["method"]) == (
         entry.pk,

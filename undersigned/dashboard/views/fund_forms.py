@@ -125,7 +125,8 @@ def _statement_label(statement: Statement) -> str:
     return _label_of(list(statement.versions.all()), statement.default_language, statement.slug)
 
 
-def _event_label(event: Event) -> str:
+def event_label(event: Event) -> str:
+    """An event as a choice or a ledger line names it: its title and its day."""
     title = _label_of(list(event.versions.all()), event.default_language, f"#{event.pk}")
     return f"{title} ({event.local_start:%Y-%m-%d})"
 
@@ -230,7 +231,7 @@ class FundForm(forms.ModelForm):  # type: ignore[type-arg]
         statement.empty_label = _("No statement")
         event = cast(forms.ModelChoiceField, self.fields["event"])  # type: ignore[type-arg]
         event.queryset = organisation_events(organisation)
-        event.label_from_instance = _event_label  # type: ignore[method-assign,assignment]
+        event.label_from_instance = event_label  # type: ignore[method-assign,assignment]
         event.empty_label = _("No event")
         event.help_text = _("The event's page shows the fund's thermometer.")
         self.fields["bank_iban"].help_text = _("Spaces are fine: they are taken out.")
@@ -461,7 +462,7 @@ class EntryForm(ConversionForm):
         self.initial.setdefault("method", Contribution.Method.CASH)
         event = cast(forms.ModelChoiceField, self.fields["event"])  # type: ignore[type-arg]
         event.queryset = organisation_events(fund.organisation)
-        event.label_from_instance = _event_label  # type: ignore[method-assign,assignment]
+        event.label_from_instance = event_label  # type: ignore[method-assign,assignment]
         event.empty_label = _("No event")
         if fund.event_id:
             self.initial.setdefault("event", fund.event_id)

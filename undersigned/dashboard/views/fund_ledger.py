@@ -31,6 +31,7 @@ from undersigned.dashboard.views.fund_forms import (
     MatchForm,
     ReasonForm,
     ReceiveForm,
+    event_label,
 )
 from undersigned.dashboard.views.funds import fund_for, language, shown, title_of
 from undersigned.funds import actions
@@ -71,6 +72,8 @@ class Line:
     original: str
     # The day its money came, else the day it was entered.
     day: dt.date
+    # The event it was collected or pledged at: its title and day.
+    event: str
 
 
 def line_of(entry: Contribution, fund: Fund) -> Line:
@@ -90,6 +93,7 @@ def line_of(entry: Contribution, fund: Fund) -> Line:
         amount=shown(entry.amount, fund.currency) if entry.amount else _("not said"),
         original=original,
         day=entry.received_on or timezone.localdate(entry.created_at),
+        event=event_label(entry.event) if entry.event else "",
     )
 
 
@@ -214,7 +218,11 @@ def pledges(request: HttpRequest, pk: int) -> HttpResponse:
     """Pledges confirmed and waiting for their money, those held for review, those not yet
     confirmed, and those that lapsed (whose money may still come)."""
     fund, _membership = fund_for(request, pk, EDITOR)
-    rows = fund.contributions.filter(transfer_code__isnull=True).select_related("event")
+    rows = (
+        fund.contributions.filter(transfer_code__isnull=True)
+        .select_related("event")
+        .prefetch_related("event__versions")
+    )
     return render(
         request,
         "dashboard/funds/pledges.html",
