@@ -17,6 +17,7 @@ from undersigned.public.views import (
     events,
     feeds,
     follow,
+    fund_payments,
     funds,
     notices,
     paper,
@@ -147,6 +148,11 @@ urlpatterns = [
     re_path(rf"^s/{SLUG}/{LANG}/withdrawn/$", signing.withdrawn, name="withdrawn"),
     re_path(r"^u/(?P<token>[-a-zA-Z0-9_:]{8,120})/$", updates.unsubscribe, name="unsubscribe"),
     path("hooks/bounces/", bounces.bounce_hook, name="bounce_hook"),
+    # A fund's card payments: on to the provider's page, back from it, and the provider's
+    # webhook, the only thing that records a payment (undersigned.funds.payments).
+    re_path(rf"^f/{FUND}/{LANG}/give/$", fund_payments.fund_give, name="fund_give"),
+    re_path(rf"^f/{FUND}/{LANG}/thanks/$", fund_payments.fund_thanks, name="fund_thanks"),
+    path("funds/webhook/stripe/", fund_payments.fund_webhook, name="fund_webhook"),
     path("share/mastodon/", signing.share_mastodon, name="share_mastodon"),
     path("demo/mailbox/", mailbox, name="mailbox"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),

@@ -79,6 +79,8 @@ STATE_CHANGING = {
     "fund_pledge",
     "fund_pledge_confirm",
     "fund_transfer",
+    # A fund's card payment, begun at the provider.
+    "fund_give",
     # Coalitions
     "dashboard:partners",
     "dashboard:partner_remove",
@@ -126,6 +128,22 @@ STATE_CHANGING = {
     "dashboard:event_message",
     "dashboard:event_message_test",
     "dashboard:event_message_send",
+    # Funds in the dashboard, their ledger, pledges and bank transfers.
+    "dashboard:fund_new",
+    "dashboard:fund_edit",
+    "dashboard:fund_publish",
+    "dashboard:fund_close",
+    "dashboard:fund_reopen",
+    "dashboard:fund_delete",
+    "dashboard:fund_version_new",
+    "dashboard:fund_version",
+    "dashboard:fund_version_delete",
+    "dashboard:fund_entry_new",
+    "dashboard:fund_transfers",
+    "dashboard:fund_entry_void",
+    "dashboard:fund_entry_receive",
+    "dashboard:fund_entry_lapse",
+    "dashboard:fund_entry_release",
     # The signer's own page.
     "my_signature",
     # The watch page's tools, privacy (the whole list, the count) and erasure requests.
@@ -177,6 +195,25 @@ OBJECT_OF = {
     "dashboard:event_message_test": "events.message",
     "dashboard:event_message_send": "events.message",
     "dashboard:document_download": "paper.document",
+    "dashboard:fund": "funds.fund",
+    "dashboard:fund_edit": "funds.fund",
+    "dashboard:fund_publish": "funds.fund",
+    "dashboard:fund_close": "funds.fund",
+    "dashboard:fund_reopen": "funds.fund",
+    "dashboard:fund_delete": "funds.fund",
+    "dashboard:fund_version_new": "funds.fund",
+    "dashboard:fund_version": "funds.fund",
+    "dashboard:fund_version_delete": "funds.fund",
+    "dashboard:fund_ledger": "funds.fund",
+    "dashboard:fund_entry_new": "funds.fund",
+    "dashboard:fund_ledger_export": "funds.fund",
+    "dashboard:fund_ledger_export_xlsx": "funds.fund",
+    "dashboard:fund_pledges": "funds.fund",
+    "dashboard:fund_transfers": "funds.fund",
+    "dashboard:fund_entry_void": "funds.contribution",
+    "dashboard:fund_entry_receive": "funds.contribution",
+    "dashboard:fund_entry_lapse": "funds.contribution",
+    "dashboard:fund_entry_release": "funds.contribution",
     # The public pages of an event (regular-expression routes: their pk is filled the same way).
     "event_default": "events.event",
     "event": "events.event",
@@ -197,6 +234,9 @@ OBJECT_OF = {
     "fund_pledged": "funds.fund",
     "fund_transfer": "funds.fund",
     "fund_transfer_details": "funds.fund",
+    # A fund's card payments.
+    "fund_give": "funds.fund",
+    "fund_thanks": "funds.fund",
 }
 
 
