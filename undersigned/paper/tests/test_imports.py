@@ -1,5 +1,6 @@
-"""The web server's processes never load WeasyPrint or pypdf: only the worker lays out PDFs,
-and they would add tens of megabytes to every process."""
+"""The web server's processes never load WeasyPrint or pypdf (only the worker lays out PDFs),
+nor Stripe's client and its HTTP library until a card payment needs them: they would add tens
+of megabytes to every process."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import sys
 from pathlib import Path
 
 
-def test_the_url_configuration_does_not_load_the_pdf_libraries(tmp_path: Path) -> None:
+def test_the_url_configuration_does_not_load_the_pdf_or_payment_libraries(tmp_path: Path) -> None:
     code = (
         "import django, sys; django.setup(); import undersigned.urls; "
-        "print(sorted(m for m in ('weasyprint', 'pypdf') if m in sys.modules))"
+        "print(sorted(m for m in ('weasyprint', 'pypdf', 'stripe', 'requests') if m in sys.modules))"
     )
     env = {
         **os.environ,
