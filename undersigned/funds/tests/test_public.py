@@ -291,12 +291,13 @@ def test_the_details_page_hides_the_donors_name_and_address(client: Client, fund
     _transfer(client, fund, amount="", name="Rosa Parks", email="rosa@example.net")
     entry = Contribution.objects.get()
     assert entry.amount == 0
-    html = client.get(f"/f/{fund.pk}/en/transfer/{entry.transfer_code}/").content.decode()
-    assert entry.transfer_code in html
+    code = str(entry.transfer_code)
+    html = client.get(f"/f/{fund.pk}/en/transfer/{code}/").content.decode()
+    assert code in html
     assert "Rosa" not in html and "rosa@example.net" not in html
     assert "Amount:" not in html
     (details,) = send_emails()
-    assert details.to == ["rosa@example.net"] and entry.transfer_code in details.body
+    assert details.to == ["rosa@example.net"] and code in details.body
 
 
 def test_a_euro_account_gets_an_epc_qr_code_a_banking_app_reads(client: Client, fund: Fund) -> None:
