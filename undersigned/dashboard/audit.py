@@ -68,6 +68,22 @@ ACTIONS: dict[str, Promise] = {
     "partner.added": _("Partner added"),
     "partner.removed": _("Partner removed"),
     "partner.signers_exported": _("Partner exported its signers"),
+    "fund.created": _("Fund created"),
+    "fund.edited": _("Fund's settings changed"),
+    "fund.published": _("Fund published"),
+    "fund.closed": _("Fund closed"),
+    "fund.reopened": _("Fund reopened"),
+    "fund.deleted": _("Fund deleted"),
+    "fund.version_added": _("Fund's language version added"),
+    "fund.version_edited": _("Fund's language version edited"),
+    "fund.version_deleted": _("Fund's language version deleted"),
+    "contribution.added": _("Money received entered"),
+    "contribution.received": _("Money marked received"),
+    "contribution.pledged": _("Pledge confirmed by its pledger"),
+    "contribution.lapsed": _("Pledge or transfer marked lapsed"),
+    "contribution.voided": _("Ledger line voided"),
+    "contribution.released": _("Held pledge or transfer released"),
+    "contributions.exported": _("Ledger exported"),
 }
 
 # Names of the data fields shown, in the order shown (JSON keeps no order on PostgreSQL); any
@@ -94,6 +110,10 @@ FIELDS: dict[str, Promise] = {
     "followers": _("followings deleted"),
     "keep_count": _("keep the count"),
     "view": _("page"),
+    "fund": _("fund"),
+    "amount": _("amount (minor units)"),
+    "currency": _("currency"),
+    "method": _("method"),
 }
 # Data not worth showing on the organisation's own log: its own key.
 HIDDEN_FIELDS = frozenset(("organisation",))

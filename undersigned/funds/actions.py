@@ -120,6 +120,7 @@ def add_entry(
             actor=by,
             object_id=entry.pk,
             fund=fund.pk,
+            organisation=fund.organisation_id,
             method=method,
             amount=entry.amount,
             currency=fund.currency,
@@ -147,6 +148,7 @@ def void(entry: Contribution, reason: str, *, by: Any = None) -> bool:
             actor=by,
             object_id=locked.pk,
             fund=locked.fund_id,
+            organisation=locked.fund.organisation_id,
             was=was,
             amount=locked.amount,
         )
@@ -190,6 +192,7 @@ def receive(
             actor=by,
             object_id=locked.pk,
             fund=locked.fund_id,
+            organisation=locked.fund.organisation_id,
             was=was,
             method=method,
             amount=locked.amount,
@@ -212,7 +215,14 @@ def lapse(entry: Contribution, reason: str = "", *, by: Any = None) -> bool:
         if reason:
             locked.note = f"{locked.note}\n{reason}".strip()
         locked.save(update_fields=("state", "lapsed_at", "changed_at", "note"))
-        record("contribution.lapsed", actor=by, object_id=locked.pk, fund=locked.fund_id, was=was)
+        record(
+            "contribution.lapsed",
+            actor=by,
+            object_id=locked.pk,
+            fund=locked.fund_id,
+            organisation=locked.fund.organisation_id,
+            was=was,
+        )
         totals.forget(locked.fund)
     entry.refresh_from_db()
     return True
@@ -294,26 +304,45 @@ def confirm_pledge(entry: Contribution) -> bool:
             update_fields=("state", "token_hash", "hold_reason", "pledged_at", "changed_at")
         )
         record(
-            "contribution.pledged", object_id=locked.pk, fund=locked.fund_id, amount=locked.amount
+            "contribution.pledged",
+            object_id=locked.pk,
+            fund=locked.fund_id,
+            organisation=locked.fund.organisation_id,
+            amount=locked.amount,
         )
         totals.forget(locked.fund)
     entry.refresh_from_db()
     return True
 
 
-def release(entry: Contribution, *, by: Any = None) -> None:
-    """An organiser lets a held pledge through: its confirmation email goes now, with a new
-    link (the first was never sent)."""
+def release(entry: Contribution, *, by: Any = None) -> bool:
+    """An organiser lets a held form through: a pledge's confirmation email goes now, with a
+    new link (the first was never sent); a transfer's details go to the address it gave.
+    False if it was not held."""
     token = new_token()
     with transaction.atomic():
-        updated = (
-            Contribution.objects.filter(pk=entry.pk, state=Contribution.State.PENDING)
-            .exclude(hold_reason="")
-            .update(hold_reason="", token_hash=hash_token(token))
+        locked = Contribution.objects.select_related("fund").select_for_update().get(pk=entry.pk)
+        if not locked.hold_reason or locked.state not in (
+            Contribution.State.PENDING,
+            Contribution.State.EXPECTED,
+        ):
+            return False
+        locked.hold_reason = ""
+        if locked.state == Contribution.State.PENDING:
+            locked.token_hash = hash_token(token)
+            outbox.enqueue(PLEDGE_CONFIRM, {"contribution": locked.pk, "token": token})
+        elif locked.donor_email:
+            outbox.enqueue(TRANSFER, {"contribution": locked.pk})
+        locked.save(update_fields=("hold_reason", "token_hash"))
+        record(
+            "contribution.released",
+            actor=by,
+            object_id=locked.pk,
+            fund=locked.fund_id,
+            organisation=locked.fund.organisation_id,
         )
-        if updated:
-            record("contribution.released", actor=by, object_id=entry.pk, fund=entry.fund_id)
-            outbox.enqueue(PLEDGE_CONFIRM, {"contribution": entry.pk, "token": token})
+    entry.refresh_from_db()
+    return True
 
 
 def normalise_code(text: str) -> str:

@@ -137,3 +137,31 @@ def test_editors_and_viewers_may_not_read_it(
     assert member_client.get(AUDIT).status_code == 403
     assert viewer_client.get(AUDIT).status_code == 403
     assert AuditLog.objects.filter(action="access.denied").count() == 2
+
+
+def test_a_funds_ledger_changes_are_on_its_organisations_log(
+    organiser_client: Client, statement: Statement, organiser: User
+) -> None:
+    import datetime as dt
+
+    from undersigned.funds import actions as funds
+    from undersigned.funds.models import Contribution
+    from undersigned.funds.tests.conftest import make_fund
+
+    fund = make_fund(statement.organisation, statement)
+    entry = funds.add_entry(
+        fund,
+        method=Contribution.Method.CASH,
+        amount=4_805,
+        received_on=dt.date(2026, 12, 1),
+        by=organiser,
+        donor_name="Ana García",
+    )
+    funds.void(entry, "Counted twice", by=organiser)
+    response = organiser_client.get(AUDIT)
+    assert _actions(response)[:2] == ["contribution.voided", "contribution.added"]
+    text = response.content.decode()
+    assert "Money received entered" in text and "Ledger line voided" in text
+    assert "amount (minor units): 4805" in text
+    # Amounts and states, never the donor.
+    assert "Ana" not in text

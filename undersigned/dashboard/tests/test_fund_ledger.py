@@ -331,6 +331,27 @@ def test_a_held_pledge_is_released_once_asked(member_client: Client, fund: Fund)
     assert Job.objects.count() == 1
 
 
+def test_a_held_transfer_gets_its_details_once_released(member_client: Client, fund: Fund) -> None:
+    entry = actions.expect_transfer(
+        fund,
+        "en",
+        2_500,
+        email="ana@example.org",
+        client=actions.Client(hold_reason=Contribution.HoldReason.HONEYPOT),
+    )
+    assert not Job.objects.exists()
+    listed = member_client.get(f"/dashboard/funds/{fund.pk}/transfers/").content.decode()
+    url = f"/dashboard/funds/entries/{entry.pk}/release/"
+    assert url in listed
+    assert "ana@example.org" in member_client.get(url).content.decode()
+    assert member_client.post(url)["Location"] == f"/dashboard/funds/{fund.pk}/transfers/"
+    assert Job.objects.filter(kind__endswith="fund_transfer").count() == 1
+    entry.refresh_from_db()
+    assert entry.hold_reason == "" and entry.state == Contribution.State.EXPECTED
+    assert member_client.post(url).status_code == 302
+    assert Job.objects.count() == 1
+
+
 def test_a_bank_statement_line_is_matched_by_its_reference_however_typed(
     member_client: Client, fund: Fund
 ) -> None:

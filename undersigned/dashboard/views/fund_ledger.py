@@ -315,16 +315,21 @@ def entry_lapse(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def entry_release(request: HttpRequest, pk: int) -> HttpResponse:
-    """A held pledge from a real person: its confirmation email goes now, once asked."""
+    """A held pledge from a real person: its confirmation email goes now, once asked. A held
+    transfer's details go to the address it gave."""
     entry, _membership = entry_for(request, pk, EDITOR)
     fund = entry.fund
-    if entry.state != State.PENDING or not entry.hold_reason:
-        messages.error(request, _("This pledge is not held."))
-        return redirect("dashboard:fund_pledges", fund.pk)
+    back = "dashboard:fund_transfers" if entry.state == State.EXPECTED else "dashboard:fund_pledges"
+    if entry.state not in (State.PENDING, State.EXPECTED) or not entry.hold_reason:
+        messages.error(request, _("This is not held."))
+        return redirect(back, fund.pk)
     if request.method == "POST":
         actions.release(entry, by=request.user)
-        messages.success(request, _("Released: the pledger is sent the link to confirm."))
-        return redirect("dashboard:fund_pledges", fund.pk)
+        if entry.state == State.PENDING:
+            messages.success(request, _("Released: the pledger is sent the link to confirm."))
+        else:
+            messages.success(request, _("Released: the donor is sent the account details."))
+        return redirect(back, fund.pk)
     return render(
         request, "dashboard/funds/release.html", _context(fund, line=line_of(entry, fund))
     )
