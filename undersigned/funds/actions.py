@@ -228,7 +228,9 @@ def lapse(entry: Contribution, reason: str = "", *, by: Any = None) -> bool:
     return True
 
 
-def _held(client: Client, now: dt.datetime) -> str:
+def hold_reason(client: Client, now: dt.datetime) -> str:
+    """Why a public form is held for review (the client's own reason, or past the rate
+    limits, counted now), or "" if it is not."""
     hold = client.hold_reason
     if (
         not hold
@@ -256,7 +258,7 @@ def pledge(
     token = new_token()
     now = timezone.now()
     with transaction.atomic():
-        hold = _held(client, now)
+        hold = hold_reason(client, now)
         entry = Contribution.objects.create(
             fund=fund,
             state=Contribution.State.PENDING,
@@ -372,7 +374,7 @@ def expect_transfer(
     while True:
         try:
             with transaction.atomic():
-                hold = _held(client, now)
+                hold = hold_reason(client, now)
                 entry = Contribution.objects.create(
                     fund=fund,
                     state=Contribution.State.EXPECTED,

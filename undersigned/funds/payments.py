@@ -71,7 +71,7 @@ def begin_checkout(
         raise PaymentUnavailable("provider")
     now = timezone.now()
     with transaction.atomic():
-        hold = actions._held(client, now)
+        hold = actions.hold_reason(client, now)
         if not hold:
             entry = Contribution.objects.create(
                 fund=fund,
