@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,9 +25,10 @@ from undersigned.funds import actions, epc, totals
 from undersigned.funds.models import Contribution, Fund
 from undersigned.funds.tests.conftest import make_fund
 from undersigned.funds.tests.test_epc import decode_qr_svg
-from undersigned.lib import proof
+from undersigned.lib import pagecache, proof
 from undersigned.lib.formtoken import issue
 from undersigned.public.views import formguard
+from undersigned.public.views import funds as fund_views
 
 
 @pytest.fixture(autouse=True)
@@ -390,6 +392,32 @@ def test_the_donor_list_names_only_those_who_asked(client: Client, organisation:
     totals.forget(fund)
     page = client.get(f"/f/{fund.pk}/en/").content.decode()
     assert "Ana Named" not in page and 'name="show_name"' not in page
+
+
+@dataclass(frozen=True)
+class _FakeProvider:
+    name: str = "stripe"
+    label: str = "Stripe"
+    host: str = "checkout.stripe.com"
+
+
+def test_the_card_form_shows_where_the_donor_goes_only_with_a_provider(
+    client: Client, fund: Fund, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = client.get(f"/f/{fund.pk}/en/").content.decode()
+    assert "/give/" not in page
+    monkeypatch.setattr(fund_views, "_card_provider", lambda: _FakeProvider())
+    pagecache.clear()
+    response = client.get(f"/f/{fund.pk}/en/")
+    page = response.content.decode()
+    assert f'action="/f/{fund.pk}/en/give/"' in page
+    assert (
+        "You pay on Stripe’s page, checkout.stripe.com; no Stripe script runs on this site." in page
+    )
+    assert "form-action 'self' https://checkout.stripe.com" in response["Content-Security-Policy"]
+    Fund.objects.filter(pk=fund.pk).update(online_open=False)
+    pagecache.clear()
+    assert "/give/" not in client.get(f"/f/{fund.pk}/en/").content.decode()
 
 
 def test_the_page_is_stored_for_anonymous_readers(
