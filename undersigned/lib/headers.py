@@ -62,6 +62,19 @@ def allow(response: HttpResponseBase, **sources: Iterable[str]) -> HttpResponseB
     return response
 
 
+def widened(response: HttpResponseBase) -> dict[str, tuple[str, ...]] | None:
+    """What allow() added to a response's policy, for a copy of it (the page cache's) to
+    carry the same policy."""
+    extra: dict[str, tuple[str, ...]] | None = getattr(response, _ATTRIBUTE, None)
+    return extra
+
+
+def widen(response: HttpResponseBase, extra: dict[str, tuple[str, ...]] | None) -> None:
+    """Give a response the policy another one was widened to (see widened)."""
+    if extra:
+        setattr(response, _ATTRIBUTE, extra)
+
+
 class SecurityHeadersMiddleware:
     """Content-Security-Policy everywhere; `Cache-Control: no-store` unless a view said otherwise.
 

@@ -27,7 +27,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 
-from undersigned.lib import conditional
+from undersigned.lib import conditional, headers
 
 _MAX_ENTRIES = 2000
 # While one thread renders a fresh copy of an expired page, the others serve the expired one, if
@@ -35,11 +35,13 @@ _MAX_ENTRIES = 2000
 _GRACE = 10.0
 _ATTRIBUTE = "_public_cache_seconds"
 
-# key -> (expires at, status, headers, body)
-_store: OrderedDict[str, tuple[float, int, list[tuple[str, str]], bytes]] = OrderedDict()
+# key -> (expires at, status, headers, body, the sources its Content-Security-Policy was
+# widened by: see undersigned.lib.headers.allow)
+_Entry = tuple[float, int, list[tuple[str, str]], bytes, dict[str, tuple[str, ...]] | None]
+_store: OrderedDict[str, _Entry] = OrderedDict()
 # Query parameters a cached page may vary on; a request with any other is not cached, or every
 # made-up parameter would make (and store) a page of its own.
-_PARAMETERS = frozenset({"before", "after", "kind"})
+_PARAMETERS = frozenset({"before", "after", "kind", "language"})
 # Query parameters that never change a page: a share link's source, read by site.js in the
 # reader's browser. Its pages are the same page, stored once.
 _IGNORED = frozenset({"src"})
@@ -157,11 +159,12 @@ def _cached_path(request: HttpRequest) -> str:
     return path + (f"?{query.urlencode()}" if query else "")
 
 
-def _replay(entry: tuple[float, int, list[tuple[str, str]], bytes]) -> HttpResponse:
-    _expires, status, headers, body = entry
+def _replay(entry: _Entry) -> HttpResponse:
+    _expires, status, stored, body, widened = entry
     response = HttpResponse(body, status=status)
-    for name, value in headers:
+    for name, value in stored:
         response[name] = value
+    headers.widen(response, widened)
     return response
 
 
@@ -233,5 +236,6 @@ class PublicPageCacheMiddleware:
                     response.status_code,
                     list(response.items()),
                     response.content,
+                    headers.widened(response),
                 )
         return response

@@ -420,6 +420,22 @@ def test_the_card_form_shows_where_the_donor_goes_only_with_a_provider(
     assert "/give/" not in client.get(f"/f/{fund.pk}/en/").content.decode()
 
 
+def test_a_stored_page_keeps_the_policy_that_lets_its_card_form_leave_the_site(
+    client: Client, fund: Fund, monkeypatch: pytest.MonkeyPatch, still_page_store: float
+) -> None:
+    monkeypatch.setattr(fund_views, "_card_provider", lambda: _FakeProvider())
+    pagecache.clear()
+    first = client.get(f"/f/{fund.pk}/en/")
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(f"/f/{fund.pk}/en/")
+    assert len(queries) == 0 and again.content == first.content
+    # The form's 303 to the provider is followed only where the policy names its host.
+    for response in (first, again):
+        assert (
+            "form-action 'self' https://checkout.stripe.com" in response["Content-Security-Policy"]
+        )
+
+
 def test_the_page_is_stored_for_anonymous_readers(
     client: Client, fund: Fund, still_page_store: float
 ) -> None:
