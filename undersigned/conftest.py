@@ -119,12 +119,15 @@ def _fresh_caches() -> Iterator[None]:
     """Each test starts with no cached count or page: their keys (statement ids, paths) repeat
     from one test to the next.
     """
+    from undersigned.funds import totals
     from undersigned.mailings import compose
     from undersigned.statements.queries import forget_all_cached
     from undersigned.updates import delivery
 
     def forget() -> None:
         forget_all_cached()
+        # A fund's totals, kept by id.
+        totals.forget_all()
         # Updates being emailed, and emails as rendered, kept by id: ids repeat too.
         delivery._mailings.clear()
         compose.forget_prepared()

@@ -6,10 +6,11 @@ process show at once (forget)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 
 from undersigned.funds.models import Contribution, Fund
 from undersigned.lib import pagecache
@@ -31,6 +32,9 @@ class Totals:
     pledges: int = 0
     # Method -> amount received that way; every method, in CHANNELS order.
     by_channel: tuple[tuple[str, int], ...] = ()
+    # Gifts received in other currencies: each currency, with the date of the latest rate
+    # the organisers converted it at.
+    converted: tuple[tuple[str, dt.date], ...] = ()
 
     def percent(self, target: int) -> int:
         """Received, as a whole percentage of the target (over 100 once past it)."""
@@ -74,7 +78,22 @@ def read(fund_id: int) -> Totals:
         else:
             pledged += int(total)
             pledges += int(number)
-    return Totals(received, pledged, gifts, pledges, tuple(channels.items()))
+    converted = (
+        Contribution.objects.filter(fund_id=fund_id, state=Contribution.State.RECEIVED)
+        .exclude(original_currency="")
+        .exclude(rate_date=None)
+        .values_list("original_currency")
+        .annotate(latest=Max("rate_date"))
+        .order_by("original_currency")
+    )
+    return Totals(
+        received,
+        pledged,
+        gifts,
+        pledges,
+        tuple(channels.items()),
+        tuple((currency, latest) for currency, latest in converted),
+    )
 
 
 def _fresh(fund_id: int, asked: int) -> Totals | None:

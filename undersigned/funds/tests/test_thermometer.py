@@ -104,6 +104,27 @@ def test_the_fund_page_shows_the_bar_in_two_tones_and_the_breakdown(
     assert 'role="img" aria-label="Received £1,240 · Pledged, not yet received £300"' in page
 
 
+def test_a_gift_in_another_currency_says_the_rate_it_was_converted_at(
+    client: Client, fund: Fund
+) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    actions.add_entry(
+        fund,
+        method=Contribution.Method.BANK,
+        amount=0,
+        received_on=timezone.localdate(),
+        conversion=actions.Conversion("USD", 30_000, Decimal("0.79"), dt.date(2026, 11, 29)),
+    )
+    assert totals.totals(fund).received == 23_700
+    assert thermometer.figures(fund, "en").converted == (
+        "Includes gifts in USD, converted at the rate of 29 November 2026."
+    )
+    page = client.get(f"/f/{fund.pk}/es/").content.decode()
+    assert "29 de noviembre de 2026" in page
+
+
 def test_a_channel_with_nothing_in_it_is_left_out(client: Client, fund: Fund) -> None:
     _add(fund, Contribution.Method.CASH, 24_000)
     page = client.get(f"/f/{fund.pk}/en/").content.decode()

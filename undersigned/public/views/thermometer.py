@@ -72,6 +72,8 @@ class Figures:
     # (empty without pledges).
     received_label: str
     pledged_label: str
+    # "Includes gifts in USD, converted at the rate of 29 November 2026." (empty without any)
+    converted: str = ""
 
     @property
     def received_x(self) -> float:
@@ -164,6 +166,11 @@ def figures(fund: Fund, language: str) -> Figures:
                 _("Pledged, not yet received %(amount)s") % {"amount": amount(found.pledged)}
                 if found.pledged
                 else ""
+            ),
+            converted=" ".join(
+                _("Includes gifts in %(currency)s, converted at the rate of %(date)s.")
+                % {"currency": currency, "date": date_format(day, "DATE_FORMAT")}
+                for currency, day in found.converted
             ),
         )
 
