@@ -79,7 +79,7 @@ def test_the_figures_are_written_as_each_language_writes_them(fund: Fund) -> Non
     )
     spanish = thermometer.figures(fund, "es")
     assert (spanish.received, spanish.target) == ("1.240\xa0GBP", "5.000\xa0GBP")
-    assert spanish.channels[2] == ("Cash", "240\xa0GBP")
+    assert spanish.channels[2] == ("Efectivo", "240\xa0GBP")
     assert (english.received_width, english.pledged_width) == (24.8, 6.0)
 
 

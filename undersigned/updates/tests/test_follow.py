@@ -607,7 +607,8 @@ def test_the_statement_page_still_makes_a_fixed_number_of_queries(
 ) -> None:
     with CaptureQueriesContext(connection) as queries:
         client.get("/s/free-them/en/")
-    assert len(queries) <= 9
+    # The statement, read with what is shown beside it (updates, events, funds), is cached.
+    assert len(queries) <= 10
 
 
 # The dashboard
