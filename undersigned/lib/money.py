@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import decimal
 import functools
+import re
 from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_name, get_currency_precision
+from babel.numbers import format_currency, get_currency_name
 from babel.numbers import list_currencies as _babel_currencies
 
 # ISO 4217 codes no longer in use (or funds, or precious metals): not offered for a fund.
@@ -36,9 +37,21 @@ def is_currency(code: str) -> bool:
     return code in currencies()
 
 
+# ISO 4217's minor units where they are not two (CLDR, and so Babel, gives the digits shown
+# in cash, which differ for some: HUF, COP, IDR, ISK...). The standard's list is the rule.
+_EXPONENTS = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+
+
 def exponent(currency: str) -> int:
-    """Digits after the decimal point: 2 for GBP, 0 for JPY or CLP, 3 for KWD."""
-    return int(get_currency_precision(currency))
+    """ISO 4217's digits after the decimal point: 2 for GBP or HUF, 0 for JPY or CLP, 3 for
+    KWD."""
+    return _EXPONENTS.get(currency, 2)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -75,16 +88,22 @@ def _locale(language: str) -> Locale:
 def format_money(minor: int, currency: str, language: str, *, cents: bool | None = None) -> str:
     """`minor` units of `currency` as the reader of `language` writes them: "£1,240",
     "1.240 €", "S/ 1,240.50". Without the minor digits where the amount is whole, unless
-    `cents` says otherwise."""
+    `cents` says otherwise; with all of them (as ISO 4217 counts them) where it is not."""
     locale = _locale(language)
     value = to_major(minor, currency)
     if cents is None:
         cents = value != value.to_integral_value()
-    if cents:
-        return str(format_currency(value, currency, locale=locale))
     pattern = str(locale.currency_formats["standard"].pattern).split(";")[0]
-    whole = pattern.replace(".00", "").replace(".0", "")
-    return str(format_currency(value, currency, format=whole, locale=locale, currency_digits=False))
+    # The number's part of the pattern ("#,##0.00", "#,##,##0.00"), without its decimals...
+    whole = re.sub(r"([#,0]*0)\.0+", r"\1", pattern)
+    # ...and with the currency's own.
+    digits = exponent(currency)
+    shown = (
+        re.sub(r"([#,0]*0)", r"\g<1>." + "0" * digits, whole, count=1)
+        if cents and digits
+        else whole
+    )
+    return str(format_currency(value, currency, format=shown, locale=locale, currency_digits=False))
 
 
 def currency_name(currency: str, language: str) -> str:

@@ -14,6 +14,9 @@ def test_minor_units_follow_the_currency() -> None:
     assert money.to_minor(Decimal("1200"), "JPY") == 1200
     assert money.to_minor(Decimal("1.234"), "KWD") == 1234
     assert money.to_major(1234, "EUR") == Decimal("12.34")
+    # ISO 4217's units, not the digits shown in cash (which CLDR gives: none for forints).
+    assert money.to_minor(Decimal("5000"), "HUF") == 500_000
+    assert money.exponent("ISK") == 0 and money.exponent("CLF") == 4
     with pytest.raises(ValueError):
         money.to_minor(Decimal("1.234"), "EUR")
     with pytest.raises(ValueError):
@@ -38,6 +41,9 @@ def test_conversion_rounds_half_even_to_the_target_unit() -> None:
         (124_050, "EUR", "es", "1.240,50\xa0€"),
         (124_000, "PEN", "es-PE", "S/\xa01,240"),
         (5_000, "JPY", "en", "¥5,000"),
+        # Minor digits as ISO 4217 counts them, where CLDR shows none or two.
+        (500_050, "HUF", "en", "HUF5,000.50"),
+        (12_345, "KWD", "en", "KWD12.345"),
     ],
 )
 def test_amounts_are_written_as_the_reader_writes_them(
