@@ -157,6 +157,11 @@ def test_bad_amounts_and_accounts_are_clear_form_errors(
     assert errors["bank_bic"] == ["A BIC has 8 or 11 letters and digits."]
     assert errors["ends_on"] == ["The fund must end on or after the day it starts."]
     assert "Write an amount in GBP" in response.content.decode()
+    # Letters and digits of other scripts are not an IBAN's either.
+    for iban in ("ÄÄ82WEST12345698765432", "GB82WEST1234569876543²"):
+        response = member_client.post(NEW, _new_data(bank_iban=iban))
+        assert response.status_code == 400
+        assert "IBAN" in response.context["form"].errors["bank_iban"][0]
     response = member_client.post(NEW, _new_data(min_amount="20", max_amount="10"))
     assert response.context["form"].errors["max_amount"] == [
         "The largest gift must be at least the smallest."

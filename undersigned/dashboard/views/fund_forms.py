@@ -253,8 +253,9 @@ class FundForm(forms.ModelForm):  # type: ignore[type-arg]
             return ""
         # ISO 13616: the country and check digits moved to the end, letters as numbers,
         # leave 1 when divided by 97.
-        digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4]) if iban.isalnum() else ""
-        if not _IBAN.match(iban) or not digits or int(digits) % 97 != 1:
+        shaped = bool(_IBAN.match(iban)) and iban.isascii()
+        digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4]) if shaped else ""
+        if not digits or int(digits) % 97 != 1:
             raise forms.ValidationError(
                 _("This is not an IBAN: check it against the bank's letter."), code="invalid"
             )
