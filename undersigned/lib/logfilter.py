@@ -7,7 +7,11 @@ import logging
 import re
 from typing import Any
 
-_TOKEN_PATH = re.compile(r"/(confirm|withdraw|signature|invitation|u)/[-\w:]{8,}")
+# The secret part of links in emails (and a bank transfer's reference, which tells a donor's
+# transfer apart), whichever path they are under.
+_TOKEN_PATH = re.compile(
+    r"/(confirm|withdraw|signature|invitation|u|cancel|pledge|transfer)/[-\w:]{8,}"
+)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 

@@ -20,6 +20,11 @@ def test_tokens_and_addresses_are_blanked() -> None:
     assert redact("/u/s123:AbCdEfGh-12345678_/") == "/u/[token]/"
     assert redact("/dashboard/invitation/AbCdEfGh12345678/") == "/dashboard/invitation/[token]/"
     assert redact("/s/x/follow/confirm/AbCdEfGh12345678/") == "/s/x/follow/confirm/[token]/"
+    assert redact("Not Found: /f/1/pledge/Zk3v0aQ9x_LmN2pR7tUvWx/") == (
+        "Not Found: /f/1/pledge/[token]/"
+    )
+    assert redact("/f/1/en/transfer/U7K3MQX9/") == "/f/1/en/transfer/[token]/"
+    assert redact("/e/3/cancel/12:AbCdEfGh-12345678_/") == "/e/3/cancel/[token]/"
     assert redact("nothing secret here") == "nothing secret here"
 
 
