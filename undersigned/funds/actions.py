@@ -37,6 +37,7 @@ PLEDGE_CONSENT_VERSION = "pledge-1"
 # A transfer reference: letters and digits nobody misreads, to be typed into a banking app.
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _CODE_LENGTH = 8
+_CODE_ATTEMPTS = 5
 
 __all__ = ["Client", "Conversion"]
 
@@ -131,6 +132,12 @@ def add_entry(
     return entry
 
 
+def _forget_donor(entry: Contribution) -> None:
+    entry.donor_name = entry.donor_email = entry.email_canonical = ""
+    entry.show_name = False
+    entry.token_hash = None
+
+
 def void(entry: Contribution, reason: str, *, by: Any = None) -> bool:
     """Take an entry out of the totals, with the reason; it stays in the ledger. False if it
     was void already."""
@@ -142,7 +149,23 @@ def void(entry: Contribution, reason: str, *, by: Any = None) -> bool:
         locked.state = Contribution.State.VOID
         locked.void_reason = reason
         locked.voided_at = locked.changed_at = timezone.now()
-        locked.save(update_fields=("state", "void_reason", "voided_at", "changed_at"))
+        if was == Contribution.State.PENDING or locked.hold_reason:
+            # Never confirmed, or held and never sent anything: whoever typed the address is
+            # not known to be its owner, and nothing is kept of it.
+            _forget_donor(locked)
+        locked.save(
+            update_fields=(
+                "state",
+                "void_reason",
+                "voided_at",
+                "changed_at",
+                "donor_name",
+                "donor_email",
+                "email_canonical",
+                "show_name",
+                "token_hash",
+            )
+        )
         record(
             "contribution.voided",
             actor=by,
@@ -186,7 +209,21 @@ def receive(
         _converted(locked, locked.fund, conversion)
         locked.lapsed_at = None
         locked.changed_at = timezone.now()
-        locked.save()
+        locked.save(
+            update_fields=(
+                "state",
+                "method",
+                "received_on",
+                "amount",
+                "reference",
+                "original_currency",
+                "original_amount",
+                "rate",
+                "rate_date",
+                "lapsed_at",
+                "changed_at",
+            )
+        )
         record(
             "contribution.received",
             actor=by,
@@ -298,6 +335,14 @@ def confirm_pledge(entry: Contribution) -> bool:
         locked = Contribution.objects.select_related("fund").select_for_update().get(pk=entry.pk)
         if locked.state != Contribution.State.PENDING:
             return False
+        # The address's other unconfirmed pledges to the fund were this one sent again (for
+        # a new link): confirming one confirms the promise once.
+        if locked.email_canonical:
+            Contribution.objects.filter(
+                fund_id=locked.fund_id,
+                email_canonical=locked.email_canonical,
+                state=Contribution.State.PENDING,
+            ).exclude(pk=locked.pk).delete()
         locked.state = Contribution.State.PLEDGED
         locked.token_hash = None
         locked.hold_reason = ""
@@ -371,7 +416,7 @@ def expect_transfer(
     match the statement's line. With an address, the details and the reference are emailed
     too (unless held, or past the address's daily cap). `amount` may be 0 (not said)."""
     now = timezone.now()
-    while True:
+    for attempt in range(_CODE_ATTEMPTS):
         try:
             with transaction.atomic():
                 hold = hold_reason(client, now)
@@ -386,8 +431,6 @@ def expect_transfer(
                     email_canonical=canonical_email(email) if email else "",
                     show_name=show_name and bool(name),
                     language=language,
-                    consent_at=now if email else None,
-                    consent_version=PLEDGE_CONSENT_VERSION if email else "",
                     hold_reason=hold,
                     created_at=now,
                     changed_at=now,
@@ -396,8 +439,10 @@ def expect_transfer(
                     outbox.enqueue(TRANSFER, {"contribution": entry.pk})
                 return entry
         except IntegrityError:
-            # The one in 10^10 chance that the reference exists: draw another.
-            continue
+            # The one in 10^10 chance that the reference exists: draw another, a few times.
+            if attempt + 1 == _CODE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def expected_transfer(code: str) -> Contribution | None:
@@ -443,6 +488,10 @@ def purge(now: dt.datetime | None = None) -> None:
             state=Contribution.State.EXPECTED,
             method=Contribution.Method.ONLINE,
             created_at__lt=now - dt.timedelta(days=1),
+        )
+        # A held line was never sent anything: its address goes as it lapses.
+        stale.exclude(hold_reason="").update(
+            donor_name="", donor_email="", email_canonical="", show_name=False
         )
         lapsed = stale.update(state=Contribution.State.LAPSED, lapsed_at=now, changed_at=now)
         if lapsed:

@@ -142,3 +142,53 @@ def test_purge_lapses_old_transfers_and_deletes_unconfirmed_pledges(fund: Fund) 
     assert list(Contribution.objects.values_list("pk", "state")) == [
         (transfer.pk, Contribution.State.LAPSED)
     ]
+
+
+def test_voiding_an_unconfirmed_pledge_keeps_nothing_of_its_address(fund: Fund) -> None:
+    actions.pledge(
+        fund,
+        "en",
+        "Victim",
+        "victim@example.org",
+        500,
+        show_name=True,
+        client=actions.Client(hold_reason=Contribution.HoldReason.NO_PROOF),
+    )
+    entry = Contribution.objects.get()
+    assert actions.void(entry, "Spam")
+    entry.refresh_from_db()
+    assert (entry.donor_name, entry.donor_email, entry.email_canonical) == ("", "", "")
+    assert entry.token_hash is None and entry.state == Contribution.State.VOID
+
+
+def test_a_transfer_records_no_consent_it_did_not_ask_for(fund: Fund) -> None:
+    entry = actions.expect_transfer(fund, "en", 100, email="t@example.org", client=actions.Client())
+    assert (entry.consent_version, entry.consent_at) == ("", None)
+
+
+def test_a_pledge_sent_twice_counts_once_confirmed(fund: Fund) -> None:
+    for _ in range(2):
+        actions.pledge(
+            fund, "en", "Ana", "ana@example.org", 5_000, show_name=False, client=actions.Client()
+        )
+    first, second = Contribution.objects.order_by("pk")
+    assert actions.confirm_pledge(second)
+    assert totals.totals(fund).pledged == 5_000
+    # The first link now names nothing: the promise was confirmed once.
+    assert not Contribution.objects.filter(pk=first.pk).exists()
+
+
+def test_a_held_transfer_that_lapses_keeps_no_address(fund: Fund) -> None:
+    actions.expect_transfer(
+        fund,
+        "en",
+        100,
+        name="Someone",
+        email="someone@example.org",
+        client=actions.Client(hold_reason=Contribution.HoldReason.HONEYPOT),
+    )
+    Contribution.objects.update(created_at=timezone.now() - dt.timedelta(days=90))
+    actions.purge()
+    entry = Contribution.objects.get()
+    assert entry.state == Contribution.State.LAPSED
+    assert (entry.donor_name, entry.donor_email) == ("", "")
