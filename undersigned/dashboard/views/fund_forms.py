@@ -233,7 +233,10 @@ class FundForm(forms.ModelForm):  # type: ignore[type-arg]
         event.queryset = organisation_events(organisation)
         event.label_from_instance = event_label  # type: ignore[method-assign,assignment]
         event.empty_label = _("No event")
-        event.help_text = _("The event's page shows the fund's thermometer.")
+        event.help_text = _(
+            "The event's page shows the fund's thermometer; cash collected there can be "
+            "entered against it."
+        )
         self.fields["bank_iban"].help_text = _("Spaces are fine: they are taken out.")
         self.fields["bank_bic"].help_text = _("8 or 11 letters and digits.")
         if fund.pk:

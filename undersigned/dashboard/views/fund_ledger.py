@@ -300,7 +300,9 @@ def entry_lapse(request: HttpRequest, pk: int) -> HttpResponse:
     form = LapseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if actions.lapse(entry, form.cleaned_data["reason"], by=request.user):
-            messages.success(request, _("Marked lapsed: it no longer counts as pledged or expected."))
+            messages.success(
+                request, _("Marked lapsed: it no longer counts as pledged or expected.")
+            )
         else:
             messages.error(request, _("Only a pledge or a transfer still expected can lapse."))
         return _back(entry)

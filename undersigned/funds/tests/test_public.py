@@ -444,3 +444,18 @@ def test_the_page_is_stored_for_anonymous_readers(
     with CaptureQueriesContext(connection) as queries:
         again = client.get(f"/f/{fund.pk}/en/")
     assert len(queries) == 0 and again.content == first.content
+
+
+def test_an_events_page_shows_the_thermometer_of_its_fund(client: Client, fund: Fund) -> None:
+    from undersigned.events.tests.conftest import make_event
+
+    event = make_event(fund.organisation)
+    assert "fund-box" not in client.get(f"/e/{event.pk}/es/").content.decode()
+    Fund.objects.filter(pk=fund.pk).update(event=event)
+    actions.add_entry(
+        fund, method=Contribution.Method.CASH, amount=24_000, received_on=timezone.localdate()
+    )
+    pagecache.clear()
+    page = client.get(f"/e/{event.pk}/es/").content.decode()
+    assert "Fondo de lucha" in page and "240\xa0GBP recaudados" in page
+    assert f'href="/f/{fund.pk}/es/"' in page

@@ -27,6 +27,7 @@ from undersigned.lib.languages import direction, ui_language
 from undersigned.lib.markdown import render_for_email
 from undersigned.lib.pagecache import public_cache
 from undersigned.organisations.models import Organisation
+from undersigned.public.templatetags.funds import event_funds
 from undersigned.public.views import formguard
 from undersigned.public.views.feeds import _Atom, absolute, xml_text
 from undersigned.public.views.statements import PAGE_SECONDS
@@ -93,7 +94,7 @@ def render_event(
     form: RsvpForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = _context(event, version)
+    context = _context(event, version, funds=event_funds(event, version.language))
     if event.takes_rsvps():
         context["form"] = form or RsvpForm(event=event)
         context["form_token"] = formtoken.issue(_form_subject(event))

@@ -16,7 +16,8 @@ from undersigned.updates.demo import load_demo_news
 class Command(BaseCommand):
     help = (
         "Load the demo organisation and its bilingual statement, with signatures over three "
-        "weeks, pictures, an announcement, an update, two events and a fighting fund (safe to run again)."
+        "weeks, pictures, an announcement, an update, two events and a fighting fund (safe to "
+        "run again)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
