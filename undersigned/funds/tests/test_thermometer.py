@@ -206,8 +206,10 @@ def test_the_svg_is_in_the_language_asked_for(client: Client, fund: Fund) -> Non
     title = root.find(f"{SVG}title")
     assert title is not None and "Fondo de lucha" in (title.text or "")
     assert "5.000" in (title.text or "")
-    # A language the fund is not in: its default one.
-    assert _svg(client, f"/f/{fund.pk}/thermometer.svg?language=fr").get(XML_LANG) == "en"
+    assert _svg(client, f"/f/{fund.pk}/thermometer.svg").get(XML_LANG) == "en"
+    # A language the fund is not in is not found (each stored address is a real version).
+    assert client.get(f"/f/{fund.pk}/thermometer.svg?language=fr").status_code == 404
+    assert client.get(f"/f/{fund.pk}/thermometer.png?language=fr").status_code == 404
 
 
 def test_the_png_is_a_png_of_the_expected_size(client: Client, fund: Fund) -> None:

@@ -191,8 +191,15 @@ def _image_fund(pk: str) -> Fund:
 
 def _image_version(request: HttpRequest, fund: Fund) -> FundVersion:
     """The version `?language=` names, else the fund's default one (the address is the same
-    for every reader, so the reader's browser's language plays no part)."""
-    version = fund.version_for(request.GET.get("language") or fund.default_language)
+    for every reader, so the reader's browser's language plays no part). A language the fund
+    has no version in is a 404: each address stored by the page cache is a real version."""
+    asked = request.GET.get("language")
+    if asked:
+        version = next(
+            (v for v in fund.versions.all() if v.language.lower() == asked.lower()), None
+        )
+    else:
+        version = fund.version_for(fund.default_language)
     if version is None:
         raise Http404
     return version
