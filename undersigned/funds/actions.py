@@ -454,8 +454,10 @@ def expected_transfer(code: str) -> Contribution | None:
 
 
 def erase(found: QuerySet[Contribution]) -> int:
-    """An erasure request: the name and address go from these ledger lines; the amounts stay
-    (the organisation's accounts need them), and pledges never confirmed go altogether.
+    """An erasure request: the name and address go from these ledger lines, with their
+    reference and note (a bank statement's line names its payer); the amounts, dates and
+    methods stay (the organisation's accounts need them), and pledges never confirmed go
+    altogether.
     Returns how many lines changed. Not audited here: whether an address gave is not the
     organisers' to learn from the log (the request's own row counts signatures only)."""
     ids = list(found.values_list("pk", flat=True))
@@ -467,6 +469,8 @@ def erase(found: QuerySet[Contribution]) -> int:
             donor_email="",
             email_canonical="",
             show_name=False,
+            reference="",
+            note="",
             changed_at=timezone.now(),
         )
 

@@ -116,7 +116,15 @@ def test_the_bar_is_capped_and_pledges_fill_what_is_left() -> None:
 
 
 def test_erasure_keeps_the_amount_and_drops_the_donor(fund: Fund) -> None:
-    _cash(fund, 1_000, donor_name="Ana", donor_email="Ana@Example.org", show_name=True)
+    _cash(
+        fund,
+        1_000,
+        donor_name="Ana",
+        donor_email="Ana@Example.org",
+        show_name=True,
+        reference="TRANSF ANA GARCIA",
+        note="Ana's branch",
+    )
     actions.pledge(
         fund, "en", "Ana", "ana@example.org", 500, show_name=True, client=actions.Client()
     )
@@ -129,6 +137,7 @@ def test_erasure_keeps_the_amount_and_drops_the_donor(fund: Fund) -> None:
         "",
         False,
     )
+    assert (left.reference, left.note, left.received_on) == ("", "", TODAY)
 
 
 def test_purge_lapses_old_transfers_and_deletes_unconfirmed_pledges(fund: Fund) -> None:
