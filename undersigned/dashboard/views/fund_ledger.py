@@ -24,13 +24,15 @@ from django.views.decorators.http import require_http_methods, require_safe
 from undersigned.audit.models import record
 from undersigned.dashboard.access import EDITOR, organisation_for
 from undersigned.dashboard.signatures import page_of
-from undersigned.dashboard.views.fund_forms import (
+from undersigned.dashboard.views.fund_entry_forms import (
     EntryForm,
     LapseForm,
     LedgerFilterForm,
     MatchForm,
     ReasonForm,
     ReceiveForm,
+)
+from undersigned.dashboard.views.fund_forms import (
     event_label,
 )
 from undersigned.dashboard.views.funds import fund_for, language, shown, title_of
