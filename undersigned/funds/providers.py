@@ -42,7 +42,11 @@ class Notice:
     """A verified webhook event, as the ledger needs it.
 
     `paid`: the session's money came; `expired`: the session ended without it; `refunded`:
-    the payment was refunded (`amount` is how much of it); `ignored`: anything else."""
+    the payment was refunded (`amount` is how much of it in all); `ignored`: anything else.
+
+    `reference` and `fund_reference` are what the site itself wrote on the payment at the
+    provider: the primary keys of its line and of its fund, as text. Another application's
+    payment on the same account has none."""
 
     provider: str
     event_id: str
@@ -54,6 +58,8 @@ class Notice:
     currency: str = ""
     email: str = ""
     name: str = ""
+    reference: str = ""
+    fund_reference: str = ""
 
 
 class Provider(Protocol):
@@ -75,6 +81,11 @@ class Provider(Protocol):
     ) -> Checkout:
         """Begin a payment of the contribution's amount to the fund, the provider's page in
         `language` where it has it. Raises ProviderError."""
+        ...
+
+    def accepts(self, amount: int, currency: str) -> bool:
+        """Whether the provider can take exactly `amount` (minor units of `currency`, an
+        upper-case ISO 4217 code): it may count in other units than ISO 4217's."""
         ...
 
     def notice(self, body: bytes, headers: Mapping[str, str]) -> Notice:

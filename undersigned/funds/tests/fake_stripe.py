@@ -31,6 +31,9 @@ class FakeStripe:
     created: list[dict[str, str]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The metadata each session's PaymentIntent was given (payment_intent_data), by session id:
+    # Stripe copies it onto the payment's charge.
+    intent_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
     # Answer every create with this HTTP status and a Stripe error, instead of a session.
     fail_with: int | None = None
 
@@ -55,11 +58,7 @@ class FakeStripe:
             "amount_subtotal": amount,
             "currency": form["line_items[0][price_data][currency]"],
             "client_reference_id": form.get("client_reference_id"),
-            "metadata": {
-                key[len("metadata[") : -1]: value
-                for key, value in form.items()
-                if key.startswith("metadata[")
-            },
+            "metadata": _nested(form, "metadata"),
             "locale": form.get("locale"),
             "submit_type": form.get("submit_type"),
             "success_url": form.get("success_url"),
@@ -72,7 +71,33 @@ class FakeStripe:
             "created": int(time.time()),
         }
         self.sessions[session_id] = session
+        self.intent_metadata[session_id] = _nested(form, "payment_intent_data[metadata]")
         return session
+
+    def refunded_charge(self, session: dict[str, Any], amount: int | None = None) -> dict[str, Any]:
+        """The charge of a paid session, refunded (in full unless `amount` says), with the
+        metadata its PaymentIntent was given."""
+        total = int(session["amount_total"])
+        return {
+            "id": f"ch_{secrets.token_hex(12)}",
+            "object": "charge",
+            "amount": total,
+            "amount_refunded": total if amount is None else amount,
+            "currency": session["currency"],
+            "metadata": dict(self.intent_metadata.get(session["id"], {})),
+            "payment_intent": f"pi_{session['id'].removeprefix('cs_test_')}",
+            "refunded": amount is None or amount == total,
+            "status": "succeeded",
+        }
+
+
+def _nested(form: dict[str, str], name: str) -> dict[str, str]:
+    """The fields of a form-encoded hash: `metadata[fund]` as `fund`."""
+    return {
+        key[len(name) + 1 : -1]: value
+        for key, value in form.items()
+        if key.startswith(f"{name}[") and key.endswith("]")
+    }
 
 
 def _handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
@@ -181,21 +206,6 @@ def completed(
 
 def expired(session: dict[str, Any]) -> dict[str, Any]:
     return {**session, "status": "expired", "url": None}
-
-
-def refunded_charge(session: dict[str, Any], amount: int | None = None) -> dict[str, Any]:
-    """The charge of a paid session, refunded (in full unless `amount` says)."""
-    total = int(session["amount_total"])
-    return {
-        "id": f"ch_{secrets.token_hex(12)}",
-        "object": "charge",
-        "amount": total,
-        "amount_refunded": total if amount is None else amount,
-        "currency": session["currency"],
-        "payment_intent": f"pi_{session['id'].removeprefix('cs_test_')}",
-        "refunded": amount is None or amount == total,
-        "status": "succeeded",
-    }
 
 
 def signature(body: bytes, *, secret: str = WEBHOOK_SECRET, at: float | None = None) -> str:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 
+from undersigned.audit.models import AuditLog
 from undersigned.events.tests.conftest import send_emails
 from undersigned.funds import stripe_checkout, totals
 from undersigned.funds.models import Contribution, Fund, ProviderEvent
@@ -25,7 +26,6 @@ from undersigned.funds.tests.fake_stripe import (
     completed,
     event,
     expired,
-    refunded_charge,
     running,
     signature,
     signed,
@@ -121,6 +121,11 @@ def test_a_card_gift_counts_once_from_the_signed_webhook_only(
         str(entry.pk),
         str(fund.pk),
     )
+    # On the payment too, whose charge a refund names.
+    assert (
+        sent["payment_intent_data[metadata][contribution]"],
+        sent["payment_intent_data[metadata][fund]"],
+    ) == (str(entry.pk), str(fund.pk))
     assert sent["success_url"] == (
         f"{settings.SITE_URL}/f/{fund.pk}/en/thanks/?session={{CHECKOUT_SESSION_ID}}"
     )
@@ -193,7 +198,7 @@ def test_a_card_gift_counts_once_from_the_signed_webhook_only(
     assert received(fund) == (2550, 2550)
 
     # The refund at Stripe voids the gift, and the thermometer goes back.
-    refund = event("charge.refunded", refunded_charge(session))
+    refund = event("charge.refunded", fake_stripe.refunded_charge(session))
     assert send(client, refund).status_code == 200
     entry.refresh_from_db()
     assert (entry.state, entry.void_reason) == ("void", "Refunded at Stripe.")
@@ -355,6 +360,179 @@ def test_a_currency_without_minor_units_goes_as_it_is(
     assert received(fund) == (1500, 1500)
 
 
+@pytest.mark.parametrize(
+    ("currency", "typed", "ledger", "sent"),
+    [
+        # Two decimals in ISO 4217 and for Stripe's charges (CLDR's cash digits say none).
+        ("HUF", "5000", 500_000, 500_000),
+        ("JPY", "1200", 1200, 1200),
+        # No decimals in ISO 4217; Stripe takes it as two-decimal amounts ending in 00.
+        ("ISK", "5000", 5000, 500_000),
+        ("UGX", "5000", 5000, 500_000),
+        # Three decimals, the last of which Stripe wants as 0.
+        ("KWD", "12.340", 12_340, 12_340),
+        # Two decimals in ISO 4217, none at Stripe.
+        ("MGA", "1500", 150_000, 1500),
+    ],
+)
+def test_amounts_go_to_stripe_in_its_own_units_and_come_back_in_the_ledgers(
+    client: Client,
+    card_fund: Fund,
+    fake_stripe: FakeStripe,
+    currency: str,
+    typed: str,
+    ledger: int,
+    sent: int,
+) -> None:
+    fund = make_fund(
+        card_fund.organisation, currency=currency, min_amount=1, max_amount=10**9, target=10**9
+    )
+    session = _began(client, fund, fake_stripe, amount=typed)
+    form = fake_stripe.created[-1]
+    assert form["line_items[0][price_data][unit_amount]"] == str(sent)
+    assert form["line_items[0][price_data][currency]"] == currency.lower()
+    assert Contribution.objects.get(fund=fund).amount == ledger
+    # Stripe's amount_total is in its units: the ledger counts it in ISO 4217's.
+    assert session["amount_total"] == sent
+    assert send(client, event("checkout.session.completed", completed(session))).status_code == 200
+    assert received(fund) == (ledger, ledger)
+    refund = event("charge.refunded", fake_stripe.refunded_charge(session))
+    assert send(client, refund).status_code == 200
+    assert Contribution.objects.get(fund=fund).state == "void"
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed"), [("KWD", "12.345"), ("MGA", "15.50"), ("IQD", "1.234")]
+)
+def test_an_amount_stripe_cannot_take_exactly_is_a_form_error(
+    client: Client, card_fund: Fund, fake_stripe: FakeStripe, currency: str, typed: str
+) -> None:
+    fund = make_fund(
+        card_fund.organisation, currency=currency, min_amount=1, max_amount=10**9, target=10**9
+    )
+    response = give(client, fund, amount=typed)
+    assert response.status_code == 400
+    form = response.context["card_form"]
+    assert list(form.errors) == ["amount"]
+    assert "Card payments cannot take this exact amount" in form.errors["amount"][0]
+    assert "Round it" in response.content.decode()
+    assert fake_stripe.created == []
+    assert not Contribution.objects.exists()
+
+
+def test_the_form_error_suggests_an_amount_stripe_takes(
+    client: Client, card_fund: Fund, fake_stripe: FakeStripe
+) -> None:
+    fund = make_fund(
+        card_fund.organisation, currency="KWD", min_amount=1, max_amount=10**9, target=10**9
+    )
+    response = give(client, fund, amount="12.345")
+    assert "KWD12.340" in response.context["card_form"].errors["amount"][0]
+
+
+def test_stripes_units_convert_exactly_or_not_at_all() -> None:
+    convert = stripe_checkout.stripe_amount
+    back = stripe_checkout.ledger_amount
+    accepts = stripe_checkout.accepts
+    assert [convert(2550, "GBP"), convert(500_000, "HUF"), convert(1200, "JPY")] == [
+        2550,
+        500_000,
+        1200,
+    ]
+    assert [convert(5000, "ISK"), convert(7, "UGX"), convert(12_340, "KWD")] == [
+        500_000,
+        700,
+        12_340,
+    ]
+    assert [convert(150_000, "MGA"), convert(1230, "IQD"), convert(1230, "LYD")] == [1500, 123, 123]
+    assert [back(500_000, "ISK"), back(1500, "MGA"), back(123, "IQD"), back(12_340, "KWD")] == [
+        5000,
+        150_000,
+        1230,
+        12_340,
+    ]
+    assert all(accepts(amount, "ISK") for amount in (1, 5000, 999_999))
+    assert not accepts(12_345, "KWD") and accepts(12_340, "KWD")
+    assert not accepts(150_050, "MGA") and accepts(150_000, "MGA")
+    assert not accepts(1234, "IQD")
+    for currency, amount in (("KWD", 12_345), ("MGA", 150_050), ("IQD", 1234)):
+        with pytest.raises(ValueError):
+            convert(amount, currency)
+    # Stripe never sends an ISK amount with decimals: one would not be believed.
+    with pytest.raises(ValueError):
+        back(500_050, "ISK")
+    adapter = stripe_checkout.StripeCheckout()
+    assert adapter.accepts(12_340, "KWD") and not adapter.accepts(12_345, "KWD")
+
+
+def test_a_refund_before_its_payment_is_sent_again_not_lost(
+    client: Client, card_fund: Fund, fake_stripe: FakeStripe
+) -> None:
+    session = _began(client, card_fund, fake_stripe)
+    refund = event("charge.refunded", fake_stripe.refunded_charge(session))
+    # Stripe sends events in no set order: a 503 and nothing recorded, so it sends it again.
+    assert send(client, refund).status_code == 503
+    assert not ProviderEvent.objects.exists()
+    assert Contribution.objects.get().state == "expected"
+    paid = event("checkout.session.completed", completed(session))
+    assert send(client, paid).status_code == 200
+    assert received(card_fund) == (2550, 2550)
+    assert send(client, refund).status_code == 200
+    entry = Contribution.objects.get()
+    assert (entry.state, entry.void_reason) == ("void", "Refunded at Stripe.")
+    assert received(card_fund) == (0, 0)
+    assert set(ProviderEvent.objects.values_list("event_id", flat=True)) == {
+        paid["id"],
+        refund["id"],
+    }
+
+
+def test_a_refund_of_a_lapsed_payment_waits_for_the_payment_too(
+    client: Client, card_fund: Fund, fake_stripe: FakeStripe
+) -> None:
+    session = _began(client, card_fund, fake_stripe)
+    assert send(client, event("checkout.session.expired", expired(session))).status_code == 200
+    refund = event("charge.refunded", fake_stripe.refunded_charge(session))
+    assert send(client, refund).status_code == 503
+    assert ProviderEvent.objects.count() == 1
+
+
+def test_a_payment_whose_session_was_not_saved_is_found_through_its_reference(
+    client: Client, card_fund: Fund, fake_stripe: FakeStripe
+) -> None:
+    """The site stopped between Stripe's answer and saving the session's id."""
+    session = _began(client, card_fund, fake_stripe)
+    Contribution.objects.update(provider_session=None)
+    assert send(client, event("checkout.session.completed", completed(session))).status_code == 200
+    entry = Contribution.objects.get()
+    assert (entry.state, entry.provider_session) == ("received", session["id"])
+    assert received(card_fund) == (2550, 2550)
+    thanks = client.get(f"/f/{card_fund.pk}/en/thanks/?session={session['id']}")
+    assert "is received" in thanks.content.decode()
+
+
+def test_a_reference_to_another_line_counts_nothing(
+    client: Client, card_fund: Fund, fake_stripe: FakeStripe
+) -> None:
+    """The reference is a fallback for a line with no session yet, of the fund it names."""
+    session = _began(client, card_fund, fake_stripe)
+    other = _began(client, card_fund, fake_stripe, amount="5")
+    # Another session naming a line that has its own session.
+    stray = completed(other, id="cs_test_stray")
+    assert send(client, event("checkout.session.completed", stray)).status_code == 200
+    # A line with no session, named with another fund.
+    Contribution.objects.filter(provider_session=session["id"]).update(provider_session=None)
+    wrong_fund = completed(session, metadata={**session["metadata"], "fund": str(card_fund.pk + 1)})
+    assert send(client, event("checkout.session.completed", wrong_fund)).status_code == 200
+    assert set(Contribution.objects.values_list("state", flat=True)) == {"expected"}
+    # A refund naming the line with another fund: not ours, so not sent again either.
+    refund = fake_stripe.refunded_charge(session)
+    refund["metadata"]["fund"] = str(card_fund.pk + 1)
+    assert send(client, event("charge.refunded", refund)).status_code == 200
+    assert received(card_fund) == (0, 0)
+    assert ProviderEvent.objects.count() == 3
+
+
 def test_a_payment_that_expires_lapses_and_may_still_come(
     client: Client, card_fund: Fund, fake_stripe: FakeStripe
 ) -> None:
@@ -385,15 +563,32 @@ def test_a_delayed_payment_counts_when_it_succeeds(
     assert received(card_fund) == (3050, 3050)
 
 
-def test_a_partial_refund_is_left_to_the_organisers(
+def test_a_partial_refund_stays_counted_and_the_organisers_are_told(
     client: Client, card_fund: Fund, fake_stripe: FakeStripe
 ) -> None:
     session = _began(client, card_fund, fake_stripe)
     send(client, event("checkout.session.completed", completed(session)))
-    refund = event("charge.refunded", refunded_charge(session, amount=1000))
+    refund = event("charge.refunded", fake_stripe.refunded_charge(session, amount=1000))
     assert send(client, refund).status_code == 200
-    assert Contribution.objects.get().state == "received"
+    entry = Contribution.objects.get()
+    assert entry.state == "received"
+    assert entry.note == "Partly refunded at Stripe: £10"
     assert received(card_fund) == (2550, 2550)
+    [row] = AuditLog.objects.filter(action="contribution.partly_refunded")
+    assert row.object_id == entry.pk
+    assert row.data == {
+        "fund": card_fund.pk,
+        "organisation": card_fund.organisation_id,
+        "amount": 1000,
+    }
+    # The same event again changes nothing; the rest refunded later voids the line.
+    assert send(client, refund).status_code == 200
+    assert AuditLog.objects.filter(action="contribution.partly_refunded").count() == 1
+    rest = event("charge.refunded", fake_stripe.refunded_charge(session))
+    assert send(client, rest).status_code == 200
+    entry.refresh_from_db()
+    assert (entry.state, entry.void_reason) == ("void", "Refunded at Stripe.")
+    assert received(card_fund) == (0, 0)
 
 
 def test_events_the_ledger_has_no_use_for_are_answered_and_kept_once(
@@ -403,7 +598,10 @@ def test_events_the_ledger_has_no_use_for_are_answered_and_kept_once(
     assert send(client, other).status_code == 200
     unknown = event("checkout.session.completed", completed(_session_elsewhere()))
     assert send(client, unknown).status_code == 200
-    assert ProviderEvent.objects.count() == 2
+    # Another application's refund, with no reference of ours: kept, never sent again.
+    refund = {**_charge_elsewhere(), "metadata": {"order": "77"}}
+    assert send(client, event("charge.refunded", refund)).status_code == 200
+    assert ProviderEvent.objects.count() == 3
     # Signed, but not an event: refused.
     body = b"not json"
     response = client.post(
@@ -428,6 +626,17 @@ def _session_elsewhere() -> dict[str, Any]:
         "payment_status": "paid",
         "payment_intent": "pi_shop",
         "customer_details": None,
+    }
+
+
+def _charge_elsewhere() -> dict[str, Any]:
+    return {
+        "id": "ch_shop",
+        "object": "charge",
+        "amount": 4000,
+        "amount_refunded": 4000,
+        "currency": "gbp",
+        "payment_intent": "pi_shop",
     }
 
 

@@ -7,41 +7,40 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from undersigned.funds import payments
 from undersigned.funds.forms import CardForm
-from undersigned.funds.models import Contribution, Fund, FundVersion
-from undersigned.funds.providers import InvalidNotice, provider
-from undersigned.lib import formtoken
-from undersigned.lib.languages import ui_language
+from undersigned.funds.models import Contribution, Fund
+from undersigned.funds.providers import InvalidNotice, Provider, provider
+from undersigned.lib import formtoken, money
 from undersigned.public.views import formguard
-from undersigned.public.views.funds import RATE_KIND, public_fund, render_fund
+from undersigned.public.views.funds import (
+    RATE_KIND,
+    form_subject,
+    fund_version,
+    public_fund,
+    refused,
+    render_fund,
+)
 
 # A webhook event from the provider is a few kilobytes; a larger body is refused unread.
 WEBHOOK_MAX_BYTES = 64 * 1024
 
 
-def _version(fund: Fund, language: str) -> FundVersion:
-    """The fund's version in `language`, the interface switched to it; 404 without one."""
-    version = next((v for v in fund.versions.all() if v.language == language), None)
-    if version is None:
-        raise Http404
-    translation.activate(ui_language(version.language, fund.default_language))
-    return version
-
-
-def _form_subject(fund: Fund) -> str:
-    return f"fund-{fund.pk}"
-
-
-def _refused(request: HttpRequest, fund: Fund, version: FundVersion) -> HttpResponse:
-    return render(
-        request, "funds/form_refused.html", {"fund": fund, "version": version}, status=403
-    )
+def _near(amount: int, fund: Fund, adapter: Provider) -> int:
+    """An amount the provider takes, in the fund's range, nearest to `amount` (the smaller of
+    two as near); `amount` cut to whole units if there is none within a unit of it."""
+    unit = int(10 ** money.exponent(fund.currency))
+    for distance in range(1, unit + 1):
+        for candidate in (amount - distance, amount + distance):
+            if fund.min_amount <= candidate <= fund.max_amount and adapter.accepts(
+                candidate, fund.currency
+            ):
+                return candidate
+    return amount - amount % unit
 
 
 @csrf_exempt  # The form carries its own token instead, as the sign form: see lib/formtoken.py.
@@ -50,18 +49,28 @@ def fund_give(request: HttpRequest, pk: str, language: str) -> HttpResponse:
     """The card form: on to the provider's page (303), where the donor pays. Nothing counts
     until the provider's webhook says the money came."""
     fund = public_fund(request, pk)
-    version = _version(fund, language)
+    version = fund_version(fund, language)
     if not formtoken.same_origin(request):
-        return _refused(request, fund, version)
+        return refused(request, fund, version)
     post = request.POST
-    token = formtoken.check(post.get("form_token", ""), _form_subject(fund))
+    token = formtoken.check(post.get("form_token", ""), form_subject(fund))
     if token is formtoken.TokenState.INVALID:
-        return _refused(request, fund, version)
-    if provider() is None or not fund.online_open:
+        return refused(request, fund, version)
+    adapter = provider()
+    if adapter is None or not fund.online_open:
         raise Http404
     if not fund.takes_gifts():
         return render_fund(request, fund, version, status=409)
     form = CardForm(post, fund=fund)
+    if form.is_valid() and not adapter.accepts(form.cleaned_data["amount"], fund.currency):
+        # An amount the provider would round, or refuse (3.455 dinars, where it takes 3.450).
+        amount = form.cleaned_data["amount"]
+        near = money.format_money(_near(amount, fund, adapter), fund.currency, version.language)
+        form.add_error(
+            "amount",
+            _("Card payments cannot take this exact amount. Round it, to %(amount)s for instance.")
+            % {"amount": near},
+        )
     if token is formtoken.TokenState.EXPIRED and form.is_valid():
         # An old page: shown again with a fresh token, nothing begun.
         form.add_error(
@@ -98,7 +107,7 @@ def fund_thanks(request: HttpRequest, pk: str, language: str) -> HttpResponse:
     """Where the provider sends the donor back: thanks, and whether the payment is confirmed
     yet. It records nothing (anyone can open this address)."""
     fund = public_fund(request, pk)
-    version = _version(fund, language)
+    version = fund_version(fund, language)
     session = request.GET.get("session", "")
     state = (
         Contribution.objects.filter(fund=fund, provider_session=session)
@@ -124,8 +133,10 @@ def fund_thanks(request: HttpRequest, pk: str, language: str) -> HttpResponse:
 @csrf_exempt  # Sent by the provider, which signs each event instead (funds.providers).
 @require_POST
 def fund_webhook(request: HttpRequest) -> HttpResponse:
-    """The provider's events: 400 to one without a valid, recent signature; 200 to the rest,
-    a replay or a kind the ledger has no use for included (the provider would resend them)."""
+    """The provider's events: 400 to one without a valid, recent signature; 503 to one that
+    came before the event it follows (payments.Retry), which the provider sends again later;
+    200 to the rest, a replay or a kind the ledger has no use for included (the provider
+    would resend them)."""
     adapter = provider()
     if adapter is None or adapter.name != "stripe":
         raise Http404
@@ -142,5 +153,8 @@ def fund_webhook(request: HttpRequest) -> HttpResponse:
         notice = adapter.notice(body, request.headers)
     except InvalidNotice:
         return HttpResponse("No valid signature.", content_type="text/plain", status=400)
-    payments.apply(notice)
+    try:
+        payments.apply(notice)
+    except payments.Retry:
+        return HttpResponse("Too early: send it again.", content_type="text/plain", status=503)
     return HttpResponse("OK", content_type="text/plain")

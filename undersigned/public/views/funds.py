@@ -11,7 +11,6 @@ the emails differ (undersigned.funds.actions.pledge).
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from undersigned.funds import actions, epc
 from undersigned.funds.forms import CardForm, PledgeForm, TransferForm
 from undersigned.funds.models import Contribution, Fund, FundVersion
+from undersigned.funds.providers import provider
 from undersigned.lib import formtoken, headers, money
 from undersigned.lib.languages import direction, ui_language
 from undersigned.lib.pagecache import public_cache
@@ -36,6 +36,9 @@ from undersigned.public.views.thermometer import figures
 DONORS_SHOWN = 50
 # What the anti-abuse counters count a fund's forms under (the card form's too).
 RATE_KIND = "fund"
+
+# The payment provider, under a name of the page's own that tests replace with a fake.
+_card_provider = provider
 
 
 def _is_member(request: HttpRequest, fund: Fund) -> bool:
@@ -58,7 +61,7 @@ def public_fund(request: HttpRequest, pk: int | str) -> Fund:
     return fund
 
 
-def _version(fund: Fund, language: str) -> FundVersion:
+def fund_version(fund: Fund, language: str) -> FundVersion:
     """The fund's version in `language`, the interface switched to it; 404 without one."""
     version = next((v for v in fund.versions.all() if v.language == language), None)
     if version is None:
@@ -67,7 +70,8 @@ def _version(fund: Fund, language: str) -> FundVersion:
     return version
 
 
-def _form_subject(fund: Fund) -> str:
+def form_subject(fund: Fund) -> str:
+    """What the fund's form tokens are issued for: one for all its forms, the card's too."""
     return f"fund-{fund.pk}"
 
 
@@ -82,18 +86,6 @@ def _donors(fund: Fund) -> list[str]:
         .order_by("-received_on", "-created_at", "-pk")
         .values_list("donor_name", flat=True)[:DONORS_SHOWN]
     )
-
-
-def _card_provider() -> Any:
-    """The payment provider the site is set up with (undersigned.funds.providers), or None:
-    no card payments."""
-    try:
-        module = importlib.import_module("undersigned.funds.providers")
-    except ModuleNotFoundError as error:
-        if error.name != "undersigned.funds.providers":
-            raise
-        return None
-    return module.provider()
 
 
 def _grouped_iban(iban: str) -> str:
@@ -151,7 +143,7 @@ def render_fund(
         if fund.pledges_open:
             context["pledge_form"] = pledge_form or PledgeForm(fund=fund)
         # One token for every form: each shows it came from this page.
-        context["form_token"] = formtoken.issue(_form_subject(fund))
+        context["form_token"] = formtoken.issue(form_subject(fund))
         context["proof_bits"] = settings.SIGN_PROOF_BITS
     response = render(request, "funds/fund.html", context, status=status)
     if adapter is not None:
@@ -181,7 +173,7 @@ def fund_default(request: HttpRequest, pk: str) -> HttpResponse:
 @public_cache(PAGE_SECONDS)
 def fund_page(request: HttpRequest, pk: str, language: str) -> HttpResponse:
     fund = public_fund(request, pk)
-    return render_fund(request, fund, _version(fund, language))
+    return render_fund(request, fund, fund_version(fund, language))
 
 
 def _see_other(name: str, *args: Any) -> HttpResponse:
@@ -191,12 +183,13 @@ def _see_other(name: str, *args: Any) -> HttpResponse:
     return response
 
 
-def _refused(request: HttpRequest, fund: Fund, version: FundVersion) -> HttpResponse:
+def refused(request: HttpRequest, fund: Fund, version: FundVersion) -> HttpResponse:
+    """A form of the fund's from another site, or with a forged token: 403."""
     return render(request, "funds/form_refused.html", _context(fund, version), status=403)
 
 
 def _token_state(request: HttpRequest, fund: Fund) -> formtoken.TokenState:
-    return formtoken.check(request.POST.get("form_token", ""), _form_subject(fund))
+    return formtoken.check(request.POST.get("form_token", ""), form_subject(fund))
 
 
 def _expired(form: PledgeForm | TransferForm, token: formtoken.TokenState) -> None:
@@ -214,9 +207,9 @@ def _expired(form: PledgeForm | TransferForm, token: formtoken.TokenState) -> No
 def pledge(request: HttpRequest, pk: str, language: str) -> HttpResponse:
     """A promise of an amount, confirmed from the emailed link."""
     fund = public_fund(request, pk)
-    version = _version(fund, language)
+    version = fund_version(fund, language)
     if not formtoken.same_origin(request):
-        return _refused(request, fund, version)
+        return refused(request, fund, version)
     if not (fund.takes_gifts() and fund.pledges_open):
         return render_fund(request, fund, version, status=409)
     token = _token_state(request, fund)
@@ -241,7 +234,7 @@ def pledge(request: HttpRequest, pk: str, language: str) -> HttpResponse:
 @require_safe
 def check_email(request: HttpRequest, pk: str, language: str) -> HttpResponse:
     fund = public_fund(request, pk)
-    return render(request, "funds/check_email.html", _context(fund, _version(fund, language)))
+    return render(request, "funds/check_email.html", _context(fund, fund_version(fund, language)))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -275,7 +268,7 @@ def pledge_confirm(request: HttpRequest, pk: str, token: str) -> HttpResponse:
 @require_safe
 def pledged(request: HttpRequest, pk: str, language: str) -> HttpResponse:
     fund = public_fund(request, pk)
-    return render(request, "funds/pledged.html", _context(fund, _version(fund, language)))
+    return render(request, "funds/pledged.html", _context(fund, fund_version(fund, language)))
 
 
 @csrf_exempt  # The form carries its own token instead, as the sign form: see lib/formtoken.py.
@@ -284,9 +277,9 @@ def transfer(request: HttpRequest, pk: str, language: str) -> HttpResponse:
     """A reference to quote on a bank transfer, on a page of its own with the account's
     details (and by email, where an address is given)."""
     fund = public_fund(request, pk)
-    version = _version(fund, language)
+    version = fund_version(fund, language)
     if not formtoken.same_origin(request):
-        return _refused(request, fund, version)
+        return refused(request, fund, version)
     if not (fund.takes_gifts() and fund.takes_transfers):
         return render_fund(request, fund, version, status=409)
     token = _token_state(request, fund)
@@ -313,7 +306,7 @@ def transfer_details(request: HttpRequest, pk: str, language: str, code: str) ->
     """Where to send the money, and the reference to quote: whoever has the address sees the
     account (public anyway) and the amount, never the donor's name or address."""
     fund = public_fund(request, pk)
-    version = _version(fund, language)
+    version = fund_version(fund, language)
     entry = actions.expected_transfer(code)
     if entry is None or entry.fund_id != fund.pk or entry.state == Contribution.State.VOID:
         raise Http404
