@@ -194,7 +194,7 @@ def test_a_robots_form_is_held_and_sent_nothing(client: Client, event: Event) ->
     assert response.status_code == 302
     assert Attendee.objects.get().hold_reason == Attendee.HoldReason.HONEYPOT
     assert send_emails() == []
-    response = _rsvp(client, event, email="noproof@example.net", proof="1")
+    response = _rsvp(client, event, email="noproof@example.net", proof="")
     assert Attendee.objects.get(email="noproof@example.net").hold_reason == "no_proof"
     assert send_emails() == []
     ids = list(Attendee.objects.values_list("pk", flat=True))

@@ -212,7 +212,7 @@ def test_a_robots_pledge_is_held_and_sent_nothing(client: Client, fund: Fund, re
         # Sent as soon as the page came.
         formguard.TOO_FAST: {"form_token": issue(f"fund-{fund.pk}", at=time.time())},
         # No browser's proof of work.
-        formguard.NO_PROOF: {"proof": "1"},
+        formguard.NO_PROOF: {"proof": ""},
     }[reason]
     response = _pledge(client, fund, **robot)
     assert (response.status_code, response["Location"]) == (303, f"/f/{fund.pk}/en/check-email/")
