@@ -42,7 +42,7 @@ from bench.processes import (
     run_json,
     wrk,
 )
-from bench.report import README, table, write_readme
+from bench.report import README, SCENARIOS, table, write_readme
 
 
 def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -139,15 +139,7 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         ceiling = results["ceiling"]["rps"]
-        for name in (
-            "page",
-            "count",
-            "list_shallow",
-            "list_deep",
-            "fund_page",
-            "thermometer",
-            "sign",
-        ):
+        for name in SCENARIOS[1:]:
             results[name]["ratio"] = round(results[name]["rps"] / ceiling, 3)
         results["export"] = scenarios.export(base, big, seeded["session"], server)
         print(f"[{database}] export: {results['export']}", flush=True)

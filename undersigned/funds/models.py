@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from undersigned.events.models import Event
+from undersigned.events.models import Attendee, Event
 from undersigned.lib.languages import version_in
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import EMAIL_MAX_LENGTH, MARKDOWN_HELP, Statement
@@ -181,12 +181,8 @@ class Contribution(models.Model):
         # Entered by mistake, refunded or corrected: kept, not counted.
         VOID = "void", pgettext_lazy("contribution", "void")
 
-    class HoldReason(models.TextChoices):
-        NONE = "", _("none")
-        HONEYPOT = "honeypot", _("hidden field filled in")
-        TOO_FAST = "too_fast", _("sent too fast")
-        NO_PROOF = "no_proof", _("no proof of work")
-        RATE = "rate", _("too many from one network")
+    # Why a public form was held for review: as for an event's RSVP, by the same checks.
+    HoldReason = Attendee.HoldReason
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="contributions")
     state = models.CharField(max_length=10, choices=State.choices)
