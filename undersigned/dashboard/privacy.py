@@ -15,7 +15,7 @@ from undersigned.audit.models import record
 from undersigned.dashboard.statement_actions import User
 from undersigned.events import actions as events
 from undersigned.events.models import Attendee
-from undersigned.funds import actions as funds
+from undersigned.funds import retention as funds
 from undersigned.funds.models import Contribution
 from undersigned.lib.emails import canonical_email
 from undersigned.organisations.models import Organisation

@@ -3,10 +3,10 @@ never came lapse."""
 
 from __future__ import annotations
 
-from undersigned.funds import actions
+from undersigned.funds import retention
 from undersigned.jobs.queue import every
 
 
 @every(3600)
 def purge() -> None:
-    actions.purge()
+    retention.purge()

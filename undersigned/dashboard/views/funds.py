@@ -1,8 +1,9 @@
 """An organisation's fighting funds: the list, opening one, its overview (the totals by channel
 and by day), its settings (the statement or event it is for, the bank account, the limits of a
-gift), its language versions, publishing it, the close switch, and deleting a draft nobody has
+gift), publishing it, the close switch, and deleting a draft nobody has
 given to. Viewers see the list and the overview's totals, nothing else. The ledger, pledges and
-bank transfers are in views/fund_ledger.py; the forms in views/fund_forms.py."""
+bank transfers are in views/fund_ledger.py; the language versions in views/fund_versions.py;
+the forms in views/fund_forms.py."""
 
 from __future__ import annotations
 
@@ -27,11 +28,10 @@ from undersigned.dashboard.views.fund_forms import (
     EditFundForm,
     FundForm,
     NewVersionForm,
-    VersionForm,
 )
 from undersigned.funds import totals
 from undersigned.funds.models import Contribution, Fund, FundVersion
-from undersigned.lib import markdown, money
+from undersigned.lib import money
 from undersigned.organisations.models import Membership
 
 State = Contribution.State
@@ -87,7 +87,7 @@ def state_of(fund: Fund) -> str:
     return _("Open: takes gifts")
 
 
-def _touched(fund: Fund, *fields: str) -> None:
+def touched(fund: Fund, *fields: str) -> None:
     """Save `fields` with the time of the change; the fund's pages and its statement's are
     drawn again."""
     fund.changed_at = timezone.now()
@@ -344,7 +344,7 @@ def fund_publish(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("dashboard:fund", fund.pk)
     with transaction.atomic():
         fund.published_at = timezone.now()
-        _touched(fund, "published_at")
+        touched(fund, "published_at")
         record(
             "fund.published",
             actor=request.user,
@@ -371,7 +371,7 @@ def fund_close(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("dashboard:fund", fund.pk)
     with transaction.atomic():
         fund.closed_at = timezone.now()
-        _touched(fund, "closed_at")
+        touched(fund, "closed_at")
         record(
             "fund.closed", actor=request.user, object_id=fund.pk, organisation=fund.organisation_id
         )
@@ -394,7 +394,7 @@ def fund_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("dashboard:fund", fund.pk)
     with transaction.atomic():
         fund.closed_at = None
-        _touched(fund, "closed_at")
+        touched(fund, "closed_at")
         record(
             "fund.reopened",
             actor=request.user,
@@ -436,105 +436,3 @@ def fund_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The draft is deleted."))
         return redirect("dashboard:funds", organisation.slug)
     return render(request, "dashboard/funds/delete.html", {"fund": fund, "title": title_of(fund)})
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def version_new(request: HttpRequest, pk: int) -> HttpResponse:
-    fund, _membership = fund_for(request, pk, EDITOR)
-    form = NewVersionForm(
-        request.POST if request.method == "POST" else None,
-        instance=FundVersion(fund=fund),
-        fund=fund,
-    )
-    if form.is_valid():
-        version = form.save()
-        record(
-            "fund.version_added",
-            actor=request.user,
-            object_id=fund.pk,
-            organisation=fund.organisation_id,
-            language=version.language,
-        )
-        totals.forget(fund)
-        messages.success(request, _("The version is added."))
-        return redirect("dashboard:fund_version", fund.pk, version.language)
-    return render(
-        request,
-        "dashboard/funds/version_new.html",
-        {"fund": fund, "title": title_of(fund), "form": form},
-        status=400 if request.method == "POST" else 200,
-    )
-
-
-def _version_of(fund: Fund, language: str) -> FundVersion:
-    version = fund.versions.filter(language=language).first()
-    if version is None:
-        raise Http404
-    return version
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def version_edit(request: HttpRequest, pk: int, language: str) -> HttpResponse:
-    """A version's title and text; its Preview button shows the text as the page will."""
-    fund, _membership = fund_for(request, pk, EDITOR)
-    version = _version_of(fund, language)
-    previewing = request.method == "POST" and "preview" in request.POST
-    form = VersionForm(request.POST if request.method == "POST" else None, instance=version)
-    if request.method == "POST" and not previewing and form.is_valid():
-        form.save()
-        record(
-            "fund.version_edited",
-            actor=request.user,
-            object_id=fund.pk,
-            organisation=fund.organisation_id,
-            language=version.language,
-        )
-        totals.forget(fund)
-        messages.success(request, _("The version is saved."))
-        return redirect("dashboard:fund_version", fund.pk, version.language)
-    text = request.POST.get("text", "") if request.method == "POST" else version.text
-    return render(
-        request,
-        "dashboard/funds/version_edit.html",
-        {
-            "fund": fund,
-            "title": title_of(fund),
-            "version": version,
-            "form": form,
-            "previewing": previewing and form.is_valid(),
-            "dropped": markdown.dropped(text),
-        },
-        status=400 if request.method == "POST" and not form.is_valid() else 200,
-    )
-
-
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def version_delete(request: HttpRequest, pk: int, language: str) -> HttpResponse:
-    fund, _membership = fund_for(request, pk, EDITOR)
-    version = _version_of(fund, language)
-    if version.language == fund.default_language:
-        messages.error(
-            request,
-            _("The default version cannot be deleted: make another one the default first."),
-        )
-        return redirect("dashboard:fund_version", fund.pk, version.language)
-    if request.method == "POST":
-        version.delete()
-        record(
-            "fund.version_deleted",
-            actor=request.user,
-            object_id=fund.pk,
-            organisation=fund.organisation_id,
-            language=language,
-        )
-        totals.forget(fund)
-        messages.success(request, _("The version is deleted."))
-        return redirect("dashboard:fund", fund.pk)
-    return render(
-        request,
-        "dashboard/funds/version_delete.html",
-        {"fund": fund, "title": title_of(fund), "version": version},
-    )

@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
-from undersigned.funds import actions, totals
+from undersigned.funds import actions, retention, totals
 from undersigned.funds.models import Contribution, Fund
 from undersigned.funds.tests.conftest import make_fund
 from undersigned.jobs.queue import drain
@@ -129,7 +129,7 @@ def test_erasure_keeps_the_amount_and_drops_the_donor(fund: Fund) -> None:
         fund, "en", "Ana", "ana@example.org", 500, show_name=True, client=actions.Client()
     )
     found = Contribution.objects.filter(email_canonical="ana@example.org")
-    assert actions.erase(found) == 1
+    assert retention.erase(found) == 1
     left = Contribution.objects.get()
     assert (left.amount, left.donor_name, left.donor_email, left.show_name) == (
         1_000,
@@ -147,7 +147,7 @@ def test_purge_lapses_old_transfers_and_deletes_unconfirmed_pledges(fund: Fund) 
         fund, "en", "Bo", "bo@example.org", 700, show_name=False, client=actions.Client()
     )
     Contribution.objects.update(created_at=old)
-    actions.purge()
+    retention.purge()
     assert list(Contribution.objects.values_list("pk", "state")) == [
         (transfer.pk, Contribution.State.LAPSED)
     ]
@@ -197,7 +197,7 @@ def test_a_held_transfer_that_lapses_keeps_no_address(fund: Fund) -> None:
         client=actions.Client(hold_reason=Contribution.HoldReason.HONEYPOT),
     )
     Contribution.objects.update(created_at=timezone.now() - dt.timedelta(days=90))
-    actions.purge()
+    retention.purge()
     entry = Contribution.objects.get()
     assert entry.state == Contribution.State.LAPSED
     assert (entry.donor_name, entry.donor_email) == ("", "")
