@@ -66,7 +66,8 @@ def load_demo_fund(statement: Statement) -> Fund | None:
     ).exists():
         return None
     today = timezone.localdate()
-    event = Event.objects.filter(statement=statement).order_by("start").first()
+    # The coming demonstration: its page shows the fund.
+    event = Event.objects.filter(statement=statement).order_by("-start").first()
     fund = Fund.objects.create(
         organisation=statement.organisation,
         statement=statement,

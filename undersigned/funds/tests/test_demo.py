@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management import call_command
+from django.test import Client
 
 from undersigned.funds import totals
 from undersigned.funds.models import Contribution, Fund
@@ -33,3 +34,11 @@ def test_the_demo_fund_has_entries_of_each_kind(db: None) -> None:
     assert found.received == expected > 0
     assert found.pledged > 0
     assert fund.has_epc_qr
+
+
+def test_the_demo_demonstrations_page_shows_the_fund(client: Client, db: None) -> None:
+    call_command("load_demo", verbosity=0)
+    fund = Fund.objects.get()
+    assert fund.event is not None and not fund.event.is_over()
+    page = client.get(f"/e/{fund.event.pk}/es/").content.decode()
+    assert "Fondo de lucha por los 41" in page
