@@ -41,6 +41,11 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def has_member(self, user: Any) -> bool:
+        """Whether `user` (anonymous included) is one of its members, whatever the role: who
+        may see its drafts at their public addresses."""
+        return bool(user.is_authenticated and self.membership_set.filter(user_id=user.pk).exists())
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):

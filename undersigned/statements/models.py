@@ -136,9 +136,7 @@ class Statement(models.Model):
         return min(100, count * 100 // self.goal)
 
     def is_member(self, user: AbstractBaseUser | AnonymousUser) -> bool:
-        if not user.is_authenticated:
-            return False
-        return self.organisation.membership_set.filter(user_id=user.pk).exists()
+        return self.organisation.has_member(user)
 
     def version_for(self, language: str | None) -> StatementVersion | None:
         """The version in `language`, else the default one, else any (see

@@ -36,13 +36,6 @@ from undersigned.public.views.statements import PAGE_SECONDS
 PAST_EVENTS = 20
 
 
-def _is_member(request: HttpRequest, event: Event) -> bool:
-    user = request.user
-    return bool(
-        user.is_authenticated and event.organisation.membership_set.filter(user_id=user.pk).exists()
-    )
-
-
 def public_event(request: HttpRequest, pk: int | str) -> Event:
     """A published event, or a draft for its organisation's members; else 404."""
     event = (
@@ -51,7 +44,9 @@ def public_event(request: HttpRequest, pk: int | str) -> Event:
         .filter(pk=pk)
         .first()
     )
-    if event is None or (not event.is_published and not _is_member(request, event)):
+    if event is None or (
+        not event.is_published and not event.organisation.has_member(request.user)
+    ):
         raise Http404
     return event
 

@@ -41,13 +41,6 @@ RATE_KIND = "fund"
 _card_provider = provider
 
 
-def _is_member(request: HttpRequest, fund: Fund) -> bool:
-    user = request.user
-    return bool(
-        user.is_authenticated and fund.organisation.membership_set.filter(user_id=user.pk).exists()
-    )
-
-
 def public_fund(request: HttpRequest, pk: int | str) -> Fund:
     """A published fund, or a draft for its organisation's members; else 404."""
     fund = (
@@ -56,7 +49,7 @@ def public_fund(request: HttpRequest, pk: int | str) -> Fund:
         .filter(pk=pk)
         .first()
     )
-    if fund is None or (not fund.is_published and not _is_member(request, fund)):
+    if fund is None or (not fund.is_published and not fund.organisation.has_member(request.user)):
         raise Http404
     return fund
 
