@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "undersigned.updates",
     "undersigned.events",
     "undersigned.funds",
+    "undersigned.comments",
     "undersigned.paper",
     "undersigned.public",
 ]
@@ -325,6 +326,15 @@ EVENT_ATTENDEES_DAYS = env_int("EVENT_ATTENDEES_DAYS", 30)
 # Days a bank transfer's reference waits for its money before the ledger marks it lapsed (an
 # organiser can still match it afterwards).
 FUND_TRANSFER_DAYS = env_int("FUND_TRANSFER_DAYS", 60)
+
+# Minutes after confirming a comment during which its writer may still change it.
+COMMENT_EDIT_MINUTES = env_int("COMMENT_EDIT_MINUTES", 15)
+
+# Days a rejected comment or spam is kept for the moderators before it is deleted.
+COMMENT_REJECTED_DAYS = env_int("COMMENT_REJECTED_DAYS", 30)
+
+# Minutes between two digests of waiting comments to one moderator.
+COMMENT_DIGEST_MINUTES = env_int("COMMENT_DIGEST_MINUTES", 60)
 # Card payments for funds through Stripe Checkout: on when the secret key is set. Keys come
 # from the environment only (or NAME_FILE), never from the database or a page.
 STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", "") or ""

@@ -19,7 +19,8 @@ LAYERS: list[set[str]] = [
     {"statements"},
     {"updates", "events"},
     # Fighting funds: for a statement or an event.
-    {"funds"},
+    # Comments under statements and their updates.
+    {"funds", "comments"},
     # Leaflets, posters and the delivery pack, of statements and of events.
     {"paper"},
     {"public", "dashboard"},

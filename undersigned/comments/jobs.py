@@ -1,0 +1,17 @@
+"""The comments' housekeeping: unconfirmed comments go with their address, rejected ones and
+spam after a while, and moderators who asked are sent their digest of what waits."""
+
+from __future__ import annotations
+
+from undersigned.comments import actions, retention
+from undersigned.jobs.queue import every
+
+
+@every(3600)
+def purge() -> None:
+    retention.purge()
+
+
+@every(300)
+def digests() -> None:
+    actions.send_digests()
