@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from undersigned.comments.demo import load_demo_comments
 from undersigned.events.demo import load_demo_events
 from undersigned.funds.demo import load_demo_fund
 from undersigned.organisations.models import Membership
@@ -16,8 +17,8 @@ from undersigned.updates.demo import load_demo_news
 class Command(BaseCommand):
     help = (
         "Load the demo organisation and its bilingual statement, with signatures over three "
-        "weeks, pictures, an announcement, an update, two events and a fighting fund (safe to "
-        "run again)."
+        "weeks, pictures, an announcement, an update, two events, a fighting fund and "
+        "comments (safe to run again)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         load_demo_news(statement)
         load_demo_events(statement)
         load_demo_fund(statement)
+        load_demo_comments(statement)
         self.stdout.write(f"Demo statement: {settings.SITE_URL}/s/{statement.slug}/")
         if settings.DEMO_MODE:
             # A known login is only acceptable on a demo that runs on one's own machine. An
