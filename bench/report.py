@@ -77,6 +77,7 @@ SCENARIOS = (
     "list_deep",
     "fund_page",
     "thermometer",
+    "comment_page",
     "sign",
 )
 DATABASES = (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"))
@@ -86,6 +87,7 @@ TARGETS = {
     "count": "≥ 0.8 of the ceiling",
     "fund_page": "≥ 0.8 of the ceiling",
     "thermometer": "≥ 0.8 of the ceiling",
+    "comment_page": "≥ 0.8 of the ceiling",
     "list_deep": "≤ 2× list_shallow's time",
     "sign": "≥ 0.5 of the ceiling, p99 < 100 ms",
     "sign_checks": "0, 0, 0",

@@ -100,6 +100,7 @@ def bench_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
             "list_deep": deep_url,
             "fund_page": f"{base}/f/{seeded['fund']}/en/",
             "thermometer": f"{base}/f/{seeded['fund']}/thermometer.svg",
+            "comment_page": f"{base}/s/{seeded['commented']}/en/",
         }
         if only is not None and "update_emails" in only:
             results["update_emails"] = scenarios.update_emails(env, args.emails)

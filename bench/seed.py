@@ -24,6 +24,8 @@ def setup() -> None:
 
 BIG = "bench-1m"
 SIGN = "bench-sign"
+# A statement whose page carries a long conversation.
+COMMENTED = "bench-comments"
 COLUMNS = (
     "statement_id",
     "language",
@@ -78,6 +80,50 @@ def _rows(statement_id: int, count: int, start: dt.datetime) -> Iterator[tuple[A
             "",
             "online",
         )
+
+
+# Published comments on the commented statement, and one reply in every REPLY_EVERY.
+COMMENTS = 10_000
+REPLY_EVERY = 10
+
+
+def _comments(organisation: Any, statement_id: int, count: int) -> None:
+    """`count` published comments in both languages, answered now and then."""
+    from django.utils import timezone
+
+    from undersigned.comments.models import Comment, CommentPolicy
+
+    CommentPolicy.objects.create(statement_id=statement_id, mode=CommentPolicy.Mode.POST)
+    start = timezone.now() - dt.timedelta(days=20)
+    text = "Solidarity from our branch: we are with you, and we will be there on Saturday. "
+
+    def comment(n: int, **fields: Any) -> Any:
+        at = start + dt.timedelta(seconds=n * 60)
+        return Comment(
+            organisation=organisation,
+            statement_id=statement_id,
+            language="es" if n % 3 == 0 else "en",
+            name=f"Commenter Number{n}",
+            organisation_name="Bench branch" if n % 5 == 0 else "",
+            email=f"c{n}@example.org",
+            email_canonical=f"c{n}@example.org",
+            text=text * (1 + n % 3),
+            state="published",
+            created_at=at,
+            confirmed_at=at,
+            published_at=at,
+            **fields,
+        )
+
+    Comment.objects.bulk_create((comment(n) for n in range(count)), batch_size=2000)
+    parents = list(
+        Comment.objects.filter(statement_id=statement_id).values_list("pk", flat=True)[
+            ::REPLY_EVERY
+        ]
+    )
+    Comment.objects.bulk_create(
+        (comment(count + n, parent_id=pk) for n, pk in enumerate(parents)), batch_size=2000
+    )
 
 
 # Ledger lines of the bench's fund: a campaign's worth; its page reads cached totals anyway.
@@ -139,7 +185,7 @@ def seed(rows: int) -> dict[str, Any]:
     organisation = Organisation.objects.create(name="Bench Union", slug="bench-union")
     body = "<p>" + "Solidarity text. " * 200 + "</p>"
     ids = {}
-    for slug in (BIG, SIGN):
+    for slug in (BIG, SIGN, COMMENTED):
         statement = Statement.objects.create(
             organisation=organisation,
             slug=slug,
@@ -175,9 +221,11 @@ def seed(rows: int) -> dict[str, Any]:
             marks = ", ".join("?" for _ in COLUMNS)
             sql = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
             connection.connection.executemany(sql, _rows(ids[BIG], rows, start))
+    _comments(organisation, ids[COMMENTED], COMMENTS)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {table}")
+            cursor.execute("ANALYZE comments_comment")
     user = User.objects.create_user("bench", password="bench-password-123")
     Membership.objects.create(organisation=organisation, user=user, role="owner")
     session = SessionStore()
@@ -196,6 +244,7 @@ def seed(rows: int) -> dict[str, Any]:
         "big": BIG,
         "sign": SIGN,
         "fund": _fund(organisation, ids[BIG], min(rows, FUND_LINES)),
+        "commented": COMMENTED,
         "session": session.session_key,
         "rows": rows,
         "deep_cursor": cursor_for(deep),
