@@ -31,6 +31,7 @@ from undersigned.comments.models import (
     policy_for,
 )
 from undersigned.events.actions import Client
+from undersigned.lib import pagecache
 from undersigned.lib.emails import canonical_email
 from undersigned.lib.tokens import hash_token, new_token
 from undersigned.mailings import outbox
@@ -56,6 +57,14 @@ def _audit(action: str, comment: Comment, by: Any = None, **data: Any) -> None:
         organisation=comment.organisation_id,
         **data,
     )
+
+
+def _forget_pages(comment: Comment) -> None:
+    """A comment left or changed a page: this process drops its stored copies of the
+    statement's pages now and once the change commits (others within PAGE_SECONDS)."""
+    prefix = f"/s/{comment.statement.slug}/"
+    pagecache.clear(prefix)
+    transaction.on_commit(lambda: pagecache.clear(prefix))
 
 
 def moderation_of(organisation: Organisation | int) -> Moderation:
@@ -251,6 +260,8 @@ def confirm(comment: Comment) -> str:
             _publish(locked, now)
         locked.save()
         _audit("comment.confirmed", locked, state=locked.state, reasons=locked.reasons)
+        if locked.state == State.PUBLISHED:
+            _forget_pages(locked)
     comment.refresh_from_db()
     return str(comment.state)
 
@@ -294,6 +305,7 @@ def edit(comment: Comment, text: str, organisation_name: str | None = None) -> b
                 _hold(locked, [Reason.EDITED, *reasons], now)
         locked.save()
         _audit("comment.edited", locked, state=locked.state)
+        _forget_pages(locked)
     comment.refresh_from_db()
     return True
 
@@ -322,6 +334,7 @@ def delete_own(comment: Comment) -> bool:
         locked.reports.all().delete()
         outbox.forget("comment", [locked.pk])
         _audit("comment.deleted", locked, was=was)
+        _forget_pages(locked)
     comment.refresh_from_db()
     return True
 
@@ -350,6 +363,7 @@ def approve(comment: Comment, *, by: Any) -> bool:
         locked.save()
         locked.reports.update(settled=True)
         _audit("comment.approved", locked, by, was=was)
+        _forget_pages(locked)
     comment.refresh_from_db()
     return True
 
@@ -368,6 +382,7 @@ def _moderate(comment: Comment, state: str, action: str, by: Any) -> bool:
         locked.save(update_fields=("state", "pinned_at", "moderated_at", "moderated_by"))
         locked.reports.update(settled=True)
         _audit(action, locked, by, was=was)
+        _forget_pages(locked)
     comment.refresh_from_db()
     return True
 
@@ -410,6 +425,7 @@ def reply_as_organisation(
         _publish(reply, now)
         reply.save()
         _audit("comment.replied", reply, by, parent=parent.pk)
+        _forget_pages(reply)
     return reply
 
 
@@ -420,6 +436,7 @@ def pin(comment: Comment, *, by: Any, pinned: bool = True) -> bool:
     with transaction.atomic():
         Comment.objects.filter(pk=comment.pk).update(pinned_at=timezone.now() if pinned else None)
         _audit("comment.pinned" if pinned else "comment.unpinned", comment, by)
+        _forget_pages(comment)
     comment.refresh_from_db()
     return True
 
@@ -446,6 +463,8 @@ def hide_commenter(comment: Comment, *, by: Any) -> int:
             state__in=(State.PUBLISHED, State.HELD),
         ).update(state=State.HIDDEN, pinned_at=None)
         _audit("comment.commenter_hidden", comment, by, comments=hidden)
+        pagecache.clear()
+        transaction.on_commit(pagecache.clear)
     return hidden
 
 
@@ -468,6 +487,8 @@ def unhide_commenter(hidden: HiddenCommenter, *, by: Any) -> int:
             comments=shown,
         )
         hidden.delete()
+        pagecache.clear()
+        transaction.on_commit(pagecache.clear)
     return shown
 
 
@@ -495,6 +516,7 @@ def report(comment: Comment, reason: str, detail: str, *, client: Client) -> Non
             _hold(locked, [Reason.REPORTED], now)
             locked.save(update_fields=("state", "reasons", "held_at"))
             _audit("comment.reported", locked, reports=reports)
+            _forget_pages(locked)
 
 
 def release(comment: Comment, *, by: Any) -> bool:
