@@ -469,16 +469,19 @@ def hide_commenter(comment: Comment, *, by: Any) -> int:
 
 
 def unhide_commenter(hidden: HiddenCommenter, *, by: Any) -> int:
-    """Show the address's hidden comments again (those that were ever published; the others
-    return to the queue). Returns how many are shown."""
+    """Show the address's hidden comments again (those that were published when hidden; the
+    others, waiting then, return to the queue for the same reasons). Returns how many are
+    shown."""
     with transaction.atomic():
         found = Comment.objects.filter(
             organisation_id=hidden.organisation_id,
             email_canonical=hidden.email_canonical,
             state=State.HIDDEN,
         )
-        shown = found.filter(published_at__isnull=False).update(state=State.PUBLISHED)
-        found.filter(published_at__isnull=True).update(state=State.HELD)
+        # A published comment has no reasons to wait; one reported or edited since it was
+        # published has, and was waiting for a moderator, not shown.
+        shown = found.filter(published_at__isnull=False, reasons="").update(state=State.PUBLISHED)
+        found.update(state=State.HELD)
         record(
             "comment.commenter_shown",
             actor=by,

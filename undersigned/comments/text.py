@@ -18,7 +18,9 @@ from django.utils.safestring import SafeString, mark_safe
 # Longest comment, in characters.
 MAX_CHARS = 2000
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+# Not inside an email address or a longer host name (ana@www.example.org, x.www.example.org):
+# a link to part of one would lead somewhere else than the text says.
+_URL = re.compile(r"(?<![\w@.-])(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # What readers would take for a link or an address even where it is not made one: held for a
 # moderator when the statement holds links.
 _LINKISH = re.compile(
