@@ -421,9 +421,12 @@ def reply_as_organisation(
             author=by if getattr(by, "is_authenticated", False) else None,
             created_at=now,
             confirmed_at=now,
+            state=State.PUBLISHED,
+            published_at=now,
         )
-        _publish(reply, now)
         reply.save()
+        # Saved first: the email to the parent's writer names the reply by its key.
+        _notify_reply(reply)
         _audit("comment.replied", reply, by, parent=parent.pk)
         _forget_pages(reply)
     return reply

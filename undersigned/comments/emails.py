@@ -18,6 +18,7 @@ from undersigned.comments.models import Comment, DigestSubscription
 from undersigned.lib.languages import ui_language
 from undersigned.lib.tokens import hash_token
 from undersigned.mailings import outbox
+from undersigned.statements.models import Statement
 
 CONFIRM = "comment_confirm"
 REPLY = "comment_reply"
@@ -148,7 +149,8 @@ def _load_reply(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
         fixed = {
             "reply": reply,
             "reply_excerpt": excerpt(reply.text),
-            "reply_url": page_url(reply),
+            # On the page in the language of the comment replied to, as the email is.
+            "reply_url": page_url(comment),
         }
         emails.append(_commenter_email(REPLY, comment, fixed, {"manage": payload["manage"]}))
     return emails
@@ -156,6 +158,20 @@ def _load_reply(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
 
 def _fixed(values: dict[str, Any]) -> Callable[[Mapping[str, str]], dict[str, Any]]:
     return lambda _personal: dict(values)
+
+
+def _titled(counts: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
+    """Each statement's count of waiting comments, with its title in `language` (the one its
+    organisers wrote, as they know it, not its address)."""
+    statements = Statement.objects.prefetch_related("versions").in_bulk(
+        [row["statement_id"] for row in counts]
+    )
+    rows = []
+    for row in counts:
+        statement = statements[row["statement_id"]]
+        version = statement.version_for(language)
+        rows.append({"title": version.title if version else statement.slug, "count": row["count"]})
+    return rows
 
 
 def _load_digest(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
@@ -177,11 +193,14 @@ def _load_digest(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
         if not new:
             emails.append(None)
             continue
-        by_statement = list(
-            waiting.values("statement__slug").annotate(count=Count("pk")).order_by("-count")
+        counts = list(
+            waiting.values("statement_id")
+            .annotate(count=Count("pk"))
+            .order_by("-count", "statement_id")
         )
         organisation = subscription.organisation
         language = ui_language(subscription.language, settings.LANGUAGE_CODE)
+        by_statement = _titled(counts, subscription.language)
         fixed = {
             "organisation": organisation,
             "new": new,

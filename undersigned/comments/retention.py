@@ -28,8 +28,10 @@ def erase(organisation_id: int, email_canonical: str) -> int:
         found = Comment.objects.filter(
             organisation_id=organisation_id, email_canonical=email_canonical
         ).exclude(state=State.DELETED)
-        ids = list(found.values_list("pk", flat=True))
-        outbox.forget("comment", ids)
+        rows = list(found.values_list("pk", "email"))
+        ids = [pk for pk, _email in rows]
+        # The demo mailbox's copies of what was sent to the address go too.
+        outbox.forget("comment", ids, emails=[email for _pk, email in rows])
         CommentToken.objects.filter(comment_id__in=ids).delete()
         Report.objects.filter(comment_id__in=ids).delete()
         Comment.objects.filter(pk__in=ids, state=State.UNCONFIRMED).delete()
@@ -58,14 +60,18 @@ def purge(now: dt.datetime | None = None) -> None:
     COMMENT_REJECTED_DAYS (with the replies under them)."""
     now = now or timezone.now()
     with transaction.atomic():
-        unconfirmed, _kinds = Comment.objects.filter(
+        # Counted in comments (with the replies under them), not in the rows that went with
+        # them (link tokens, reports).
+        _rows, kinds = Comment.objects.filter(
             state=State.UNCONFIRMED,
             created_at__lt=now - dt.timedelta(days=settings.UNCONFIRMED_DAYS),
         ).delete()
-        rejected, _kinds = Comment.objects.filter(
+        unconfirmed = kinds.get(Comment._meta.label, 0)
+        _rows, kinds = Comment.objects.filter(
             state__in=(State.REJECTED, State.SPAM),
             moderated_at__lt=now - dt.timedelta(days=settings.COMMENT_REJECTED_DAYS),
         ).delete()
+        rejected = kinds.get(Comment._meta.label, 0)
         if unconfirmed or rejected:
             record("comment.purged", unconfirmed=unconfirmed, rejected=rejected)
             scrub.after_erasure()
