@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 
 from undersigned.audit.models import AuditLog
 from undersigned.comments import actions
-from undersigned.comments.models import Comment, HiddenCommenter
+from undersigned.comments.models import Comment, HiddenCommenter, policy_for
 from undersigned.comments.tests.conftest import (
     a_client,
     audit_rows,
@@ -326,3 +326,52 @@ def test_every_moderators_action_is_audited_without_anything_personal(
     actions.delete_own(comment)
     assert len(audit_rows()) >= 12
     _nothing_personal_in_the_audit_log()
+
+
+def test_the_organisers_settings_are_kept_and_audited(
+    statement: Statement, organiser: User
+) -> None:
+    assert policy_for(statement).pk is None
+    assert actions.moderation_of(statement.organisation).reports_to_hold == 3
+    actions.set_policy(
+        statement, mode="post", hold_first=False, hold_links=True, hold_words=False, by=organiser
+    )
+    actions.close(statement, by=organiser)
+    actions.set_moderation(
+        statement.organisation, words="uno\n\n dos \n", reports_to_hold=5, by=organiser
+    )
+    statement = Statement.objects.get(pk=statement.pk)
+    policy = policy_for(statement)
+    assert (policy.mode, policy.hold_first, policy.hold_links, policy.hold_words) == (
+        "post",
+        False,
+        True,
+        False,
+    )
+    assert policy.closed_at is not None and not policy.is_open and policy.is_shown
+    moderation = actions.moderation_of(statement.organisation_id)
+    assert (moderation.word_list(), moderation.reports_to_hold) == (["uno", "dos"], 5)
+    actions.close(statement, by=organiser, closed=False)
+    assert policy_for(Statement.objects.get(pk=statement.pk)).is_open
+    rows = audit_rows()
+    assert [name for name, _data in rows] == [
+        "comment.policy",
+        "comment.closed",
+        "comment.moderation",
+        "comment.reopened",
+    ]
+    # The list's size, never its words.
+    assert rows[2][1] == {
+        "organisation": statement.organisation_id,
+        "words": 2,
+        "reports_to_hold": 5,
+    }
+    assert AuditLog.objects.filter(actor=organiser).count() == 4
+
+
+def test_a_comment_says_why_it_waits_in_words(statement: Statement) -> None:
+    comment = _held(statement)
+    assert comment.reason_labels() == ["every comment waits", "first comment from this address"]
+    Comment.objects.filter(pk=comment.pk).update(reasons="pre,gone")
+    comment.refresh_from_db()
+    assert comment.reason_labels() == ["every comment waits", "gone"]

@@ -9,10 +9,12 @@ import datetime as dt
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
 from undersigned.comments import actions, retention
+from undersigned.comments import jobs as jobs_module
 from undersigned.comments.models import Comment, CommentToken, HiddenCommenter, Report
 from undersigned.comments.tests.conftest import (
     a_client,
@@ -21,7 +23,7 @@ from undersigned.comments.tests.conftest import (
     published,
     write,
 )
-from undersigned.jobs import scrub
+from undersigned.jobs import queue, scrub
 from undersigned.jobs.models import Job
 from undersigned.mailings.models import DemoMail
 from undersigned.organisations.models import Organisation
@@ -144,3 +146,18 @@ def test_an_erasure_blanks_an_addresss_comments_in_one_organisation_only(
     assert Job.objects.filter(kind=scrub.KIND).exists()
     # Erased once: nothing left to erase.
     assert retention.erase(statement.organisation_id, "ana@example.net") == 0
+
+
+def test_the_worker_purges_and_sends_digests_as_housekeeping(
+    statement: Statement, member: User
+) -> None:
+    assert {jobs_module.purge, jobs_module.digests} <= {func for _s, func in queue._PERIODIC}
+    with time_machine.travel(timezone.now() - dt.timedelta(days=60), tick=False):
+        write(statement, email="old@example.net")
+    actions.subscribe_digest(statement.organisation, member, wanted=True)
+    User.objects.filter(pk=member.pk).update(date_joined=timezone.now() - dt.timedelta(days=1))
+    actions.confirm(write(statement))
+    jobs_module.purge()
+    assert list(Comment.objects.values_list("email", flat=True)) == ["ana@example.net"]
+    jobs_module.digests()
+    assert len(jobs("comment_digest")) == 1
