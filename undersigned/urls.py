@@ -14,6 +14,8 @@ from undersigned.mailings.views import mailbox
 from undersigned.organisations.views import accent_css, logo
 from undersigned.pictures.views import picture
 from undersigned.public.views import (
+    comment_links,
+    comments,
     events,
     feeds,
     follow,
@@ -35,6 +37,7 @@ LANG = r"(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)"
 SLUG = r"(?P<slug>[-a-zA-Z0-9_]+)"
 EVENT = r"(?P<pk>[0-9]{1,18})"
 FUND = r"(?P<pk>[0-9]{1,18})"
+COMMENT = r"(?P<pk>[0-9]{1,18})"
 TOKEN = r"(?P<token>[-a-zA-Z0-9_]{16,64})"  # noqa: S105 - a URL pattern, not a secret
 
 
@@ -77,6 +80,30 @@ urlpatterns = [
     re_path(
         rf"^s/{SLUG}/{LANG}/updates/(?P<pk>[0-9]{{1,18}})/$", updates.update_detail, name="update"
     ),
+    # Comments under a statement and under its updates, their forms, and the links emailed to
+    # a commenter (undersigned.comments).
+    re_path(
+        rf"^s/{SLUG}/{LANG}/comments/$", comments.statement_comments, name="statement_comments"
+    ),
+    re_path(rf"^s/{SLUG}/{LANG}/comments/sent/$", comments.sent, name="comment_sent"),
+    re_path(rf"^s/{SLUG}/{LANG}/comments/reported/$", comments.reported, name="comment_reported"),
+    re_path(
+        rf"^s/{SLUG}/{LANG}/comments/{COMMENT}/reply/$",
+        comments.comment_reply,
+        name="comment_reply",
+    ),
+    re_path(
+        rf"^s/{SLUG}/{LANG}/comments/{COMMENT}/report/$",
+        comments.comment_report,
+        name="comment_report",
+    ),
+    re_path(
+        rf"^s/{SLUG}/{LANG}/updates/(?P<pk>[0-9]{{1,18}})/comments/$",
+        comments.update_comments,
+        name="update_comments",
+    ),
+    re_path(rf"^c/confirm/{TOKEN}/$", comment_links.confirm, name="comment_confirm"),
+    re_path(rf"^c/manage/{TOKEN}/$", comment_links.manage, name="comment_manage"),
     re_path(rf"^s/{SLUG}/{LANG}/updates\.atom$", feeds.statement_atom, name="updates_atom"),
     re_path(rf"^s/{SLUG}/{LANG}/updates\.json$", feeds.statement_json, name="updates_json"),
     re_path(

@@ -8,9 +8,10 @@ import re
 from typing import Any
 
 # The secret part of links in emails (and a bank transfer's reference, which tells a donor's
-# transfer apart), whichever path they are under.
+# transfer apart), whichever path they are under: a comment's confirmation link is under
+# /c/confirm/, its edit-or-delete link under /c/manage/ (not any /manage/, which names pages).
 _TOKEN_PATH = re.compile(
-    r"/(confirm|withdraw|signature|invitation|u|cancel|pledge|transfer)/[-\w:]{8,}"
+    r"/(confirm|withdraw|signature|invitation|u|cancel|pledge|transfer|c/manage)/[-\w:]{8,}"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 

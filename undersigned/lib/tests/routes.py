@@ -81,6 +81,13 @@ STATE_CHANGING = {
     "fund_transfer",
     # A fund's card payment, begun at the provider.
     "fund_give",
+    # Writing a comment (or a reply), reporting one; confirming, changing or deleting one's own.
+    "statement_comments",
+    "update_comments",
+    "comment_reply",
+    "comment_report",
+    "comment_confirm",
+    "comment_manage",
     # Coalitions
     "dashboard:partners",
     "dashboard:partner_remove",
@@ -237,6 +244,10 @@ OBJECT_OF = {
     # A fund's card payments.
     "fund_give": "funds.fund",
     "fund_thanks": "funds.fund",
+    # Comments: an update's, and a comment's reply and report pages.
+    "update_comments": "updates.update",
+    "comment_reply": "comments.comment",
+    "comment_report": "comments.comment",
 }
 
 

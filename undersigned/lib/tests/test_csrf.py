@@ -143,13 +143,13 @@ def test_a_get_on_a_state_changing_route_changes_nothing(world: User) -> None:  
 
 
 def test_only_the_routes_that_must_go_without_a_csrf_token_are_exempt() -> None:
-    """The sign, follow, RSVP, pledge, transfer and card forms check a signed form token and the
-    Origin themselves (their pages are the same for everyone, so they carry no CSRF cookie;
-    tested above); browsers POST CSP reports with no token; one-click unsubscribe (RFC 8058:
-    mail programs POST with no cookie); the mail server's bounce hook, which proves itself with
-    its own token, and the payment provider's webhook, which signs each event; hiding a notice,
-    which sets a cookie of the reader's own and nothing else, from pages stored for everyone (no
-    CSRF cookie there)."""
+    """The sign, follow, RSVP, pledge, transfer, card, comment and report forms check a signed
+    form token and the Origin themselves (their pages are the same for everyone, so they carry
+    no CSRF cookie; tested above); browsers POST CSP reports with no token; one-click
+    unsubscribe (RFC 8058: mail programs POST with no cookie); the mail server's bounce hook,
+    which proves itself with its own token, and the payment provider's webhook, which signs
+    each event; hiding a notice, which sets a cookie of the reader's own and nothing else, from
+    pages stored for everyone (no CSRF cookie there)."""
     from django.urls import get_resolver
 
     exempt = set()
@@ -168,6 +168,10 @@ def test_only_the_routes_that_must_go_without_a_csrf_token_are_exempt() -> None:
         "hide_notice",
         "fund_give",
         "fund_webhook",
+        "statement_comments",
+        "update_comments",
+        "comment_reply",
+        "comment_report",
     }
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from undersigned.accounts.security import enable_two_factor
 from undersigned.audit.models import record
+from undersigned.comments.models import Comment, CommentToken
 from undersigned.conftest import PASSWORD, make_partner, make_signature
 from undersigned.events.models import Message
 from undersigned.events.tests.conftest import make_event
@@ -38,6 +39,8 @@ PERSONAL = {
     "follow_confirm",
     "fund_pledge_confirm",
     "fund_transfer_details",
+    "comment_confirm",
+    "comment_manage",
     "dashboard:statement",
     "dashboard:signatures_export",
     "dashboard:signatures_export_xlsx",
@@ -98,6 +101,29 @@ def world(statement: Statement, settings: Any) -> User:
     # A fund with a line in its ledger: a pledge, which every change to a line applies to.
     fund = make_fund(statement.organisation, statement)
     Contribution.objects.create(fund=fund, state="pledged", method="other", amount=5_000)
+    # A published comment (its reply and report pages), its edit-or-delete link, and another
+    # waiting for its confirmation link.
+    comment = Comment.objects.create(
+        organisation=statement.organisation,
+        statement=statement,
+        language="en",
+        name="Rosa",
+        email="rosa@example.org",
+        text="Solidarity.",
+        state=Comment.State.PUBLISHED,
+        confirmed_at=timezone.now(),
+        published_at=timezone.now(),
+    )
+    CommentToken.objects.create(comment=comment, token_hash=hash_token(TOKEN))
+    Comment.objects.create(
+        organisation=statement.organisation,
+        statement=statement,
+        language="en",
+        name="Bo",
+        email="bo@example.org",
+        text="Unconfirmed.",
+        confirm_hash=hash_token(TOKEN),
+    )
     admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
     record("test.row", actor=admin)
     secret = totp.new_secret()
