@@ -9,6 +9,9 @@ from django.urls import path, re_path
 from undersigned.dashboard.views import (
     audit,
     charts,
+    comment_list,
+    comment_queue,
+    comment_settings,
     event_people,
     events,
     fund_exports,
@@ -224,4 +227,34 @@ urlpatterns = [
     path("funds/entries/<int:pk>/receive/", fund_ledger.entry_receive, name="fund_entry_receive"),
     path("funds/entries/<int:pk>/lapse/", fund_ledger.entry_lapse, name="fund_entry_lapse"),
     path("funds/entries/<int:pk>/release/", fund_ledger.entry_release, name="fund_entry_release"),
+    # Comments: the organisation's moderation queue, a reply as the organisation, hiding a
+    # commenter (views/comment_queue.py); every comment, and the forms held before their
+    # confirmation was sent (views/comment_list.py); the moderation settings, and a statement's
+    # comment policy (views/comment_settings.py).
+    path("o/<slug:slug>/comments/", comment_queue.queue, name="comments"),
+    path("o/<slug:slug>/comments/<int:pk>/reply/", comment_queue.reply, name="comment_reply"),
+    path("o/<slug:slug>/comments/<int:pk>/hide/", comment_queue.hide, name="comment_hide"),
+    path("o/<slug:slug>/comments/all/", comment_list.comment_list, name="comment_list"),
+    path("o/<slug:slug>/comments/held/", comment_list.held_forms, name="comment_held_forms"),
+    path(
+        "o/<slug:slug>/comments/settings/",
+        comment_settings.comment_settings,
+        name="comment_settings",
+    ),
+    path(
+        "o/<slug:slug>/comments/hidden/<int:pk>/show/",
+        comment_settings.unhide,
+        name="comment_unhide",
+    ),
+    path("s/<slug:slug>/comments/", comment_settings.statement_comments, name="statement_comments"),
+    path(
+        "s/<slug:slug>/comments/close/",
+        comment_settings.statement_comments_close,
+        name="statement_comments_close",
+    ),
+    path(
+        "s/<slug:slug>/comments/reopen/",
+        comment_settings.statement_comments_reopen,
+        name="statement_comments_reopen",
+    ),
 ]

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 
 from undersigned.audit.models import AuditLog
+from undersigned.comments.models import Comment, HiddenCommenter
 from undersigned.dashboard import urls as dashboard_urls
 from undersigned.organisations.models import RANK, Membership, Organisation
 from undersigned.pictures.models import Picture
@@ -146,6 +147,17 @@ VIEWS: dict[str, dict[str, str | None]] = {
     "fund_entry_receive": {"get": EDITOR, "post": EDITOR},
     "fund_entry_lapse": {"get": EDITOR, "post": EDITOR},
     "fund_entry_release": {"get": EDITOR, "post": EDITOR},
+    # Comments: moderators only (editors and owners); viewers see none of it
+    "comments": {"get": EDITOR, "post": EDITOR},
+    "comment_reply": {"get": EDITOR, "post": EDITOR},
+    "comment_hide": {"get": EDITOR, "post": EDITOR},
+    "comment_list": {"get": EDITOR, "post": EDITOR},
+    "comment_held_forms": {"get": EDITOR, "post": EDITOR},
+    "comment_settings": {"get": EDITOR, "post": EDITOR},
+    "comment_unhide": {"post": EDITOR},
+    "statement_comments": {"get": EDITOR, "post": EDITOR},
+    "statement_comments_close": {"post": EDITOR},
+    "statement_comments_reopen": {"post": EDITOR},
 }
 
 # Views whose permission is not a role in an organisation, and where they are tested.
@@ -182,6 +194,8 @@ PKS = {
     "print": "document",
     "funds": "fund",
     "entries": "entry",
+    "comments": "comment",
+    "hidden": "hidden_commenter",
 }
 
 
@@ -298,7 +312,25 @@ def targets(statement: Statement, settings: Any, tmp_path: Any) -> dict[str, Any
     pledge = Contribution.objects.create(
         fund=fund, state=Contribution.State.PLEDGED, method="other", amount=5_000
     )
+    # A comment waiting for a moderator (every comment view applies to it), and a commenter
+    # hidden from the organisation's pages.
+    comment = Comment.objects.create(
+        organisation=statement.organisation,
+        statement=statement,
+        language="en",
+        name="Rosa",
+        email="rosa@example.org",
+        email_canonical="rosa@example.org",
+        text="We are with you.",
+        state=Comment.State.HELD,
+        reasons="pre",
+    )
+    hidden = HiddenCommenter.objects.create(
+        organisation=statement.organisation, email_canonical="troll@example.org", name="Troll"
+    )
     return {
+        "comment": comment.pk,
+        "hidden_commenter": hidden.pk,
         "fund": fund.pk,
         "entry": pledge.pk,
         "document": document.pk,
@@ -350,8 +382,8 @@ def _check(response: Any, persona: str, user: User | None, view: str, role: str 
         assert _refused(user, view)
     elif role is None or RANK[ROLES[persona]] >= RANK[role]:
         # In: the page, a redirect after the change, or (an empty POST) the form's errors.
-        assert response.status_code in (200, 302, 400)
-        if response.status_code == 302:
+        assert response.status_code in (200, 302, 303, 400)
+        if response.status_code in (302, 303):
             assert "/accounts/login/" not in response["Location"]
         assert not _refused(user, view)
     else:

@@ -151,6 +151,17 @@ STATE_CHANGING = {
     "dashboard:fund_entry_receive",
     "dashboard:fund_entry_lapse",
     "dashboard:fund_entry_release",
+    # Comments in the dashboard: moderation, replies, hiding, held forms, settings, policies.
+    "dashboard:comments",
+    "dashboard:comment_reply",
+    "dashboard:comment_hide",
+    "dashboard:comment_list",
+    "dashboard:comment_held_forms",
+    "dashboard:comment_settings",
+    "dashboard:comment_unhide",
+    "dashboard:statement_comments",
+    "dashboard:statement_comments_close",
+    "dashboard:statement_comments_reopen",
     # The signer's own page.
     "my_signature",
     # The watch page's tools, privacy (the whole list, the count) and erasure requests.
@@ -221,6 +232,9 @@ OBJECT_OF = {
     "dashboard:fund_entry_receive": "funds.contribution",
     "dashboard:fund_entry_lapse": "funds.contribution",
     "dashboard:fund_entry_release": "funds.contribution",
+    "dashboard:comment_reply": "comments.comment",
+    "dashboard:comment_hide": "comments.comment",
+    "dashboard:comment_unhide": "comments.hiddencommenter",
     # The public pages of an event (regular-expression routes: their pk is filled the same way).
     "event_default": "events.event",
     "event": "events.event",

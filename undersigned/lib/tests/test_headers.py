@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from undersigned.accounts.security import enable_two_factor
 from undersigned.audit.models import record
-from undersigned.comments.models import Comment, CommentToken
+from undersigned.comments.models import Comment, CommentToken, HiddenCommenter
 from undersigned.conftest import PASSWORD, make_partner, make_signature
 from undersigned.events.models import Message
 from undersigned.events.tests.conftest import make_event
@@ -56,6 +56,12 @@ PERSONAL = {
     "dashboard:fund_ledger_export_xlsx",
     "dashboard:fund_pledges",
     "dashboard:fund_transfers",
+    "dashboard:comments",
+    "dashboard:comment_list",
+    "dashboard:comment_held_forms",
+    "dashboard:comment_reply",
+    "dashboard:comment_hide",
+    "dashboard:comment_settings",
     "mailbox",
     "login",
 }
@@ -123,6 +129,10 @@ def world(statement: Statement, settings: Any) -> User:
         email="bo@example.org",
         text="Unconfirmed.",
         confirm_hash=hash_token(TOKEN),
+    )
+    # A commenter the organisation hid (showing them again is a dashboard route).
+    HiddenCommenter.objects.create(
+        organisation=statement.organisation, email_canonical="troll@example.org", name="Troll"
     )
     admin = User.objects.create_superuser("root", "root@example.com", PASSWORD)
     record("test.row", actor=admin)
