@@ -19,6 +19,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from undersigned.comments import actions as comment_actions
+from undersigned.comments.models import Comment
 from undersigned.conftest import SmtpSink, follow_data, make_signature, sign_data, text_body
 from undersigned.events import actions as event_actions
 from undersigned.events.actions import Client as RsvpClient
@@ -27,6 +29,7 @@ from undersigned.events.tests.conftest import make_event, rsvp_data
 from undersigned.funds import actions as fund_actions
 from undersigned.funds.models import Contribution, Fund
 from undersigned.funds.tests.conftest import make_fund
+from undersigned.jobs.models import Job
 from undersigned.jobs.queue import drain
 from undersigned.mailings import outbox
 from undersigned.organisations import actions as organisation_actions
@@ -181,6 +184,43 @@ def _fund_receipt(statement: Statement) -> None:
     )
 
 
+def _comment(statement: Statement, **fields: Any) -> Comment:
+    values: dict[str, Any] = {
+        "name": TRICKY,
+        "email": "ana@example.net",
+        "text": TRICKY,
+        "client": RsvpClient(),
+    }
+    values.update(fields)
+    return comment_actions.submit(statement, "en", **values)
+
+
+def _comment_confirm(statement: Statement) -> None:
+    _comment(statement)
+
+
+def _comment_reply(statement: Statement) -> None:
+    comment = _comment(statement, notify_replies=True)
+    comment_actions.confirm(comment)
+    comment_actions.approve(comment, by=None)
+    # Its confirmation is not this test's: the one email sent must be the reply's.
+    Job.objects.filter(kind="mail.comment_confirm").delete()
+    # Under the organisation's name, which the test makes tricky.
+    comment_actions.reply_as_organisation(comment, TRICKY, by=None)
+
+
+def _comment_digest(statement: Statement) -> None:
+    moderator = User.objects.create_user("moderator", "moderator@example.org", "x")
+    User.objects.filter(pk=moderator.pk).update(date_joined=timezone.now() - dt.timedelta(1))
+    Membership.objects.create(
+        organisation=statement.organisation, user=moderator, role=Membership.Role.EDITOR
+    )
+    comment_actions.subscribe_digest(statement.organisation, moderator, wanted=True)
+    comment_actions.confirm(_comment(statement))
+    Job.objects.filter(kind="mail.comment_confirm").delete()
+    comment_actions.send_digests()
+
+
 # Each kind of email, and how a person makes the site send one.
 MAKERS: dict[str, Callable[[Statement], None]] = {
     "confirm_signature": _sign,
@@ -199,6 +239,9 @@ MAKERS: dict[str, Callable[[Statement], None]] = {
     "fund_pledge_confirm": _fund_pledge_confirm,
     "fund_transfer": _fund_transfer,
     "fund_receipt": _fund_receipt,
+    "comment_confirm": _comment_confirm,
+    "comment_reply": _comment_reply,
+    "comment_digest": _comment_digest,
 }
 
 
