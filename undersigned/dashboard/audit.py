@@ -84,6 +84,25 @@ ACTIONS: dict[str, Promise] = {
     "contribution.voided": _("Ledger line voided"),
     "contribution.released": _("Held pledge or transfer released"),
     "contributions.exported": _("Ledger exported"),
+    "comment.confirmed": _("Comment confirmed by its writer"),
+    "comment.edited": _("Comment edited by its writer"),
+    "comment.deleted": _("Comment deleted by its writer"),
+    "comment.approved": _("Comment approved"),
+    "comment.rejected": _("Comment rejected"),
+    "comment.spam": _("Comment marked as spam"),
+    "comment.replied": _("Comment answered as the organisation"),
+    "comment.pinned": _("Comment pinned"),
+    "comment.unpinned": _("Comment unpinned"),
+    "comment.commenter_hidden": _("Commenter hidden everywhere"),
+    "comment.commenter_shown": _("Hidden commenter shown again"),
+    "comment.reported": _("Comment back in the queue after readers' reports"),
+    "comment.released": _("Held comment form released"),
+    "comment.discarded": _("Held comment form discarded"),
+    "comment.policy": _("Comment settings of a statement changed"),
+    "comment.closed": _("Comments closed"),
+    "comment.reopened": _("Comments reopened"),
+    "comment.moderation": _("Moderation settings changed"),
+    "comment.purged": _("Old comments deleted"),
 }
 
 # Names of the data fields shown, in the order shown (JSON keeps no order on PostgreSQL); any
@@ -114,6 +133,17 @@ FIELDS: dict[str, Promise] = {
     "amount": _("amount (minor units)"),
     "currency": _("currency"),
     "method": _("method"),
+    "state": _("state"),
+    "reasons": _("why it waits"),
+    "parent": _("in reply to comment"),
+    "comments": _("comments"),
+    "reports": _("reports"),
+    "mode": _("comments"),
+    "hold_first": _("hold first comments"),
+    "hold_links": _("hold links"),
+    "hold_words": _("hold listed words"),
+    "words": _("words in the list"),
+    "reports_to_hold": _("reports before the queue"),
 }
 # Data not worth showing on the organisation's own log: its own key.
 HIDDEN_FIELDS = frozenset(("organisation",))

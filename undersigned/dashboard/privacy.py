@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.audit.models import record
+from undersigned.comments import retention as comments
 from undersigned.dashboard.statement_actions import User
 from undersigned.events import actions as events
 from undersigned.events.models import Attendee
@@ -66,12 +67,14 @@ class Erased:
     followers: int
     attendees: int
     donors: int = 0
+    comments: int = 0
 
 
 def erase_on_request(organisation: Organisation, email_canonical: str, actor: User) -> Erased:
     """Erase the address's signatures on the organisation's statements, each as its statement
     keeps the count after erasure, and delete its followings of them, its places at the
-    organisation's events and its name on the funds' ledgers; audited with counts."""
+    organisation's events, its name on the funds' ledgers and its comments' words and name on
+    the organisation's pages; audited with counts."""
     erased = 0
     found = Signature.objects.filter(
         statement__organisation=organisation, email_canonical=email_canonical
@@ -103,5 +106,15 @@ def erase_on_request(organisation: Organisation, email_canonical: str, actor: Us
                 fund__organisation=organisation, email_canonical=email_canonical
             )
         )
+        # The comments stay as "deleted", so that replies to them keep their place. Their
+        # number is not on the page or in the log: moderators never learn whose address wrote
+        # which comment.
+        erased_comments = comments.erase(organisation.pk, email_canonical)
         record("erasure.requested", actor=actor, organisation=organisation.pk, signatures=erased)
-    return Erased(signatures=erased, followers=followers, attendees=attendees, donors=donors)
+    return Erased(
+        signatures=erased,
+        followers=followers,
+        attendees=attendees,
+        donors=donors,
+        comments=erased_comments,
+    )

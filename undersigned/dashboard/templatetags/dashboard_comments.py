@@ -24,7 +24,14 @@ def comments_waiting(
     user: Any = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    membership = Membership.objects.filter(organisation=organisation, user_id=user.pk).first()
+    # The page's own membership where it has one (most have, from the access helper).
+    membership = context.get("membership")
+    if not (
+        isinstance(membership, Membership)
+        and membership.organisation_id == organisation.pk
+        and membership.user_id == user.pk
+    ):
+        membership = Membership.objects.filter(organisation=organisation, user_id=user.pk).first()
     if membership is None or not membership.can(Membership.Role.EDITOR):
         return None
     waiting = Comment.objects.filter(organisation=organisation, state=Comment.State.HELD)

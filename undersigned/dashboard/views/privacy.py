@@ -109,11 +109,11 @@ def erasure(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             ngettext(
                 "Erasure done: %(count)d signature erased. Any following of your statements' "
-                "updates by this address, any place of it at your events and its name in your "
-                "funds' ledgers are deleted too.",
+                "updates by this address, any place of it at your events, its name in your "
+                "funds' ledgers and its comments' words and name are deleted too.",
                 "Erasure done: %(count)d signatures erased. Any following of your statements' "
-                "updates by this address, any place of it at your events and its name in your "
-                "funds' ledgers are deleted too.",
+                "updates by this address, any place of it at your events, its name in your "
+                "funds' ledgers and its comments' words and name are deleted too.",
                 erased.signatures,
             )
             % {"count": erased.signatures},
