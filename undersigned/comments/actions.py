@@ -176,7 +176,13 @@ def rule_reasons(comment: Comment, policy: CommentPolicy, moderation: Moderation
     reasons: list[str] = []
     if comment.email_canonical and _is_hidden(comment):
         reasons.append(Reason.HIDDEN)
-    if policy.mode != CommentPolicy.Mode.POST or not policy.is_open:
+    parent = comment.parent
+    if (
+        policy.mode != CommentPolicy.Mode.POST
+        or not policy.is_open
+        # A reply to a comment no longer shown waits for a moderator to see where it goes.
+        or (parent is not None and parent.state != State.PUBLISHED)
+    ):
         reasons.append(Reason.PREMODERATED)
     if (
         policy.hold_first
@@ -327,12 +333,13 @@ def delete_own(comment: Comment) -> bool:
         if locked.state == State.DELETED:
             return False
         was = locked.state
+        # The demo mailbox's copies of what was sent to the writer go too.
+        outbox.forget("comment", [locked.pk], [locked.email])
         _blank(locked)
         locked.state = State.DELETED
         locked.save()
         locked.tokens.all().delete()
         locked.reports.all().delete()
-        outbox.forget("comment", [locked.pk])
         _audit("comment.deleted", locked, was=was)
         _forget_pages(locked)
     comment.refresh_from_db()

@@ -18,6 +18,7 @@ from undersigned.comments.models import Comment, DigestSubscription
 from undersigned.lib.languages import ui_language
 from undersigned.lib.tokens import hash_token
 from undersigned.mailings import outbox
+from undersigned.organisations.models import Membership
 from undersigned.statements.models import Statement
 
 CONFIRM = "comment_confirm"
@@ -182,7 +183,16 @@ def _load_digest(payloads: list[dict[str, Any]]) -> list[outbox.Email | None]:
             .filter(pk=payload["subscription"])
             .first()
         )
-        if subscription is None or not subscription.user.email:
+        if (
+            subscription is None
+            or not subscription.user.email
+            or not Membership.objects.filter(
+                organisation_id=subscription.organisation_id,
+                user_id=subscription.user_id,
+                role__in=(Membership.Role.OWNER, Membership.Role.EDITOR),
+            ).exists()
+        ):
+            # Gone, or no longer a moderator since it was queued.
             emails.append(None)
             continue
         waiting = Comment.objects.filter(

@@ -279,3 +279,14 @@ def test_a_digest_queued_for_comments_dealt_with_since_is_not_sent(
     assert actions.send_digests() == 2
     actions.approve(comment, by=None)
     assert not send_emails()
+
+
+def test_a_digest_queued_for_a_moderator_who_left_since_is_not_sent(
+    statement: Statement, subscribed: list[User], clock: time_machine.Coordinates
+) -> None:
+    clock.shift(dt.timedelta(minutes=1))
+    _waiting(statement)
+    assert actions.send_digests() == 2
+    Membership.objects.filter(user=subscribed[1]).delete()
+    sent = send_emails()
+    assert [m.to for m in sent] == [["organiser@example.com"]]
