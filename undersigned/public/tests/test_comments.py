@@ -405,6 +405,8 @@ def test_a_deleted_comment_holds_its_replies_under_a_placeholder(
     page = html(client, "/s/free-them/en/")
     assert page.count("Deleted by its writer.") == 1
     assert "A reply that stays." in page
+    # Nothing more to answer there.
+    assert f"/comments/{gone.pk}/reply/" not in page
 
 
 def test_held_rejected_and_unconfirmed_comments_are_not_shown(
