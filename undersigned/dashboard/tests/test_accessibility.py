@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, Route, expect
 
+from undersigned.comments.models import Comment, Report
 from undersigned.conftest import _client_for, make_partner, make_signature
 from undersigned.events.models import Attendee, Event, Message
 from undersigned.events.tests.conftest import make_event
@@ -369,6 +370,62 @@ def _funds(statement: Statement) -> tuple[Fund, Fund, dict[str, Contribution]]:
     return fund, draft, {"cash": cash, "pledged": pledged, "held": held, "transfer": transfer}
 
 
+def _comments(statement: Statement, organiser: User) -> dict[str, Comment]:
+    """Comments in each state a moderation page shows: one waiting with every reason and a
+    reader's report, a reply, a long unbroken name and link, a held form, a hidden commenter."""
+    from undersigned.comments import actions
+
+    now = timezone.now()
+    people: dict[str, Any] = {
+        "organisation": statement.organisation,
+        "statement": statement,
+        "language": "es",
+        "confirmed_at": now,
+    }
+    published = Comment.objects.create(
+        **people,
+        name="Rosa",
+        email="rosa@example.org",
+        email_canonical="rosa@example.org",
+        text="Desde Arequipa, con ustedes.",
+        state=Comment.State.PUBLISHED,
+        published_at=now,
+        is_signatory=True,
+    )
+    held = Comment.objects.create(
+        **people,
+        parent=published,
+        name=LONG_NAME,
+        organisation_name=LONG_NAME,
+        email=LONG_EMAIL,
+        email_canonical=LONG_EMAIL,
+        text=f"Mira {LONG_URL}\n\nY otra cosa.",
+        state=Comment.State.HELD,
+        reasons="pre,first,link,words,reported",
+        held_at=now,
+    )
+    Report.objects.create(comment=held, reason="abuse", detail="Insults", client="a")
+    Comment.objects.create(
+        **people,
+        name="Bot",
+        email="bot@example.org",
+        email_canonical="bot@example.org",
+        text="Buy now",
+        reasons="honeypot",
+    )
+    troll = Comment.objects.create(
+        **people,
+        name="Troll",
+        email="troll@example.org",
+        email_canonical="troll@example.org",
+        text="Nonsense",
+        state=Comment.State.PUBLISHED,
+        published_at=now,
+    )
+    actions.hide_commenter(troll, by=organiser)
+    return {"published": published, "held": held}
+
+
 def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
     """Every dashboard page `organiser`, an owner of `statement`'s organisation, can open, with
     what they need to show everything (made here): the list this test and test_markup.py visit.
@@ -392,6 +449,7 @@ def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
     organisation = statement.organisation.slug
     event, draft, message = _events(statement)
     fund, draft_fund, lines = _funds(statement)
+    comments = _comments(statement, organiser)
     return [
         "/dashboard/",
         f"/dashboard/o/{organisation}/",
@@ -456,6 +514,13 @@ def dashboard_pages(statement: Statement, organiser: User) -> list[str]:
         f"/dashboard/funds/entries/{lines['transfer'].pk}/receive/",
         f"/dashboard/funds/{draft_fund.pk}/",
         f"/dashboard/funds/{draft_fund.pk}/delete/",
+        f"/dashboard/o/{organisation}/comments/",
+        f"/dashboard/o/{organisation}/comments/all/",
+        f"/dashboard/o/{organisation}/comments/held/",
+        f"/dashboard/o/{organisation}/comments/settings/",
+        f"/dashboard/o/{organisation}/comments/{comments['held'].pk}/reply/",
+        f"/dashboard/o/{organisation}/comments/{comments['published'].pk}/hide/",
+        "/dashboard/s/free-them/comments/",
         "/accounts/security/",
     ]
 
@@ -484,6 +549,19 @@ def test_no_dashboard_page_has_a_serious_accessibility_violation(
         page.get_by_role("button", name="Find").click()
     expect(page.locator(".errors")).to_be_visible()
     found += _run_axe(page, "the erasure form with errors")
+    # The page that asks before held comment forms are released, and a reply with an error.
+    page.goto(f"/dashboard/o/{organisation}/comments/held/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Release", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Release this form?")
+    found += _run_axe(page, "the held comment forms to release")
+    page.goto(f"/dashboard/o/{organisation}/comments/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Approve and reply").first.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Approve and publish the reply").click()
+    expect(page.locator(".errors")).to_be_visible()
+    found += _run_axe(page, "the reply form with errors")
     assert found == [], "\n".join(found)
 
 
