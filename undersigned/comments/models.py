@@ -186,6 +186,12 @@ class Comment(models.Model):
                 fields=["statement", "update", "state", "parent", "-published_at", "-id"],
                 name="comment_page",
             ),
+            # The few pinned comments a page shows first, found without reading the others.
+            models.Index(
+                fields=["statement", "update", "state", "parent"],
+                condition=models.Q(pinned_at__isnull=False),
+                name="comment_pinned",
+            ),
             models.Index(fields=["organisation", "state", "created_at"], name="comment_queue"),
             models.Index(fields=["organisation", "email_canonical"], name="comment_commenter"),
             models.Index(fields=["state", "created_at"], name="comment_purge"),
