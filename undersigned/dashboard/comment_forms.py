@@ -234,7 +234,7 @@ class ModerationForm(forms.ModelForm):  # type: ignore[type-arg]
         widgets = {"words": forms.Textarea(attrs={"rows": 8})}
 
     def clean_words(self) -> str:
-        lines = []
+        lines: list[str] = []
         for line in str(self.cleaned_data["words"]).replace("\x00", "").splitlines():
             word = " ".join(line.split())
             if not word or word.casefold() in (known.casefold() for known in lines):

@@ -200,7 +200,11 @@ def apply_chosen(
 ) -> int:
     """Apply `action` to the organisation's comments `ids` (404 if one is not theirs), each
     that `only` lets through, and tell the moderator what changed. Returns how many did."""
-    comments = list(Comment.objects.filter(organisation=organisation, pk__in=ids).order_by("pk"))
+    comments = list(
+        Comment.objects.filter(organisation=organisation, pk__in=ids)
+        .select_related("statement")
+        .order_by("pk")
+    )
     if len(comments) != len(ids):
         raise Http404
     verb = VERBS[action]

@@ -44,7 +44,7 @@ def comment_settings(request: HttpRequest, slug: str) -> HttpResponse:
         instance=actions.moderation_of(organisation),
     )
     subscribed = DigestSubscription.objects.filter(
-        organisation=organisation, user_id=request.user.pk
+        organisation=organisation, user_id=membership.user_id
     ).exists()
     digest = DigestForm(
         request.POST if posted == "digest" else None, initial={"digest": subscribed}
