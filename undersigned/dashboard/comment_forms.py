@@ -220,7 +220,7 @@ class ModerationForm(forms.ModelForm):  # type: ignore[type-arg]
     readers' reports send a published comment back to the queue."""
 
     reports_to_hold = forms.IntegerField(
-        label=Moderation._meta.get_field("reports_to_hold").verbose_name,
+        label=_("Reports before a comment returns to the queue"),
         min_value=1,
         max_value=100,
         help_text=_(
