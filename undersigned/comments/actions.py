@@ -407,7 +407,12 @@ def reply_as_organisation(
     parent: Comment, text: str, *, by: Any, language: str | None = None
 ) -> Comment:
     """A moderator answers for the organisation: published at once, under the organisation's
-    name. A waiting comment is approved with it."""
+    name, in the thread of `parent` (the comment it answers, or the one a reply answers). The
+    comment answered is approved with it if it waits. The same answer sent twice (a form
+    posted again) is stored once."""
+    if parent.state == State.HELD:
+        approve(parent, by=by)
+        parent.refresh_from_db()
     if parent.parent_id is not None:
         parent = Comment.objects.select_related("statement").get(pk=parent.parent_id)
     if parent.state == State.HELD:
@@ -415,7 +420,15 @@ def reply_as_organisation(
         parent.refresh_from_db()
     now = timezone.now()
     with transaction.atomic():
-        organisation = Organisation.objects.get(pk=parent.organisation_id)
+        organisation = Organisation.objects.select_for_update().get(pk=parent.organisation_id)
+        again = Comment.objects.filter(
+            parent=parent,
+            by_organisation=True,
+            text=text,
+            created_at__gte=now - dt.timedelta(minutes=10),
+        ).first()
+        if again is not None:
+            return again
         reply = Comment(
             organisation=organisation,
             statement_id=parent.statement_id,
