@@ -44,6 +44,8 @@ CONSENT_VERSION = "comment-1"
 
 State = Comment.State
 Reason = Comment.Reason
+# Comments under one statement that readers' reports may return to the queue in an hour.
+REPORT_HOLDS_PER_HOUR = 5
 
 __all__ = ["Client"]
 
@@ -300,7 +302,10 @@ def edit(comment: Comment, text: str, organisation_name: str | None = None) -> b
         if organisation_name is not None:
             locked.organisation_name = organisation_name
         locked.edited_at = now
-        if locked.state == State.PUBLISHED:
+        if locked.state == State.PUBLISHED and locked.moderated_at is not None:
+            # A moderator approved other words: these wait for one to read them.
+            _hold(locked, [Reason.EDITED], now)
+        elif locked.state == State.PUBLISHED:
             policy = policy_for(locked.statement)
             reasons = [
                 reason
@@ -467,7 +472,8 @@ def pin(comment: Comment, *, by: Any, pinned: bool = True) -> bool:
 def hide_commenter(comment: Comment, *, by: Any) -> int:
     """Hide every published comment of the comment's address on the organisation's pages, and
     hold its new ones. Returns how many were hidden."""
-    if not comment.email_canonical:
+    if not comment.email_canonical or comment.confirmed_at is None:
+        # Nobody proved the address of a comment never confirmed: anyone may have typed it.
         return 0
     with transaction.atomic():
         try:
@@ -538,7 +544,18 @@ def report(comment: Comment, reason: str, detail: str, *, client: Client) -> Non
         except IntegrityError:
             return
         reports = locked.reports.filter(settled=False).count()
-        if reports >= max(1, moderation_of(locked.organisation_id).reports_to_hold):
+        taken_down = Comment.objects.filter(
+            statement_id=locked.statement_id,
+            reasons__contains=Reason.REPORTED,
+            held_at__gte=now - dt.timedelta(hours=1),
+        ).count()
+        if (
+            reports >= max(1, moderation_of(locked.organisation_id).reports_to_hold)
+            # Readers take down a few comments an hour at most: past that, a campaign of
+            # reports waits for the moderators, who see the reports, rather than emptying
+            # the page.
+            and taken_down < REPORT_HOLDS_PER_HOUR
+        ):
             _hold(locked, [Reason.REPORTED], now)
             locked.save(update_fields=("state", "reasons", "held_at"))
             _audit("comment.reported", locked, reports=reports)

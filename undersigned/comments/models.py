@@ -192,6 +192,8 @@ class Comment(models.Model):
                 condition=models.Q(pinned_at__isnull=False),
                 name="comment_pinned",
             ),
+            # A comment's published replies (whether a deleted comment still has any).
+            models.Index(fields=["parent", "state"], name="comment_replies"),
             models.Index(fields=["organisation", "state", "created_at"], name="comment_queue"),
             models.Index(fields=["organisation", "email_canonical"], name="comment_commenter"),
             models.Index(fields=["state", "created_at"], name="comment_purge"),

@@ -85,9 +85,12 @@ def _under(statement: Statement, update: Update | None) -> QuerySet[Comment]:
 
 
 def _total(statement: Statement, update: Update | None) -> Subquery:
+    # What a reader can see: published comments on the page, and published replies under
+    # one shown (or deleted by its writer, whose thread stays).
     published = (
         _under(statement, update)
         .filter(state=State.PUBLISHED)
+        .filter(Q(parent=None) | Q(parent__state__in=(State.PUBLISHED, State.DELETED)))
         .order_by()
         .values("statement")
         .annotate(n=Count("pk"))

@@ -5,19 +5,75 @@ the address's comments on the organisation's pages (replies to them stay, under 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from undersigned.audit.models import record
 from undersigned.comments.models import Comment, CommentToken, HiddenCommenter, Report
 from undersigned.jobs import scrub
 from undersigned.mailings import outbox
+from undersigned.statements import privacy
+from undersigned.statements.models import Signature, Statement
 
 State = Comment.State
 
 scrub.holds_personal_data(Comment, CommentToken, HiddenCommenter)
+
+
+def _unsigned(signature_ids: list[int]) -> None:
+    """Signatures erased or withdrawn: comments no longer say their writers signed."""
+    signed = Signature.objects.filter(
+        pk__in=signature_ids,
+        statement_id=OuterRef("statement_id"),
+        email_canonical=OuterRef("email_canonical"),
+    )
+    Comment.objects.filter(is_signatory=True).filter(Exists(signed)).update(is_signatory=False)
+
+
+def forget_addresses(statement: Statement, reason: str = "", actor: Any = None) -> int:
+    """The statement's people are erased (RETENTION_DAYS after it closed): its comments keep
+    their words and names, as published, but no address, nor anything learnt from one;
+    comments nobody confirmed go. Returns how many kept an address."""
+    with transaction.atomic():
+        found = Comment.objects.filter(statement=statement)
+        ids = list(found.values_list("pk", flat=True))
+        outbox.forget("comment", ids)
+        found.filter(state=State.UNCONFIRMED).delete()
+        forgotten = (
+            found.exclude(email="")
+            .exclude(state=State.UNCONFIRMED)
+            .update(
+                email="",
+                email_canonical="",
+                notify_replies=False,
+                wants_signatory=False,
+                is_signatory=False,
+            )
+        )
+        CommentToken.objects.filter(comment__statement=statement).delete()
+        if forgotten:
+            record(
+                "comment.addresses_erased",
+                actor=actor,
+                statement=statement,
+                reason=reason,
+                comments=forgotten,
+            )
+        scrub.after_erasure()
+    return forgotten
+
+
+privacy.keeps_personal_data(
+    privacy.KeptElsewhere(
+        of_signatures=_unsigned,
+        of_statement=forget_addresses,
+        held=lambda: Exists(Comment.objects.filter(statement=OuterRef("pk")).exclude(email="")),
+    )
+)
 
 
 def erase(organisation_id: int, email_canonical: str) -> int:

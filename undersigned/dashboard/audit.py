@@ -103,6 +103,7 @@ ACTIONS: dict[str, Promise] = {
     "comment.reopened": _("Comments reopened"),
     "comment.moderation": _("Moderation settings changed"),
     "comment.purged": _("Old comments deleted"),
+    "comment.addresses_erased": _("Commenters' addresses erased with the statement's people"),
 }
 
 # Names of the data fields shown, in the order shown (JSON keeps no order on PostgreSQL); any

@@ -15,6 +15,7 @@ from undersigned.comments.models import Comment, CommentPolicy, Report
 from undersigned.comments.tests.conftest import (
     a_client,
     audit_rows,
+    confirmed,
     jobs,
     manage_token,
     open_policy,
@@ -91,7 +92,8 @@ def test_an_edited_comment_on_a_premoderated_statement_waits_again(
     assert actions.edit(comment, "Now different")
     comment.refresh_from_db()
     assert comment.state == Comment.State.HELD
-    assert comment.reason_list() == ["edited", "pre"]
+    # A moderator approved other words: these wait for one, whatever the rules say.
+    assert comment.reason_list() == ["edited"]
     assert comment.held_at == START + dt.timedelta(minutes=1)
     assert comment.published_at == published_at
 
@@ -188,3 +190,18 @@ def test_the_default_policy_is_premoderated_with_every_rule() -> None:
     assert policy.mode == CommentPolicy.Mode.PRE
     assert policy.hold_first and policy.hold_links and policy.hold_words
     assert policy.is_open and policy.is_shown
+
+
+def test_words_a_moderator_approved_wait_again_once_edited_where_comments_go_out_at_once(
+    statement: Statement, clock: time_machine.Coordinates
+) -> None:
+    actions.set_policy(
+        statement, mode="post", hold_first=True, hold_links=False, hold_words=False, by=None
+    )
+    comment = confirmed(statement)
+    assert comment.state == Comment.State.HELD  # a first comment
+    assert actions.approve(comment, by=None)
+    clock.shift(dt.timedelta(minutes=1))
+    assert actions.edit(comment, "Other words, never read by a moderator.")
+    comment.refresh_from_db()
+    assert (comment.state, comment.reason_list()) == (Comment.State.HELD, ["edited"])

@@ -21,6 +21,7 @@ from undersigned.dashboard.signatures import page_of
 from undersigned.dashboard.views.comment_queue import (
     apply_chosen,
     item_of,
+    read_stamp,
     rows_of,
     see_other,
     statements_of,
@@ -77,6 +78,7 @@ def comment_list(request: HttpRequest, slug: str) -> HttpResponse:
             "page": page,
             "query": _without_cursors(request),
             "items": [item_of(comment) for comment in page.rows],
+            "read_at": read_stamp(),
         },
         status=400 if chosen is not None else 200,
     )
@@ -110,7 +112,9 @@ def held_forms(request: HttpRequest, slug: str) -> HttpResponse:
                     reverse("dashboard:comment_held_forms", args=(organisation.slug,)),
                     _without_cursors(request),
                 )
-            found = list(rows_of(organisation).filter(pk__in=data["comment"]).order_by("pk"))
+            found = list(
+                waiting_forms(rows_of(organisation)).filter(pk__in=data["comment"]).order_by("pk")
+            )
             if len(found) != len(data["comment"]):
                 raise Http404
             return render(

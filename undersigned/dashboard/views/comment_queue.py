@@ -11,6 +11,7 @@ views/comment_list.py; the settings in views/comment_settings.py."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -136,7 +138,9 @@ def comment_for(
     """One of the organisation's comments, for its editors and owners (404 for anyone outside
     the organisation and for another organisation's comment, 403 for a viewer)."""
     organisation, membership = organisation_for(request, slug, EDITOR)
-    comment = rows_of(organisation).filter(pk=pk).first()
+    # Confirmed ones only: a comment nobody confirmed (a form anyone may fill in with anyone's
+    # address) must not tell a moderator anything about the address it names.
+    comment = rows_of(organisation).filter(pk=pk, confirmed_at__isnull=False).first()
     if comment is None:
         raise Http404
     return comment, organisation, membership
@@ -208,6 +212,11 @@ def apply_chosen(
     if len(comments) != len(ids):
         raise Http404
     verb = VERBS[action]
+    read_at = _read_at(request)
+    if action == "approve" and read_at is not None:
+        # Never publish words the moderator did not read: a comment edited since the page was
+        # made is left for them to read again.
+        only = _unchanged_since(read_at, only)
     done = sum(1 for comment in comments if only(comment) and verb(comment, request.user))
     if done:
         messages.success(request, done_message(action, done))
@@ -225,6 +234,28 @@ def apply_chosen(
             % {"count": left},
         )
     return done
+
+
+def _unchanged_since(
+    read_at: dt.datetime, only: Callable[[Comment], bool]
+) -> Callable[[Comment], bool]:
+    def unchanged(comment: Comment) -> bool:
+        return only(comment) and not (comment.edited_at and comment.edited_at > read_at)
+
+    return unchanged
+
+
+def read_stamp() -> str:
+    """When a page of comments was made, for its forms to carry (see apply_chosen)."""
+    return timezone.now().isoformat()
+
+
+def _read_at(request: HttpRequest) -> dt.datetime | None:
+    try:
+        found = dt.datetime.fromisoformat(request.POST.get("read_at", ""))
+    except ValueError:
+        return None
+    return found if timezone.is_aware(found) else None
 
 
 def waiting_forms(rows: QuerySet[Comment]) -> QuerySet[Comment]:
@@ -267,6 +298,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             "waiting": waiting.count(),
             "held_forms": waiting_forms(Comment.objects.filter(organisation=organisation)).count(),
             "actions": QUEUE_ACTIONS,
+            "read_at": read_stamp(),
         },
         status=400 if chosen is not None else 200,
     )

@@ -139,7 +139,7 @@ def test_three_readers_send_a_comment_back_to_the_queue(
     assert "Words three readers dislike." in html(client, "/s/free-them/en/")
     for n in range(1, 4):
         data = report_data(statement, reason="spam", detail=f"Reader {n}")
-        response = client.post(_report_url(comment), data, REMOTE_ADDR=f"198.51.100.{n}")
+        response = client.post(_report_url(comment), data, REMOTE_ADDR=f"198.51.{100 + n}.7")
         assert response.status_code == 303
     comment.refresh_from_db()
     assert comment.state == Comment.State.HELD and comment.reasons == "reported"

@@ -12,6 +12,7 @@ its link emailed, the same way for every address (comments.actions.submit).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,10 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from undersigned.abuse.keys import keyed_hash
 from undersigned.comments import actions, queries
 from undersigned.comments.forms import CommentForm, ReportForm
 from undersigned.comments.models import Comment
 from undersigned.lib import formtoken
+from undersigned.lib.clientip import client_ip, network_of
 from undersigned.lib.pagecache import public_cache
 from undersigned.public.templatetags.comments import (
     form_context,
@@ -336,9 +339,19 @@ def comment_report(request: HttpRequest, slug: str, language: str, pk: str) -> H
             comment,
             form.cleaned_data["reason"],
             form.cleaned_data["detail"],
-            client=formguard.client(request, REPORT_KIND, statement.pk, ""),
+            client=_reporter(request, statement),
         )
     return _see_other("comment_reported", statement.slug, version.language)
+
+
+def _reporter(request: HttpRequest, statement: Statement) -> actions.Client:
+    """Who reports, for the count of readers who did: their network (a /24, or an IPv6 /48),
+    not the client, so that one place with many addresses counts as one reader."""
+    client = formguard.client(request, REPORT_KIND, statement.pk, "")
+    network = network_of(client_ip(request))
+    return dataclasses.replace(
+        client, rate_key=keyed_hash(REPORT_KIND, f"{statement.pk}:{network}")
+    )
 
 
 @require_safe
