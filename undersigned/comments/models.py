@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from undersigned.organisations.models import Organisation
 from undersigned.statements.models import EMAIL_MAX_LENGTH, Statement
@@ -105,15 +106,15 @@ class CommentQuerySet(models.QuerySet["Comment"]):
 class Comment(models.Model):
     class State(models.TextChoices):
         # Written, waiting for its link to be followed; nobody but the writer's inbox knows.
-        UNCONFIRMED = "unconfirmed", _("not confirmed")
-        HELD = "held", _("waiting for a moderator")
-        PUBLISHED = "published", _("published")
-        REJECTED = "rejected", _("rejected")
-        SPAM = "spam", _("spam")
+        UNCONFIRMED = "unconfirmed", pgettext_lazy("comment state", "not confirmed")
+        HELD = "held", pgettext_lazy("comment state", "waiting for a moderator")
+        PUBLISHED = "published", pgettext_lazy("comment state", "published")
+        REJECTED = "rejected", pgettext_lazy("comment state", "rejected")
+        SPAM = "spam", pgettext_lazy("comment state", "spam")
         # Its commenter's comments are hidden in the organisation.
-        HIDDEN = "hidden", _("hidden")
+        HIDDEN = "hidden", pgettext_lazy("comment state", "hidden")
         # Deleted by its writer, or erased on request: nothing of the writer is kept.
-        DELETED = "deleted", _("deleted")
+        DELETED = "deleted", pgettext_lazy("comment state", "deleted")
 
     class Reason(models.TextChoices):
         """Why a comment waits (several may apply, stored comma-separated)."""

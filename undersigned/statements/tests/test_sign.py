@@ -216,7 +216,8 @@ def test_statement_without_country_or_organisations(client: Client, statement: S
     Statement.objects.filter(pk=statement.pk).update(ask_country=False, allow_organisations=False)
     page = client.get("/s/free-them/en/").content.decode()
     assert 'name="country"' not in page
-    assert 'name="organisation_name"' not in page
+    # The sign form's field (the comment form has one of its own, for the commenter's).
+    assert 'id="id_organisation_name"' not in page
     _sign(client, country="XX", kind="organisation", organisation_name="Sneaky")
     signature = Signature.objects.get()
     assert (signature.country, signature.kind) == ("", Signature.Kind.INDIVIDUAL)
