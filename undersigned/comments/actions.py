@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from undersigned.abuse import limits, quota
+from undersigned.abuse import quota
 from undersigned.audit.models import record
 from undersigned.comments import text as comment_text
 from undersigned.comments.emails import CONFIRM, DIGEST, REPLY
@@ -81,17 +81,6 @@ def _manage_token(comment: Comment) -> str:
     return token
 
 
-def _client_hold(client: Client, now: dt.datetime) -> str:
-    hold = client.hold_reason
-    if (
-        not hold
-        and client.rate_key
-        and limits.beyond_limits([client.rate_key], now, other=[client.email_key])[0]
-    ):
-        hold = Reason.RATE
-    return hold
-
-
 def submit(
     statement: Statement,
     language: str,
@@ -116,7 +105,7 @@ def submit(
     now = timezone.now()
     canonical = canonical_email(email)
     with transaction.atomic():
-        hold = _client_hold(client, now)
+        hold = client.held_for(now)
         comment = Comment.objects.create(
             organisation_id=statement.organisation_id,
             statement=statement,
@@ -531,7 +520,7 @@ def report(comment: Comment, reason: str, detail: str, *, client: Client) -> Non
     reader is answered the same."""
     now = timezone.now()
     with transaction.atomic():
-        if _client_hold(client, now):
+        if client.held_for(now):
             return
         locked = Comment.objects.select_for_update(of=("self",)).get(pk=comment.pk)
         if locked.state != State.PUBLISHED:

@@ -35,7 +35,8 @@ REMIND = "events.remind"
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Client:
-    """Who sent an RSVP form, for anti-abuse: keyed hashes only, as for a sign form."""
+    """Who sent a public form without an account (an RSVP, a pledge, a comment), for
+    anti-abuse: keyed hashes only, as for a sign form."""
 
     # Counted against SIGN_RATE_LIMITS: the client and the event.
     rate_key: str = ""
@@ -43,6 +44,16 @@ class Client:
     email_key: str = ""
     # Held for review, and sent nothing until released (honeypot, too fast, no proof of work).
     hold_reason: str = ""
+
+    def held_for(self, now: dt.datetime) -> str:
+        """Why its form is held: its own reason, or "rate" once it is past the rate limits
+        (counted now: call inside the transaction that stores the form); "" if it is not."""
+        if self.hold_reason:
+            return self.hold_reason
+        if self.rate_key and limits.beyond_limits([self.rate_key], now, other=[self.email_key])[0]:
+            # Spelt so by every model that holds forms (funds' and comments' too).
+            return str(Attendee.HoldReason.RATE)
+        return ""
 
 
 def rsvp(
@@ -58,13 +69,7 @@ def rsvp(
     token = new_token()
     now = timezone.now()
     with transaction.atomic():
-        hold = client.hold_reason
-        if (
-            not hold
-            and client.rate_key
-            and limits.beyond_limits([client.rate_key], now, other=[client.email_key])[0]
-        ):
-            hold = Attendee.HoldReason.RATE
+        hold = client.held_for(now)
         attendee = _attendee(event, canonical, email, name, guests, language, hold, now)
         AttendeeToken.objects.create(
             attendee=attendee,

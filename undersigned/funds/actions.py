@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from undersigned.abuse import limits, quota
+from undersigned.abuse import quota
 from undersigned.audit.models import record
 from undersigned.events.actions import Client
 from undersigned.events.models import Event
@@ -264,19 +264,6 @@ def lapse(entry: Contribution, reason: str = "", *, by: Any = None) -> bool:
     return True
 
 
-def hold_reason(client: Client, now: dt.datetime) -> str:
-    """Why a public form is held for review (the client's own reason, or past the rate
-    limits, counted now), or "" if it is not."""
-    hold = client.hold_reason
-    if (
-        not hold
-        and client.rate_key
-        and limits.beyond_limits([client.rate_key], now, other=[client.email_key])[0]
-    ):
-        hold = Contribution.HoldReason.RATE
-    return hold
-
-
 def pledge(
     fund: Fund,
     language: str,
@@ -294,7 +281,7 @@ def pledge(
     token = new_token()
     now = timezone.now()
     with transaction.atomic():
-        hold = hold_reason(client, now)
+        hold = client.held_for(now)
         entry = Contribution.objects.create(
             fund=fund,
             state=Contribution.State.PENDING,
@@ -418,7 +405,7 @@ def expect_transfer(
     for attempt in range(_CODE_ATTEMPTS):
         try:
             with transaction.atomic():
-                hold = hold_reason(client, now)
+                hold = client.held_for(now)
                 entry = Contribution.objects.create(
                     fund=fund,
                     state=Contribution.State.EXPECTED,

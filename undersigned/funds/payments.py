@@ -91,7 +91,7 @@ def begin_checkout(
         raise PaymentUnavailable("provider")
     now = timezone.now()
     with transaction.atomic():
-        hold = actions.hold_reason(client, now)
+        hold = client.held_for(now)
         if not hold:
             entry = Contribution.objects.create(
                 fund=fund,
