@@ -9,7 +9,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from undersigned.comments import actions
+from undersigned.comments import actions, moderation
 from undersigned.comments.models import Comment, CommentPolicy
 from undersigned.statements.models import Statement
 
@@ -127,7 +127,7 @@ def load_demo_comments(statement: Statement) -> None:
                 )
             )
         language, text = REPLY
-        actions.reply_as_organisation(shown[1], text, by=None, language=language)
+        moderation.reply_as_organisation(shown[1], text, by=None, language=language)
         update = statement.updates.order_by("published_at").first()
         if update is not None:
             hours, name, organisation, email, language, text = ON_UPDATE

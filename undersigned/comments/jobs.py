@@ -3,7 +3,7 @@ spam after a while, and moderators who asked are sent their digest of what waits
 
 from __future__ import annotations
 
-from undersigned.comments import actions, retention
+from undersigned.comments import moderation, retention
 from undersigned.jobs.queue import every
 
 
@@ -14,4 +14,4 @@ def purge() -> None:
 
 @every(300)
 def digests() -> None:
-    actions.send_digests()
+    moderation.send_digests()

@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from undersigned.comments import actions as comment_actions
+from undersigned.comments import moderation as comment_moderation
 from undersigned.comments.models import Comment
 from undersigned.conftest import SmtpSink, follow_data, make_signature, sign_data, text_body
 from undersigned.events import actions as event_actions
@@ -202,11 +203,11 @@ def _comment_confirm(statement: Statement) -> None:
 def _comment_reply(statement: Statement) -> None:
     comment = _comment(statement, notify_replies=True)
     comment_actions.confirm(comment)
-    comment_actions.approve(comment, by=None)
+    comment_moderation.approve(comment, by=None)
     # Its confirmation is not this test's: the one email sent must be the reply's.
     Job.objects.filter(kind="mail.comment_confirm").delete()
     # Under the organisation's name, which the test makes tricky.
-    comment_actions.reply_as_organisation(comment, TRICKY, by=None)
+    comment_moderation.reply_as_organisation(comment, TRICKY, by=None)
 
 
 def _comment_digest(statement: Statement) -> None:
@@ -215,10 +216,10 @@ def _comment_digest(statement: Statement) -> None:
     Membership.objects.create(
         organisation=statement.organisation, user=moderator, role=Membership.Role.EDITOR
     )
-    comment_actions.subscribe_digest(statement.organisation, moderator, wanted=True)
+    comment_moderation.subscribe_digest(statement.organisation, moderator, wanted=True)
     comment_actions.confirm(_comment(statement))
     Job.objects.filter(kind="mail.comment_confirm").delete()
-    comment_actions.send_digests()
+    comment_moderation.send_digests()
 
 
 # Each kind of email, and how a person makes the site send one.

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from undersigned.audit.models import AuditLog
-from undersigned.comments import actions
+from undersigned.comments import actions, moderation
 from undersigned.comments.actions import Client
 from undersigned.comments.models import Comment, CommentPolicy
 from undersigned.jobs.models import Job
@@ -60,7 +60,7 @@ def published(statement: Statement, **fields: Any) -> Comment:
     """A comment written, confirmed and, where it waits, approved by a moderator."""
     comment = confirmed(statement, **fields)
     if comment.state == Comment.State.HELD:
-        assert actions.approve(comment, by=None)
+        assert moderation.approve(comment, by=None)
     assert comment.state == Comment.State.PUBLISHED
     return comment
 
@@ -69,7 +69,7 @@ def open_policy(statement: Statement, **rules: bool) -> CommentPolicy:
     """Comments published at once; each rule off unless named."""
     values = {"hold_first": False, "hold_links": False, "hold_words": False}
     values.update(rules)
-    return actions.set_policy(statement, mode=CommentPolicy.Mode.POST, by=None, **values)
+    return moderation.set_policy(statement, mode=CommentPolicy.Mode.POST, by=None, **values)
 
 
 def jobs(kind: str) -> list[dict[str, Any]]:

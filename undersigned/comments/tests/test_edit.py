@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from undersigned.comments import actions
+from undersigned.comments import actions, moderation
 from undersigned.comments.models import Comment, CommentPolicy, Report
 from undersigned.comments.tests.conftest import (
     a_client,
@@ -70,7 +70,9 @@ def test_an_unconfirmed_comment_can_be_changed_any_time(
     assert (comment.state, comment.text) == (Comment.State.UNCONFIRMED, "Changed before confirming")
 
 
-@pytest.mark.parametrize("verb", [actions.reject, actions.mark_spam, actions.hide_commenter])
+@pytest.mark.parametrize(
+    "verb", [moderation.reject, moderation.mark_spam, moderation.hide_commenter]
+)
 def test_a_comment_the_moderators_removed_cannot_be_changed(
     statement: Statement, clock: time_machine.Coordinates, verb: object
 ) -> None:
@@ -116,7 +118,7 @@ def test_an_edit_adding_a_listed_word_waits(
     statement: Statement, clock: time_machine.Coordinates
 ) -> None:
     open_policy(statement, hold_words=True)
-    actions.set_moderation(statement.organisation, words="vendido", reports_to_hold=3, by=None)
+    moderation.set_moderation(statement.organisation, words="vendido", reports_to_hold=3, by=None)
     comment = published(statement)
     assert actions.edit(comment, "Eres un VENDIDO")
     comment.refresh_from_db()
@@ -131,7 +133,7 @@ def test_the_writer_deletes_a_comment_and_nothing_of_them_stays(
     token = manage_token(comment)
     reply = published(statement, parent=comment, email="b@example.net", name="Berta")
     actions.report(comment, "spam", "", client=a_client())
-    actions.pin(comment, by=None)
+    moderation.pin(comment, by=None)
     assert actions.delete_own(comment)
     comment.refresh_from_db()
     assert comment.state == Comment.State.DELETED
@@ -168,7 +170,7 @@ def test_a_manage_link_names_its_comment_in_any_state_but_deleted(
 ) -> None:
     comment = write(statement)
     token = manage_token(comment)
-    for verb in (actions.confirm, actions.approve, actions.reject):
+    for verb in (actions.confirm, moderation.approve, moderation.reject):
         if verb is actions.confirm:
             actions.confirm(comment)
         else:
@@ -195,12 +197,12 @@ def test_the_default_policy_is_premoderated_with_every_rule() -> None:
 def test_words_a_moderator_approved_wait_again_once_edited_where_comments_go_out_at_once(
     statement: Statement, clock: time_machine.Coordinates
 ) -> None:
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=True, hold_links=False, hold_words=False, by=None
     )
     comment = confirmed(statement)
     assert comment.state == Comment.State.HELD  # a first comment
-    assert actions.approve(comment, by=None)
+    assert moderation.approve(comment, by=None)
     clock.shift(dt.timedelta(minutes=1))
     assert actions.edit(comment, "Other words, never read by a moderator.")
     comment.refresh_from_db()

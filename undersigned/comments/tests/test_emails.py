@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from undersigned.comments import actions, retention
+from undersigned.comments import actions, moderation, retention
 from undersigned.comments.models import Comment
 from undersigned.comments.tests.conftest import (
     confirm_token,
@@ -131,7 +131,7 @@ def test_no_confirmation_is_sent_for_a_comment_changed_meanwhile(
     else:
         # A new link replaced the queued one: only the new one is sent.
         Comment.objects.filter(pk=comment.pk).update(reasons="honeypot")
-        actions.release(comment, by=member)
+        moderation.release(comment, by=member)
         assert len(jobs("comment_confirm")) == 2
         token = jobs("comment_confirm")[-1]["token"]
     sent = send_emails()
@@ -143,13 +143,13 @@ def test_no_confirmation_is_sent_for_a_comment_changed_meanwhile(
 
 
 def test_a_digest_names_no_commenter(statement: Statement, member: User) -> None:
-    actions.subscribe_digest(statement.organisation, member, wanted=True, language="en")
+    moderation.subscribe_digest(statement.organisation, member, wanted=True, language="en")
     # Comments held after the moderator joined.
     User.objects.filter(pk=member.pk).update(date_joined=timezone.now() - timezone.timedelta(1))
     write(statement, name="Secret Name", email="secret@example.net", text="Secret words")
     actions.confirm(Comment.objects.get())
     send_emails()
-    assert actions.send_digests() == 1
+    assert moderation.send_digests() == 1
     (message,) = send_emails()
     assert message.to == ["member@example.com"]
     assert _addresses(message) == {"member@example.com"}

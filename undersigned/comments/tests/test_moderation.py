@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from undersigned.audit.models import AuditLog
-from undersigned.comments import actions
+from undersigned.comments import actions, moderation
 from undersigned.comments.models import Comment, HiddenCommenter, policy_for
 from undersigned.comments.tests.conftest import (
     a_client,
@@ -49,11 +49,11 @@ def _nothing_personal_in_the_audit_log() -> None:
 
 def test_approving_publishes_and_is_audited(statement: Statement, member: User) -> None:
     comment = _held(statement)
-    assert actions.approve(comment, by=member)
+    assert moderation.approve(comment, by=member)
     assert comment.state == State.PUBLISHED
     assert comment.reasons == "" and comment.published_at is not None
     assert (comment.moderated_by, comment.moderated_at is not None) == (member, True)
-    assert not actions.approve(comment, by=member)
+    assert not moderation.approve(comment, by=member)
     row = AuditLog.objects.get(action="comment.approved")
     assert (row.actor, row.statement, row.object_id) == (member, statement, comment.pk)
     assert row.data == {"organisation": statement.organisation_id, "was": "held"}
@@ -62,7 +62,7 @@ def test_approving_publishes_and_is_audited(statement: Statement, member: User) 
 
 def test_an_unconfirmed_comment_cannot_be_moderated(statement: Statement, member: User) -> None:
     comment = write(statement)
-    for verb in (actions.approve, actions.reject, actions.mark_spam):
+    for verb in (moderation.approve, moderation.reject, moderation.mark_spam):
         assert not verb(comment, by=member)
     assert Comment.objects.get().state == State.UNCONFIRMED
 
@@ -70,8 +70,8 @@ def test_an_unconfirmed_comment_cannot_be_moderated(statement: Statement, member
 @pytest.mark.parametrize(
     ("verb", "state", "action"),
     [
-        (actions.reject, State.REJECTED, "comment.rejected"),
-        (actions.mark_spam, State.SPAM, "comment.spam"),
+        (moderation.reject, State.REJECTED, "comment.rejected"),
+        (moderation.mark_spam, State.SPAM, "comment.spam"),
     ],
 )
 def test_rejecting_or_marking_spam_takes_a_comment_down(
@@ -79,7 +79,7 @@ def test_rejecting_or_marking_spam_takes_a_comment_down(
 ) -> None:
     open_policy(statement)
     comment = published(statement, name=NAME, email=EMAIL, text=TEXT)
-    actions.pin(comment, by=member)
+    moderation.pin(comment, by=member)
     actions.report(comment, "abuse", "", client=a_client())
     assert verb(comment, by=member)  # type: ignore[operator]
     comment.refresh_from_db()
@@ -90,7 +90,7 @@ def test_rejecting_or_marking_spam_takes_a_comment_down(
         {"organisation": statement.organisation_id, "was": "published"}
     ]
     # A moderator may change their mind.
-    assert actions.approve(comment, by=member)
+    assert moderation.approve(comment, by=member)
     comment.refresh_from_db()
     assert comment.state == State.PUBLISHED
     _nothing_personal_in_the_audit_log()
@@ -98,8 +98,8 @@ def test_rejecting_or_marking_spam_takes_a_comment_down(
 
 def test_a_rejected_comment_can_be_marked_spam(statement: Statement, member: User) -> None:
     comment = _held(statement)
-    assert actions.reject(comment, by=member)
-    assert actions.mark_spam(comment, by=member)
+    assert moderation.reject(comment, by=member)
+    assert moderation.mark_spam(comment, by=member)
     assert comment.state == State.SPAM
 
 
@@ -109,13 +109,13 @@ def test_pinning_shows_one_published_top_level_comment_first(
     open_policy(statement)
     comment = published(statement, name=NAME, email=EMAIL, text=TEXT)
     reply = published(statement, parent=comment, email="b@example.net")
-    assert actions.pin(comment, by=member)
+    assert moderation.pin(comment, by=member)
     assert comment.pinned_at is not None
-    assert not actions.pin(reply, by=member)
-    assert actions.pin(comment, by=member, pinned=False)
+    assert not moderation.pin(reply, by=member)
+    assert moderation.pin(comment, by=member, pinned=False)
     assert comment.pinned_at is None
     held = _held(Statement.objects.create(organisation=statement.organisation, slug="pre"))
-    assert not actions.pin(held, by=member)
+    assert not moderation.pin(held, by=member)
     held.refresh_from_db()
     assert held.pinned_at is None
     assert [name for name, _data in audit_rows() if "pin" in name] == [
@@ -139,15 +139,15 @@ def test_hiding_a_commenter_hides_their_comments_in_the_organisation_only(
     )
     open_policy(elsewhere)
     first = published(statement, name=NAME, email=EMAIL, text=TEXT)
-    actions.pin(first, by=member)
+    moderation.pin(first, by=member)
     on_other = published(other_statement, name=NAME, email="Zoila.Quispe@Example.net")
     waiting = _held(other_statement)
     rejected = _held(other_statement)
-    actions.reject(rejected, by=member)
+    moderation.reject(rejected, by=member)
     unconfirmed = write(statement, name=NAME, email=EMAIL)
     theirs_elsewhere = published(elsewhere, name=NAME, email=EMAIL)
     someone_else = published(statement, email="other@example.net")
-    assert actions.hide_commenter(first, by=member) == 3
+    assert moderation.hide_commenter(first, by=member) == 3
     states = {
         c.pk: c.state
         for c in Comment.objects.filter(
@@ -183,11 +183,11 @@ def test_hiding_a_commenter_hides_their_comments_in_the_organisation_only(
     # Hiding again hides what came since, and keeps one row.
     later = published(statement, name=NAME, email=EMAIL)
     assert later.state == State.PUBLISHED  # a moderator approved it
-    assert actions.hide_commenter(later, by=member) == 1
+    assert moderation.hide_commenter(later, by=member) == 1
     assert HiddenCommenter.objects.count() == 1
     # Nothing is hidden for a comment with no address (the organisation's own).
-    reply = actions.reply_as_organisation(someone_else, "Thanks", by=member)
-    assert actions.hide_commenter(reply, by=member) == 0
+    reply = moderation.reply_as_organisation(someone_else, "Thanks", by=member)
+    assert moderation.hide_commenter(reply, by=member) == 0
     assert [data for name, data in audit_rows() if name == "comment.commenter_hidden"] == [
         {"organisation": statement.organisation_id, "comments": 3},
         {"organisation": statement.organisation_id, "comments": 1},
@@ -201,7 +201,7 @@ def test_showing_a_commenter_again_returns_what_a_moderator_had_let_through(
     open_policy(statement)
     shown = published(statement, name=NAME, email=EMAIL, text=TEXT)
     reported = published(statement, name=NAME, email=EMAIL)
-    actions.set_moderation(statement.organisation, words="", reports_to_hold=1, by=member)
+    moderation.set_moderation(statement.organisation, words="", reports_to_hold=1, by=member)
     actions.report(reported, "abuse", "", client=a_client())
     edited = published(statement, name=NAME, email=EMAIL)
     open_policy(statement, hold_links=True)
@@ -213,9 +213,9 @@ def test_showing_a_commenter_again_returns_what_a_moderator_had_let_through(
         State.HELD,
         State.HELD,
     ]
-    assert actions.hide_commenter(shown, by=member) == 4
+    assert moderation.hide_commenter(shown, by=member) == 4
     hidden = HiddenCommenter.objects.get()
-    assert actions.unhide_commenter(hidden, by=member) == 1
+    assert moderation.unhide_commenter(hidden, by=member) == 1
     after = {c.pk: (c.state, c.reasons) for c in Comment.objects.all()}
     assert after[shown.pk] == (State.PUBLISHED, "")
     # What waited for a moderator waits again, for the same reasons.
@@ -234,14 +234,14 @@ def test_a_held_form_is_released_with_a_new_link(statement: Statement, member: U
         statement, name=NAME, email=EMAIL, text=TEXT, client=a_client(hold_reason="honeypot")
     )
     assert not Job.objects.exists()
-    assert actions.release(comment, by=member)
+    assert moderation.release(comment, by=member)
     assert (comment.state, comment.reasons) == (State.UNCONFIRMED, "")
     (payload,) = jobs("comment_confirm")
     assert actions.for_confirm_token(payload["token"]) == comment
     assert actions.for_manage_token(payload["manage"]) == comment
     # Released once; a form that was never held is not "released".
-    assert not actions.release(comment, by=member)
-    assert not actions.release(write(statement), by=member)
+    assert not moderation.release(comment, by=member)
+    assert not moderation.release(write(statement), by=member)
     assert len(jobs("comment_confirm")) == 2
     assert [name for name, _data in audit_rows()] == ["comment.released"]
     _nothing_personal_in_the_audit_log()
@@ -251,7 +251,7 @@ def test_a_held_form_is_discarded_whole(statement: Statement, member: User) -> N
     comment = write(
         statement, name=NAME, email=EMAIL, text=TEXT, client=a_client(hold_reason="too_fast")
     )
-    assert actions.discard(comment, by=member)
+    assert moderation.discard(comment, by=member)
     assert not Comment.objects.exists()
     assert [name for name, _data in audit_rows()] == ["comment.discarded"]
     _nothing_personal_in_the_audit_log()
@@ -262,13 +262,13 @@ def test_discarding_an_unconfirmed_comment_drops_its_queued_email(
 ) -> None:
     comment = write(statement)
     assert jobs("comment_confirm")
-    assert actions.discard(comment, by=member)
+    assert moderation.discard(comment, by=member)
     assert not Job.objects.filter(kind__startswith="mail.").exists()
 
 
 def test_only_unconfirmed_forms_can_be_discarded(statement: Statement, member: User) -> None:
     comment = _held(statement)
-    assert not actions.discard(comment, by=member)
+    assert not moderation.discard(comment, by=member)
     assert Comment.objects.filter(pk=comment.pk).exists()
 
 
@@ -276,7 +276,7 @@ def test_replying_for_the_organisation_approves_the_comment_and_publishes_the_re
     statement: Statement, member: User
 ) -> None:
     comment = _held(statement, language="es")
-    reply = actions.reply_as_organisation(comment, "Gracias, compañera", by=member)
+    reply = moderation.reply_as_organisation(comment, "Gracias, compañera", by=member)
     comment.refresh_from_db()
     assert comment.state == State.PUBLISHED
     assert (reply.state, reply.parent_id, reply.by_organisation, reply.author) == (
@@ -292,7 +292,7 @@ def test_replying_for_the_organisation_approves_the_comment_and_publishes_the_re
     )
     assert reply.published_at is not None and reply.confirmed_at is not None
     # A reply to the reply answers the first comment.
-    again = actions.reply_as_organisation(reply, "And more", by=member, language="en")
+    again = moderation.reply_as_organisation(reply, "And more", by=member, language="en")
     assert (again.parent_id, again.language) == (comment.pk, "en")
     assert [name for name, _data in audit_rows() if name.startswith("comment.")] == [
         "comment.confirmed",
@@ -309,20 +309,20 @@ def test_every_moderators_action_is_audited_without_anything_personal(
 ) -> None:
     """A whole round of moderation, then the log read for the commenter's name, address and
     words."""
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=True, hold_links=True, hold_words=True, by=member
     )
-    actions.set_moderation(statement.organisation, words="Puno", reports_to_hold=1, by=member)
+    moderation.set_moderation(statement.organisation, words="Puno", reports_to_hold=1, by=member)
     comment = _held(statement, organisation_name="Zoila's union")
     actions.edit(comment, TEXT + " again")
-    actions.approve(comment, by=member)
-    actions.pin(comment, by=member)
+    moderation.approve(comment, by=member)
+    moderation.pin(comment, by=member)
     actions.report(comment, "personal", "Zoila's address", client=a_client())
-    actions.reply_as_organisation(comment, "Seen", by=member)
-    actions.mark_spam(comment, by=member)
-    actions.hide_commenter(comment, by=member)
-    actions.unhide_commenter(HiddenCommenter.objects.get(), by=member)
-    actions.close(statement, by=member)
+    moderation.reply_as_organisation(comment, "Seen", by=member)
+    moderation.mark_spam(comment, by=member)
+    moderation.hide_commenter(comment, by=member)
+    moderation.unhide_commenter(HiddenCommenter.objects.get(), by=member)
+    moderation.close(statement, by=member)
     actions.delete_own(comment)
     assert len(audit_rows()) >= 12
     _nothing_personal_in_the_audit_log()
@@ -333,11 +333,11 @@ def test_the_organisers_settings_are_kept_and_audited(
 ) -> None:
     assert policy_for(statement).pk is None
     assert actions.moderation_of(statement.organisation).reports_to_hold == 3
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=False, hold_links=True, hold_words=False, by=organiser
     )
-    actions.close(statement, by=organiser)
-    actions.set_moderation(
+    moderation.close(statement, by=organiser)
+    moderation.set_moderation(
         statement.organisation, words="uno\n\n dos \n", reports_to_hold=5, by=organiser
     )
     statement = Statement.objects.get(pk=statement.pk)
@@ -349,9 +349,9 @@ def test_the_organisers_settings_are_kept_and_audited(
         False,
     )
     assert policy.closed_at is not None and not policy.is_open and policy.is_shown
-    moderation = actions.moderation_of(statement.organisation_id)
-    assert (moderation.word_list(), moderation.reports_to_hold) == (["uno", "dos"], 5)
-    actions.close(statement, by=organiser, closed=False)
+    kept = actions.moderation_of(statement.organisation_id)
+    assert (kept.word_list(), kept.reports_to_hold) == (["uno", "dos"], 5)
+    moderation.close(statement, by=organiser, closed=False)
     assert policy_for(Statement.objects.get(pk=statement.pk)).is_open
     rows = audit_rows()
     assert [name for name, _data in rows] == [

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import timezone
 
-from undersigned.comments import actions
+from undersigned.comments import actions, moderation
 from undersigned.comments.models import Comment, DigestSubscription
 from undersigned.comments.tests.conftest import (
     a_client,
@@ -103,11 +103,11 @@ def test_a_reply_is_not_told_once_either_comment_was_taken_down(
 ) -> None:
     reply = _reply(statement, parent)
     if meanwhile == "reply_rejected":
-        actions.reject(reply, by=None)
+        moderation.reject(reply, by=None)
     elif meanwhile == "parent_deleted":
         actions.delete_own(parent)
     else:
-        actions.hide_commenter(parent, by=None)
+        moderation.hide_commenter(parent, by=None)
     assert not [message for message in send_emails() if "replied" in message.subject]
 
 
@@ -118,17 +118,17 @@ def test_a_held_reply_is_told_when_approved_and_only_the_first_time(
     reply = confirmed(statement, parent=parent, email=REPLIER, text="See www.example.org")
     assert reply.state == Comment.State.HELD
     assert not jobs("comment_reply")
-    actions.approve(reply, by=None)
+    moderation.approve(reply, by=None)
     assert len(jobs("comment_reply")) == 1
-    actions.reject(reply, by=None)
-    actions.approve(reply, by=None)
+    moderation.reject(reply, by=None)
+    moderation.approve(reply, by=None)
     assert len(jobs("comment_reply")) == 1
 
 
 def test_the_organisations_reply_is_told_under_its_name(
     statement: Statement, parent: Comment, member: User
 ) -> None:
-    actions.reply_as_organisation(parent, "Thank you, Paula", by=member)
+    moderation.reply_as_organisation(parent, "Thank you, Paula", by=member)
     (message,) = [message for message in send_emails() if "replied" in message.subject]
     assert message.to == [PARENT]
     assert statement.organisation.name in message.body
@@ -140,11 +140,11 @@ def test_the_organisations_reply_to_a_reported_comment_is_told_its_writer(
 ) -> None:
     open_policy(statement)
     comment = published(statement, email=PARENT, notify_replies=True)
-    actions.set_moderation(statement.organisation, words="", reports_to_hold=1, by=None)
+    moderation.set_moderation(statement.organisation, words="", reports_to_hold=1, by=None)
     actions.report(comment, "abuse", "", client=a_client())
     comment.refresh_from_db()
     assert comment.state == Comment.State.HELD
-    reply = actions.reply_as_organisation(comment, "We are looking", by=None)
+    reply = moderation.reply_as_organisation(comment, "We are looking", by=None)
     # Replying approved it: the writer is told of the answer.
     (payload,) = jobs("comment_reply")
     assert (payload["comment"], payload["reply"]) == (comment.pk, reply.pk)
@@ -172,7 +172,7 @@ def subscribed(
     )
     for user in (organiser, member, viewer, outsider, gone):
         language = "es" if user == member else "en"
-        actions.subscribe_digest(organisation, user, wanted=True, language=language)
+        moderation.subscribe_digest(organisation, user, wanted=True, language=language)
     membership.delete()
     return [organiser, member]
 
@@ -199,7 +199,7 @@ def test_owners_and_editors_who_asked_are_sent_a_digest_of_what_waits(
     )
     _waiting(elsewhere)
     Job.objects.all().delete()
-    assert actions.send_digests() == 2
+    assert moderation.send_digests() == 2
     payloads = jobs("comment_digest")
     subscriptions = DigestSubscription.objects.filter(pk__in=[p["subscription"] for p in payloads])
     assert {s.user for s in subscriptions} == set(subscribed)
@@ -223,15 +223,15 @@ def test_a_digest_is_sent_no_more_than_every_digest_minutes(
 ) -> None:
     clock.shift(dt.timedelta(minutes=1))
     _waiting(statement)
-    assert actions.send_digests() == 2
+    assert moderation.send_digests() == 2
     clock.shift(dt.timedelta(minutes=1))
     _waiting(statement)
-    assert actions.send_digests() == 0
+    assert moderation.send_digests() == 0
     clock.shift(dt.timedelta(minutes=settings.COMMENT_DIGEST_MINUTES - 1))
-    assert actions.send_digests() == 2
+    assert moderation.send_digests() == 2
     # Nothing new since: nothing sent, however long it has been.
     clock.shift(dt.timedelta(days=2))
-    assert actions.send_digests() == 0
+    assert moderation.send_digests() == 0
     assert len(jobs("comment_digest")) == 4
 
 
@@ -241,7 +241,7 @@ def test_no_digest_when_nothing_started_waiting(
     open_policy(statement)
     published(statement)
     write(statement, email="unconfirmed@example.net")
-    assert actions.send_digests() == 0
+    assert moderation.send_digests() == 0
     assert not jobs("comment_digest")
 
 
@@ -250,22 +250,22 @@ def test_a_comment_returned_to_the_queue_is_news_for_the_digest(
 ) -> None:
     open_policy(statement, hold_links=True)
     comment = published(statement)
-    assert actions.send_digests() == 0
+    assert moderation.send_digests() == 0
     clock.shift(dt.timedelta(minutes=1))
     actions.edit(comment, "Changed, see www.example.org")
     comment.refresh_from_db()
     assert comment.state == Comment.State.HELD
-    assert actions.send_digests() == 2
+    assert moderation.send_digests() == 2
 
 
 def test_a_moderator_who_stops_the_digest_is_sent_none(
     statement: Statement, subscribed: list[User], clock: time_machine.Coordinates
 ) -> None:
     organiser, member = subscribed
-    actions.subscribe_digest(statement.organisation, member, wanted=False)
+    moderation.subscribe_digest(statement.organisation, member, wanted=False)
     clock.shift(dt.timedelta(minutes=1))
     _waiting(statement)
-    assert actions.send_digests() == 1
+    assert moderation.send_digests() == 1
     (payload,) = jobs("comment_digest")
     assert DigestSubscription.objects.get(pk=payload["subscription"]).user == organiser
 
@@ -276,8 +276,8 @@ def test_a_digest_queued_for_comments_dealt_with_since_is_not_sent(
     clock.shift(dt.timedelta(minutes=1))
     (comment,) = _waiting(statement)
     send_emails()
-    assert actions.send_digests() == 2
-    actions.approve(comment, by=None)
+    assert moderation.send_digests() == 2
+    moderation.approve(comment, by=None)
     assert not send_emails()
 
 
@@ -286,7 +286,7 @@ def test_a_digest_queued_for_a_moderator_who_left_since_is_not_sent(
 ) -> None:
     clock.shift(dt.timedelta(minutes=1))
     _waiting(statement)
-    assert actions.send_digests() == 2
+    assert moderation.send_digests() == 2
     Membership.objects.filter(user=subscribed[1]).delete()
     sent = send_emails()
     assert [m.to for m in sent] == [["organiser@example.com"]]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from undersigned.comments import actions
+from undersigned.comments import actions, moderation
 from undersigned.comments.models import Comment, Report
 from undersigned.comments.tests.conftest import a_client, audit_rows, open_policy, published
 from undersigned.statements.models import Statement
@@ -22,7 +22,7 @@ State = Comment.State
 @pytest.fixture
 def comment(statement: Statement) -> Comment:
     open_policy(statement)
-    actions.set_moderation(statement.organisation, words="", reports_to_hold=3, by=None)
+    moderation.set_moderation(statement.organisation, words="", reports_to_hold=3, by=None)
     return published(statement)
 
 
@@ -63,7 +63,7 @@ def test_approving_settles_the_reports_so_it_takes_as_many_new_ones(comment: Com
     for reader in readers:
         actions.report(comment, "abuse", "", client=reader)
     assert _state(comment) == State.HELD
-    assert actions.approve(comment, by=None)
+    assert moderation.approve(comment, by=None)
     assert _state(comment) == State.PUBLISHED
     assert not comment.reports.filter(settled=False).exists()
     # The same readers again count for nothing; new ones count from zero.
@@ -94,19 +94,19 @@ def test_reports_from_a_client_held_or_past_the_limits_count_for_nothing(
 
 def test_only_published_comments_can_be_reported(statement: Statement) -> None:
     held = published(statement)
-    actions.reject(held, by=None)
+    moderation.reject(held, by=None)
     actions.report(held, "abuse", "", client=a_client())
     assert not Report.objects.exists()
 
 
 def test_one_report_is_enough_where_the_organisation_says_so(comment: Comment) -> None:
-    actions.set_moderation(comment.organisation, words="", reports_to_hold=1, by=None)
+    moderation.set_moderation(comment.organisation, words="", reports_to_hold=1, by=None)
     actions.report(comment, "personal", "My address is in it", client=a_client())
     assert _state(comment) == State.HELD
 
 
 def test_a_report_threshold_of_zero_still_needs_a_report(comment: Comment) -> None:
-    actions.set_moderation(comment.organisation, words="", reports_to_hold=0, by=None)
+    moderation.set_moderation(comment.organisation, words="", reports_to_hold=0, by=None)
     assert _state(comment) == State.PUBLISHED
     actions.report(comment, "spam", "", client=a_client())
     assert _state(comment) == State.HELD

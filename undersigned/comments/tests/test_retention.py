@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
-from undersigned.comments import actions, retention
+from undersigned.comments import actions, moderation, retention
 from undersigned.comments import jobs as jobs_module
 from undersigned.comments.models import Comment, CommentToken, HiddenCommenter, Report
 from undersigned.comments.tests.conftest import (
@@ -66,14 +66,14 @@ def test_rejected_comments_and_spam_go_after_the_rejected_days(statement: Statem
         spam = published(statement, email="s@example.net")
         held = published(statement, email="h@example.net")
         deleted = published(statement, email="d@example.net")
-        actions.reject(rejected, by=None)
-        actions.mark_spam(spam, by=None)
-        actions.set_moderation(statement.organisation, words="", reports_to_hold=1, by=None)
+        moderation.reject(rejected, by=None)
+        moderation.mark_spam(spam, by=None)
+        moderation.set_moderation(statement.organisation, words="", reports_to_hold=1, by=None)
         actions.report(held, "abuse", "", client=a_client())
         actions.delete_own(deleted)
     with time_machine.travel(start + dt.timedelta(days=5), tick=False):
         later = published(statement, email="l@example.net")
-        actions.reject(later, by=None)
+        moderation.reject(later, by=None)
     days = dt.timedelta(days=settings.COMMENT_REJECTED_DAYS)
     retention.purge(start + days - dt.timedelta(minutes=1))
     assert rejected.pk in _states() and spam.pk in _states()
@@ -108,15 +108,15 @@ def test_an_erasure_blanks_an_addresss_comments_in_one_organisation_only(
     shown = published(statement, email="Ana@Example.net", organisation_name="CGT")
     reply = published(statement, email="berta@example.net", name="Berta", parent=shown)
     actions.report(shown, "abuse", "", client=a_client())
-    actions.pin(shown, by=None)
+    moderation.pin(shown, by=None)
     theirs_reply = published(statement, email="ana@example.net", parent=reply)
     rejected = published(statement, email="ana@example.net")
-    actions.reject(rejected, by=None)
+    moderation.reject(rejected, by=None)
     unconfirmed = write(statement, email="ana@example.net", notify_replies=True)
     unconfirmed_job = jobs("comment_confirm")[-1]
     same_elsewhere = published(elsewhere, email="ana@example.net")
     other_person = published(statement, email="carla@example.net")
-    actions.hide_commenter(rejected, by=None)
+    moderation.hide_commenter(rejected, by=None)
     HiddenCommenter.objects.create(
         organisation=elsewhere.organisation, email_canonical="ana@example.net", name="Ana"
     )
@@ -154,7 +154,7 @@ def test_the_worker_purges_and_sends_digests_as_housekeeping(
     assert {jobs_module.purge, jobs_module.digests} <= {func for _s, func in queue._PERIODIC}
     with time_machine.travel(timezone.now() - dt.timedelta(days=60), tick=False):
         write(statement, email="old@example.net")
-    actions.subscribe_digest(statement.organisation, member, wanted=True)
+    moderation.subscribe_digest(statement.organisation, member, wanted=True)
     User.objects.filter(pk=member.pk).update(date_joined=timezone.now() - dt.timedelta(days=1))
     actions.confirm(write(statement))
     jobs_module.purge()

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from undersigned.comments import actions
+from undersigned.comments import actions, moderation
 from undersigned.comments.models import Comment, CommentToken
 from undersigned.comments.tests.conftest import (
     a_client,
@@ -206,14 +206,14 @@ def test_a_premoderated_statement_holds_every_confirmed_comment(statement: State
 def test_post_mode_holds_the_first_comment_from_an_address_then_publishes(
     statement: Statement,
 ) -> None:
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=True, hold_links=True, hold_words=True, by=None
     )
     first = confirmed(statement, email="Ana@Example.net")
     assert (first.state, first.reason_list()) == (Comment.State.HELD, ["first"])
     # Held, it does not make the address known yet.
     assert confirmed(statement, email="ana@example.net").reason_list() == ["first"]
-    actions.approve(first, by=None)
+    moderation.approve(first, by=None)
     second = confirmed(statement, email="ANA@example.net")
     assert second.state == Comment.State.PUBLISHED
     assert second.published_at is not None and second.reasons == ""
@@ -227,7 +227,7 @@ def test_post_mode_knows_an_address_from_the_organisations_other_statements(
     other = Statement.objects.create(
         organisation=statement.organisation, slug="other", default_language="en"
     )
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=True, hold_links=False, hold_words=False, by=None
     )
     published(other, email="ana@example.net")
@@ -250,10 +250,10 @@ def test_post_mode_knows_an_address_from_the_organisations_other_statements(
 def test_post_mode_holds_links_and_listed_words(
     statement: Statement, fields: dict[str, str], reason: str
 ) -> None:
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=False, hold_links=True, hold_words=True, by=None
     )
-    actions.set_moderation(
+    moderation.set_moderation(
         statement.organisation, words="cerdos\n\n  asesino \n", reports_to_hold=3, by=None
     )
     comment = confirmed(statement, **fields)
@@ -261,35 +261,35 @@ def test_post_mode_holds_links_and_listed_words(
 
 
 def test_rules_turned_off_hold_nothing(statement: Statement) -> None:
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=False, hold_links=False, hold_words=False, by=None
     )
-    actions.set_moderation(statement.organisation, words="cerdos", reports_to_hold=3, by=None)
+    moderation.set_moderation(statement.organisation, words="cerdos", reports_to_hold=3, by=None)
     comment = confirmed(statement, text="cerdos at https://example.org")
     assert comment.state == Comment.State.PUBLISHED
 
 
 def test_a_hidden_commenters_new_comment_waits(statement: Statement) -> None:
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=False, hold_links=False, hold_words=False, by=None
     )
     earlier = published(statement, email="troll@example.net")
-    actions.hide_commenter(earlier, by=None)
+    moderation.hide_commenter(earlier, by=None)
     comment = confirmed(statement, email="Troll@example.net")
     assert (comment.state, comment.reason_list()) == (Comment.State.HELD, ["hidden"])
 
 
 def test_comments_confirmed_once_comments_are_closed_wait(statement: Statement) -> None:
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="post", hold_first=False, hold_links=False, hold_words=False, by=None
     )
     comment = write(statement)
-    actions.close(statement, by=None)
+    moderation.close(statement, by=None)
     statement.refresh_from_db()
     assert actions.confirm(comment) == Comment.State.HELD
     comment.refresh_from_db()
     assert "pre" in comment.reason_list()
-    actions.close(statement, by=None, closed=False)
+    moderation.close(statement, by=None, closed=False)
     assert confirmed(statement, email="later@example.net").state == Comment.State.PUBLISHED
 
 
@@ -297,7 +297,7 @@ def test_a_comment_written_while_comments_were_on_waits_once_they_are_off(
     statement: Statement,
 ) -> None:
     comment = write(statement)
-    actions.set_policy(
+    moderation.set_policy(
         statement, mode="off", hold_first=False, hold_links=False, hold_words=False, by=None
     )
     statement.refresh_from_db()
@@ -353,6 +353,6 @@ def test_confirming_twice_changes_nothing_the_second_time(statement: Statement) 
     assert actions.confirm(comment) == Comment.State.HELD
     assert Comment.objects.get().confirmed_at == confirmed_at
     assert actions.for_confirm_token(token) is None
-    actions.approve(comment, by=None)
+    moderation.approve(comment, by=None)
     assert actions.confirm(comment) == Comment.State.PUBLISHED
     assert [action for action, _data in audit_rows()] == ["comment.confirmed", "comment.approved"]

@@ -373,7 +373,7 @@ def _funds(statement: Statement) -> tuple[Fund, Fund, dict[str, Contribution]]:
 def _comments(statement: Statement, organiser: User) -> dict[str, Comment]:
     """Comments in each state a moderation page shows: one waiting with every reason and a
     reader's report, a reply, a long unbroken name and link, a held form, a hidden commenter."""
-    from undersigned.comments import actions
+    from undersigned.comments import moderation
 
     now = timezone.now()
     people: dict[str, Any] = {
@@ -422,7 +422,7 @@ def _comments(statement: Statement, organiser: User) -> dict[str, Comment]:
         state=Comment.State.PUBLISHED,
         published_at=now,
     )
-    actions.hide_commenter(troll, by=organiser)
+    moderation.hide_commenter(troll, by=organiser)
     return {"published": published, "held": held}
 
 

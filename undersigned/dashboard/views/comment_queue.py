@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from undersigned.comments import actions
+from undersigned.comments import moderation
 from undersigned.comments.emails import excerpt
 from undersigned.comments.models import Comment, Report
 from undersigned.comments.text import render as render_text
@@ -46,13 +46,13 @@ PAGE_SIZE = 50
 # changed anything.
 Verb = Callable[[Comment, Any], bool]
 VERBS: dict[str, Verb] = {
-    "approve": lambda comment, by: actions.approve(comment, by=by),
-    "reject": lambda comment, by: actions.reject(comment, by=by),
-    "spam": lambda comment, by: actions.mark_spam(comment, by=by),
-    "pin": lambda comment, by: actions.pin(comment, by=by),
-    "unpin": lambda comment, by: actions.pin(comment, by=by, pinned=False),
-    "release": lambda comment, by: actions.release(comment, by=by),
-    "discard": lambda comment, by: actions.discard(comment, by=by),
+    "approve": lambda comment, by: moderation.approve(comment, by=by),
+    "reject": lambda comment, by: moderation.reject(comment, by=by),
+    "spam": lambda comment, by: moderation.mark_spam(comment, by=by),
+    "pin": lambda comment, by: moderation.pin(comment, by=by),
+    "unpin": lambda comment, by: moderation.pin(comment, by=by, pinned=False),
+    "release": lambda comment, by: moderation.release(comment, by=by),
+    "discard": lambda comment, by: moderation.discard(comment, by=by),
 }
 QUEUE_ACTIONS = [
     ("approve", gettext_lazy("Approve")),
@@ -330,8 +330,8 @@ def reply(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return see_other(reverse(BACK[back], args=(organisation.slug,)))
     form = ReplyForm(request.POST if request.method == "POST" else None, comment=comment)
     if request.method == "POST" and form.is_valid():
-        approved = comment.state == State.HELD and actions.approve(comment, by=request.user)
-        actions.reply_as_organisation(
+        approved = comment.state == State.HELD and moderation.approve(comment, by=request.user)
+        moderation.reply_as_organisation(
             comment,
             form.cleaned_data["text"],
             by=request.user,
@@ -370,7 +370,7 @@ def hide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.error(request, _("This comment has no commenter to hide."))
         return see_other(reverse(BACK[back], args=(organisation.slug,)))
     if request.method == "POST":
-        hidden = actions.hide_commenter(comment, by=request.user)
+        hidden = moderation.hide_commenter(comment, by=request.user)
         messages.success(
             request,
             ngettext(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from undersigned.comments import actions
+from undersigned.comments import actions, moderation
 from undersigned.comments.models import (
     Comment,
     CommentPolicy,
@@ -39,7 +39,7 @@ def comment_settings(request: HttpRequest, slug: str) -> HttpResponse:
     saying which it is (`form`)."""
     organisation, membership = organisation_for(request, slug, EDITOR)
     posted = request.POST.get("form") if request.method == "POST" else None
-    moderation = ModerationForm(
+    words = ModerationForm(
         request.POST if posted == "moderation" else None,
         instance=actions.moderation_of(organisation),
     )
@@ -50,18 +50,18 @@ def comment_settings(request: HttpRequest, slug: str) -> HttpResponse:
         request.POST if posted == "digest" else None, initial={"digest": subscribed}
     )
     here = reverse("dashboard:comment_settings", args=(organisation.slug,))
-    if posted == "moderation" and moderation.is_valid():
-        actions.set_moderation(
+    if posted == "moderation" and words.is_valid():
+        moderation.set_moderation(
             organisation,
-            words=moderation.cleaned_data["words"],
-            reports_to_hold=moderation.cleaned_data["reports_to_hold"],
+            words=words.cleaned_data["words"],
+            reports_to_hold=words.cleaned_data["reports_to_hold"],
             by=request.user,
         )
         messages.success(request, _("The moderation settings are saved."))
         return see_other(here)
     if posted == "digest" and digest.is_valid():
         wanted = bool(digest.cleaned_data["digest"])
-        actions.subscribe_digest(
+        moderation.subscribe_digest(
             organisation,
             request.user,
             wanted=wanted,
@@ -85,7 +85,7 @@ def comment_settings(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "organisation": organisation,
             "membership": membership,
-            "moderation": moderation,
+            "moderation": words,
             "digest": digest,
             "subscribed": subscribed,
             "hidden": hidden,
@@ -103,7 +103,7 @@ def unhide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     hidden = HiddenCommenter.objects.filter(organisation=organisation, pk=pk).first()
     if hidden is None:
         raise Http404
-    shown = actions.unhide_commenter(hidden, by=request.user)
+    shown = moderation.unhide_commenter(hidden, by=request.user)
     messages.success(
         request,
         ngettext(
@@ -128,7 +128,7 @@ def statement_comments(request: HttpRequest, slug: str) -> HttpResponse:
     form = PolicyForm(request.POST if request.method == "POST" else None, instance=policy)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        actions.set_policy(
+        moderation.set_policy(
             statement,
             mode=data["mode"],
             hold_first=data["hold_first"],
@@ -174,7 +174,7 @@ def _switch(request: HttpRequest, slug: str, *, closed: bool) -> HttpResponse:
             _("Comments are closed already.") if closed else _("Comments are open already."),
         )
         return see_other(here)
-    actions.close(statement, by=request.user, closed=closed)
+    moderation.close(statement, by=request.user, closed=closed)
     messages.success(
         request,
         _("Comments are closed: no new ones are taken; published ones stay shown.")

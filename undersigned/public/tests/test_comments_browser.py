@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from undersigned.comments import actions
+from undersigned.comments import moderation
 from undersigned.comments.models import Comment
 from undersigned.conftest import SmtpSink, text_body
 from undersigned.jobs.queue import drain
@@ -73,7 +73,7 @@ def test_a_visitor_comments_in_spanish_and_it_shows_on_both_versions_once_approv
     page.goto("/s/free-them/es/")
     expect(page.locator("#comments")).not_to_contain_text("Estamos con ustedes")
 
-    actions.approve(comment, by=None)
+    moderation.approve(comment, by=None)
     page.goto("/s/free-them/en/")
     shown = page.locator(f"#comment-{comment.pk}")
     expect(shown).to_contain_text("¡Estamos con ustedes!")
@@ -100,7 +100,7 @@ def test_without_javascript_a_comment_is_held_before_any_email(
     drain()
     assert smtp_server.messages == []
     # A moderator lets it through: its link is emailed then.
-    assert actions.release(comment, by=None)
+    assert moderation.release(comment, by=None)
     confirm, _manage = _links(smtp_server, site)
     tab.goto(confirm)
     tab.locator("main form button[type=submit]").click()

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from undersigned.comments import actions
+from undersigned.comments import moderation
 from undersigned.comments.models import Comment, CommentPolicy, Moderation
 from undersigned.conftest import SmtpSink, _client_for, text_body
 from undersigned.jobs.queue import drain
@@ -132,7 +132,7 @@ def test_a_spanish_comment_from_the_form_to_the_queue_both_pages_and_back(
 def test_without_javascript_script_and_link_spam_are_held_and_inert(
     chromium: Chromium, site: str, statement: Statement, member: User, smtp_server: SmtpSink
 ) -> None:
-    actions.set_policy(
+    moderation.set_policy(
         statement,
         mode=CommentPolicy.Mode.POST,
         hold_first=False,
