@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
+from django.utils import timezone
 
 from undersigned.audit.models import AuditLog
 from undersigned.comments.models import Comment, HiddenCommenter
@@ -324,6 +325,7 @@ def targets(statement: Statement, settings: Any, tmp_path: Any) -> dict[str, Any
         text="We are with you.",
         state=Comment.State.HELD,
         reasons="pre",
+        confirmed_at=timezone.now(),
     )
     hidden = HiddenCommenter.objects.create(
         organisation=statement.organisation, email_canonical="troll@example.org", name="Troll"

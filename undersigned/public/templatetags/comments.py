@@ -56,9 +56,12 @@ def comments_section(
     statement: Statement,
     version: StatementVersion,
     update: Update | None = None,
+    with_form: bool = True,
 ) -> dict[str, Any]:
     """The latest threads under the statement (or the update) and the form, or nothing where
-    comments are off."""
+    comments are off. Without the form (`with_form=False`: the statement's page, whose form
+    is the sign form, with the same name and email fields a signer could mistake for it), a
+    link to the comments page, which has it."""
     if not shows_comments(statement):
         return {"shown": False}
     found = queries.shown(statement, update)
@@ -72,7 +75,9 @@ def comments_section(
         "list_url": list_url(statement, version.language, update),
         "more": found.older is not None,
     }
-    if section["takes"]:
+    if section["takes"] and not with_form:
+        section["write_url"] = section["list_url"] + "#comment-form-heading"
+    elif section["takes"]:
         section["form"] = CommentForm()
         section.update(form_context(statement, context.get("form_token")))
         # The sign form's section loads the proof-of-work script already, where it is shown;

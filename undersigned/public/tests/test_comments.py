@@ -250,15 +250,16 @@ def test_an_old_page_shows_the_form_again_as_typed_with_a_fresh_token(
     assert Comment.objects.count() == 0
 
 
-def test_the_statement_page_carries_the_form_with_its_token_and_no_cookie(
+def test_the_statement_page_links_to_the_comment_form_and_sets_no_cookie(
     client: Client, statement: Statement
 ) -> None:
     response = client.get("/s/free-them/en/")
     page = response.content.decode()
     assert '<section class="comments" id="comments"' in page
-    assert 'action="/s/free-them/en/comments/"' in page and 'name="website"' in page
-    assert 'data-proof-bits="6"' in page
-    # One proof-of-work script for the sign form and the comment form both.
+    # Its one form with a name and an address is the sign form: the comment form, with the
+    # same fields, is a click away, where no signer takes it for the sign form.
+    assert 'class="comment-form"' not in page
+    assert 'href="/s/free-them/en/comments/#comment-form-heading"' in page
     assert page.count("js/sign.js") == 1
     assert "No comments yet. Be the first to write one." in page
     assert not response.cookies and response["Cache-Control"].startswith("public")
@@ -266,10 +267,21 @@ def test_the_statement_page_carries_the_form_with_its_token_and_no_cookie(
     assert page.index('id="share-heading"') < page.index('id="comments"')
 
 
-def test_a_form_posted_from_the_cached_statement_page_is_kept(
+def test_the_comments_page_carries_the_form_with_its_token_and_no_cookie(
+    client: Client, statement: Statement
+) -> None:
+    response = client.get("/s/free-them/en/comments/")
+    page = response.content.decode()
+    assert 'action="/s/free-them/en/comments/"' in page and 'name="website"' in page
+    assert 'data-proof-bits="6"' in page
+    assert page.count("js/sign.js") == 1
+    assert not response.cookies and response["Cache-Control"].startswith("public")
+
+
+def test_a_form_posted_from_the_cached_comments_page_is_kept(
     client: Client, statement: Statement, still_page_store: float
 ) -> None:
-    page = client.get("/s/free-them/en/").content.decode()
+    page = client.get("/s/free-them/en/comments/").content.decode()
     token = page.split('name="form_token" value="', 1)[1].split('"', 1)[0]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(settings, "SIGN_MIN_SECONDS", 0)

@@ -56,7 +56,7 @@ def test_a_visitor_comments_in_spanish_and_it_shows_on_both_versions_once_approv
     smtp_server: SmtpSink,
 ) -> None:
     page = chromium.new_page()
-    page.goto("/s/free-them/es/")
+    page.goto("/s/free-them/es/comments/")
     _fill(page, name="Rosa Quispe", email="rosa@example.net", text="¡Estamos con ustedes!")
     expect(page).to_have_url(re.compile(r"/s/free-them/es/comments/sent/$"))
     expect(page.locator("html")).to_have_attribute("lang", "es")
@@ -92,7 +92,7 @@ def test_without_javascript_a_comment_is_held_before_any_email(
     smtp_server: SmtpSink,
 ) -> None:
     tab = chromium.new_page(javascript=False)
-    tab.goto("/s/free-them/en/")
+    tab.goto("/s/free-them/en/comments/")
     _fill(tab, name="Sam Carter", email="sam@example.net", text="Solidarity.")
     expect(tab).to_have_url(re.compile(r"/s/free-them/en/comments/sent/$"))
     comment = Comment.objects.get()

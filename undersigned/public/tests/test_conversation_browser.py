@@ -37,6 +37,11 @@ def _log_in(page: Page, site: str, user: User) -> None:
 
 
 def _write(page: Page, name: str, email: str, text: str) -> None:
+    """From the statement's page, whose only form is the sign form, to the comments page's."""
+    with page.expect_navigation():
+        page.locator("#comments a[href$='#comment-form-heading']").click()
+    expect(page).to_have_url(re.compile(r"/comments/(#comment-form-heading)?$"))
+    assert page.locator("form.comment-form").count() == 1
     form = page.locator("#comments form.comment-form")
     form.locator("input[name=name]").fill(name)
     form.locator("input[name=email]").fill(email)
