@@ -80,7 +80,6 @@ def _commenter_email(
         "comment": comment,
         "organisation": comment.organisation,
         "title": title,
-        "excerpt": excerpt(comment.text),
         "page_url": page_url(comment),
         "unconfirmed_days": settings.UNCONFIRMED_DAYS,
         "edit_minutes": settings.COMMENT_EDIT_MINUTES,

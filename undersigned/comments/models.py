@@ -94,15 +94,6 @@ class Moderation(models.Model):
         return [line.strip() for line in self.words.splitlines() if line.strip()]
 
 
-class CommentQuerySet(models.QuerySet["Comment"]):
-    def published(self) -> CommentQuerySet:
-        return self.filter(state=Comment.State.PUBLISHED)
-
-    def waiting(self) -> CommentQuerySet:
-        """What the moderation queue shows: confirmed comments held for a moderator."""
-        return self.filter(state=Comment.State.HELD)
-
-
 class Comment(models.Model):
     class State(models.TextChoices):
         # Written, waiting for its link to be followed; nobody but the writer's inbox knows.
@@ -178,8 +169,6 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects = CommentQuerySet.as_manager()
-
     class Meta:
         indexes = [
             # A page's comments, newest first, keyset-paginated.
@@ -209,10 +198,6 @@ class Comment(models.Model):
     def reason_labels(self) -> list[str]:
         labels = dict(self.Reason.choices)
         return [str(labels.get(code, code)) for code in self.reason_list()]
-
-    @property
-    def is_reply(self) -> bool:
-        return self.parent_id is not None
 
 
 class CommentToken(models.Model):

@@ -10,7 +10,7 @@ seconds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -133,7 +133,9 @@ NEWEST = ("-published_at", "-id")
 OLDEST = ("published_at", "id")
 
 
-def _threads(statement: Statement, update: Update | None, comments: list[Comment]) -> list[Thread]:
+def _threads(
+    statement: Statement, update: Update | None, comments: Sequence[Comment]
+) -> list[Thread]:
     """The comments with their published replies, read in one query (on the comment_page
     index: a reply is under the same page as its parent)."""
     threads = [Thread(comment) for comment in comments]
@@ -147,7 +149,7 @@ def _threads(statement: Statement, update: Update | None, comments: list[Comment
     return threads
 
 
-def _total_of(comments: list[Comment]) -> int:
+def _total_of(comments: Sequence[Comment]) -> int:
     return int(getattr(comments[0], "total", 0) or 0) if comments else 0
 
 

@@ -184,7 +184,7 @@ def test_a_reply_to_a_reply_answers_the_comment_it_replied_to(statement: Stateme
     reply = published(statement, parent=top, email="b@example.net")
     again = write(statement, parent=reply, email="c@example.net")
     assert (reply.parent_id, again.parent_id) == (top.pk, top.pk)
-    assert again.is_reply and not top.is_reply
+    assert again.parent_id is not None and top.parent_id is None
 
 
 # Confirming
@@ -200,7 +200,7 @@ def test_a_premoderated_statement_holds_every_confirmed_comment(statement: State
     assert comment.reason_list() == ["pre"]
     assert comment.confirmed_at is not None and comment.held_at is not None
     assert comment.confirm_hash is None and comment.published_at is None
-    assert Comment.objects.waiting().filter(pk=comment.pk).exists()
+    assert Comment.objects.filter(state=Comment.State.HELD, pk=comment.pk).exists()
 
 
 def test_post_mode_holds_the_first_comment_from_an_address_then_publishes(
